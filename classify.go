@@ -1,0 +1,224 @@
+package classify
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strings"
+)
+
+// Kind names a model family. The zero value is not a valid kind.
+type Kind string
+
+// The model kinds this package loads.
+const (
+	Heuristic    Kind = "heuristic"     // first-matching rule list (JSON), Iris rules built in
+	DecisionTree Kind = "decision_tree" // scikit-learn DecisionTreeClassifier dump (JSON)
+	RandomForest Kind = "random_forest" // scikit-learn RandomForestClassifier dump (JSON)
+	XGBoost      Kind = "xgboost"       // native XGBoost binary model, read through leaves
+)
+
+// Kinds returns every kind this package loads, in a stable order.
+func Kinds() []Kind { return []Kind{Heuristic, DecisionTree, RandomForest, XGBoost} }
+
+// ParseKind returns the Kind named s. Names are matched exactly after trimming
+// surrounding spaces and lower-casing; an unknown name yields an error wrapping
+// ErrUnknownKind that lists the valid names.
+func ParseKind(s string) (Kind, error) {
+	k := Kind(strings.ToLower(strings.TrimSpace(s)))
+	for _, v := range Kinds() {
+		if k == v {
+			return k, nil
+		}
+	}
+	names := make([]string, 0, 4)
+	for _, v := range Kinds() {
+		names = append(names, string(v))
+	}
+	return "", fmt.Errorf("%w %q (valid: %s)", ErrUnknownKind, s, strings.Join(names, ", "))
+}
+
+// Sentinel errors. Callers branch on them with errors.Is; the messages of the
+// errors that wrap them say what exactly was wrong.
+var (
+	// ErrUnknownKind: a kind name that is not one of Kinds.
+	ErrUnknownKind = errors.New("classify: unknown model kind")
+	// ErrFormat: an artifact could not be parsed or failed validation.
+	ErrFormat = errors.New("classify: invalid model artifact")
+	// ErrInput: a row has the wrong length or holds NaN, an infinity or a
+	// value the model's reference library rejects.
+	ErrInput = errors.New("classify: invalid input")
+	// ErrFeature: named features did not match the model's schema.
+	ErrFeature = errors.New("classify: features do not match the model")
+	// ErrChecksum: an artifact's sha256 differs from its manifest entry.
+	ErrChecksum = errors.New("classify: checksum mismatch")
+	// ErrNotFound: a registry has no model of that name.
+	ErrNotFound = errors.New("classify: model not found")
+)
+
+// Info describes a loaded model. Features and Classes give the order of a
+// row's values and of a prediction's probabilities. Name and Version are set
+// when a model is loaded through a Registry and empty otherwise. The slices
+// are shared with the model and must not be modified.
+type Info struct {
+	Kind     Kind
+	Name     string
+	Version  string
+	Features []string
+	Classes  []string
+}
+
+// Prediction is the answer for one row.
+type Prediction struct {
+	Class         int       // index into Info().Classes
+	Label         string    // Info().Classes[Class]
+	Probabilities []float64 // one per class, in Info().Classes order
+}
+
+// Model is a loaded classifier. Every Model in this package is immutable
+// after loading and safe for concurrent use by multiple goroutines.
+type Model interface {
+	// Info describes the model: kind, name, version, feature and class names.
+	Info() Info
+
+	// Predict classifies one row, whose values follow Info().Features.
+	// Probabilities are written into proba when it has room for one per
+	// class (the returned Prediction's Probabilities is then proba[:classes])
+	// and into a new slice otherwise: a caller that passes a buffer
+	// allocates nothing. A row of the wrong length, or holding NaN, an
+	// infinity or a value the reference library rejects, gives an error
+	// wrapping ErrInput.
+	Predict(row []float64, proba []float64) (Prediction, error)
+
+	// PredictBatch classifies len(classes) rows stored back to back in rows
+	// (row-major, len(rows) == len(classes)*len(Features)), writing each
+	// row's class index into classes and, when proba is not nil, its
+	// probabilities into proba (len(proba) == len(classes)*len(Classes)).
+	// It stops at the first invalid row with an error naming its index.
+	PredictBatch(rows []float64, classes []int, proba []float64) error
+}
+
+// maxArtifactBytes bounds what a loader reads, so a hostile or corrupt file
+// cannot make it allocate without limit. The production artifacts are a few
+// hundred KiB at most.
+const maxArtifactBytes = 64 << 20
+
+// New loads a model of the given kind from the file at path. For Heuristic an
+// empty path gives the built-in Iris rules. For XGBoost, feature and class
+// names are read from the sidecar path+".meta.json" when it exists. Most
+// programs that serve production models want Registry.Load instead, which
+// also verifies checksums.
+func New(kind Kind, path string) (Model, error) {
+	if _, err := ParseKind(string(kind)); err != nil {
+		return nil, err
+	}
+	if path == "" {
+		if kind == Heuristic {
+			return IrisRules(), nil
+		}
+		return nil, fmt.Errorf("classify: %s needs a model file path", kind)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("classify: open %s model: %w", kind, err)
+	}
+	defer f.Close()
+	if kind == XGBoost {
+		meta, err := readXGBoostSidecar(path + ".meta.json")
+		if err != nil {
+			return nil, err
+		}
+		return LoadXGBoost(f, meta)
+	}
+	return Load(kind, f)
+}
+
+// Load reads a model of the given kind from r. XGBoost models read this way
+// get generic feature and class names; use LoadXGBoost to give names.
+func Load(kind Kind, r io.Reader) (Model, error) {
+	switch kind {
+	case Heuristic:
+		return LoadRules(r)
+	case DecisionTree:
+		return LoadDecisionTree(r)
+	case RandomForest:
+		return LoadRandomForest(r)
+	case XGBoost:
+		return LoadXGBoost(r, nil)
+	}
+	_, err := ParseKind(string(kind))
+	return nil, err
+}
+
+// readAll reads r whole, refusing more than maxArtifactBytes.
+func readAll(r io.Reader, what string) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, maxArtifactBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("classify: read %s: %w", what, err)
+	}
+	if len(b) > maxArtifactBytes {
+		return nil, fmt.Errorf("%w: %s is larger than %d bytes", ErrFormat, what, maxArtifactBytes)
+	}
+	return b, nil
+}
+
+// checkRow validates one row for a model with n features. When float32 is
+// true, values that overflow float32 are refused too, as scikit-learn and
+// XGBoost refuse them.
+func checkRow(row []float64, n int, float32Input bool) error {
+	if len(row) != n {
+		return fmt.Errorf("%w: row has %d values, model takes %d", ErrInput, len(row), n)
+	}
+	limit := math.MaxFloat64
+	if float32Input {
+		limit = math.MaxFloat32
+	}
+	for i, v := range row {
+		// NaN fails both comparisons.
+		if !(v >= -limit && v <= limit) {
+			return badValue(i, v, float32Input)
+		}
+	}
+	return nil
+}
+
+func badValue(i int, v float64, float32Input bool) error {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return fmt.Errorf("%w: feature %d is %v", ErrInput, i, v)
+	}
+	return fmt.Errorf("%w: feature %d is %v, too large for float32", ErrInput, i, v)
+}
+
+// probaBuffer returns proba[:k] when it has room and a new slice otherwise.
+func probaBuffer(proba []float64, k int) []float64 {
+	if cap(proba) >= k {
+		return proba[:k]
+	}
+	return make([]float64, k)
+}
+
+// checkBatch validates the shapes of a PredictBatch call.
+func checkBatch(rows []float64, classes []int, proba []float64, nf, nc int) error {
+	n := len(classes)
+	if len(rows) != n*nf {
+		return fmt.Errorf("%w: batch of %d rows needs %d values, got %d", ErrInput, n, n*nf, len(rows))
+	}
+	if proba != nil && len(proba) != n*nc {
+		return fmt.Errorf("%w: batch of %d rows needs %d probabilities, got %d", ErrInput, n, n*nc, len(proba))
+	}
+	return nil
+}
+
+// argmax returns the index of the largest value, the first one on ties, as
+// numpy.argmax does.
+func argmax(p []float64) int {
+	best := 0
+	for i := 1; i < len(p); i++ {
+		if p[i] > p[best] {
+			best = i
+		}
+	}
+	return best
+}
