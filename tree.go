@@ -151,7 +151,7 @@ func (e *flatTrees) add(t *treeDump, features int) error {
 			}
 			e.nodes = append(e.nodes, node{feature: -1, right: int32(len(e.leaves))})
 			e.leaves = append(e.leaves, dist...)
-			e.thresholds = append(e.thresholds, math.NaN())
+			e.thresholds = append(e.thresholds, 0)
 			e.ids = append(e.ids, int32(id))
 			continue
 		}

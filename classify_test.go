@@ -1,0 +1,62 @@
+package classify
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestParseKind(t *testing.T) {
+	for _, k := range Kinds() {
+		got, err := ParseKind(string(k))
+		require.NoError(t, err)
+		assert.Equal(t, k, got)
+	}
+	got, err := ParseKind("  Random_Forest ")
+	require.NoError(t, err)
+	assert.Equal(t, RandomForest, got)
+
+	_, err = ParseKind("svm")
+	require.ErrorIs(t, err, ErrUnknownKind)
+	assert.EqualError(t, err, `classify: unknown model kind "svm" (valid: heuristic, decision_tree, random_forest, xgboost)`)
+}
+
+func TestNewAndLoad(t *testing.T) {
+	dir := t.TempDir()
+	treePath := filepath.Join(dir, "tree.json")
+	require.NoError(t, os.WriteFile(treePath, []byte(dump(t, DecisionTree, smallTree())), 0o644))
+	forestPath := filepath.Join(dir, "forest.json")
+	require.NoError(t, os.WriteFile(forestPath, []byte(dump(t, RandomForest, smallTree(), otherTree())), 0o644))
+	rulesPath := filepath.Join(dir, "rules.json")
+	require.NoError(t, os.WriteFile(rulesPath, []byte(testRules), 0o644))
+
+	for _, tc := range []struct {
+		kind Kind
+		path string
+	}{{DecisionTree, treePath}, {RandomForest, forestPath}, {Heuristic, rulesPath}} {
+		m, err := New(tc.kind, tc.path)
+		require.NoError(t, err, tc.kind)
+		assert.Equal(t, tc.kind, m.Info().Kind)
+		f, err := os.Open(tc.path)
+		require.NoError(t, err)
+		n, err := Load(tc.kind, f)
+		f.Close()
+		require.NoError(t, err)
+		assert.Equal(t, m, n)
+	}
+
+	_, err := New("svm", treePath)
+	assert.ErrorIs(t, err, ErrUnknownKind)
+	_, err = Load("svm", nil)
+	assert.ErrorIs(t, err, ErrUnknownKind)
+	_, err = New(DecisionTree, "")
+	assert.EqualError(t, err, "classify: decision_tree needs a model file path")
+	_, err = New(RandomForest, filepath.Join(dir, "missing.json"))
+	assert.ErrorIs(t, err, os.ErrNotExist)
+	assert.ErrorContains(t, err, "classify: open random_forest model:")
+	_, err = New(RandomForest, treePath)
+	assert.ErrorIs(t, err, ErrFormat)
+}

@@ -1,0 +1,253 @@
+package classify
+
+import (
+	"encoding/json"
+	"errors"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var (
+	irisFeatures = []string{"sepal_length", "sepal_width", "petal_length", "petal_width"}
+	irisClasses  = []string{"setosa", "versicolor", "virginica"}
+)
+
+// smallTree is a three-leaf Iris tree in scikit-learn's node order.
+func smallTree() treeDump {
+	return treeDump{
+		ChildrenLeft:  []int{1, -1, 3, -1, -1},
+		ChildrenRight: []int{2, -1, 4, -1, -1},
+		Feature:       []int{2, -2, 3, -2, -2},
+		Threshold:     []float64{2.45, -2, 1.75, -2, -2},
+		Value:         [][]float64{{50, 50, 50}, {50, 0, 0}, {0, 50, 50}, {0, 49, 5}, {0, 1, 45}},
+	}
+}
+
+// otherTree splits on sepal_length alone and leaves one leaf empty.
+func otherTree() treeDump {
+	return treeDump{
+		ChildrenLeft:  []int{1, -1, -1},
+		ChildrenRight: []int{2, -1, -1},
+		Feature:       []int{0, -2, -2},
+		Threshold:     []float64{5.5, -2, -2},
+		Value:         [][]float64{{3, 1, 0}, {3, 1, 0}, {0, 0, 0}},
+	}
+}
+
+func dump(t testing.TB, kind Kind, trees ...treeDump) string {
+	t.Helper()
+	b, err := json.Marshal(treesFile{
+		Format: "classify/sklearn-trees", FormatVersion: 1, Kind: kind, Library: "test",
+		Features: irisFeatures, Classes: irisClasses, Trees: trees,
+	})
+	require.NoError(t, err)
+	return string(b)
+}
+
+func TestTreePredict(t *testing.T) {
+	m, err := LoadDecisionTree(strings.NewReader(dump(t, DecisionTree, smallTree())))
+	require.NoError(t, err)
+	assert.Equal(t, Info{Kind: DecisionTree, Features: irisFeatures, Classes: irisClasses}, m.Info())
+
+	f32 := func(v float32) float64 { return float64(v) }
+	tests := []struct {
+		name  string
+		row   []float64
+		label string
+		proba []float64
+	}{
+		{"short petals", []float64{5.1, 3.5, 1.4, 0.2}, "setosa", []float64{1, 0, 0}},
+		{"narrow", []float64{6, 3, 4.5, 1.5}, "versicolor", []float64{0, 49.0 / 54, 5.0 / 54}},
+		{"wide", []float64{6, 3, 5.5, 2.1}, "virginica", []float64{0, 1.0 / 46, 45.0 / 46}},
+		// float32(2.45) is above the float64 threshold 2.45, so scikit-learn sends it right.
+		{"on threshold goes right", []float64{5, 3, 2.45, 1}, "versicolor", []float64{0, 49.0 / 54, 5.0 / 54}},
+		{"float32 below threshold goes left", []float64{5, 3, f32(math.Nextafter32(float32(2.45), 0)), 1}, "setosa", []float64{1, 0, 0}},
+		{"float64 just below threshold rounds up", []float64{5, 3, math.Nextafter(2.45, 0), 1}, "versicolor", []float64{0, 49.0 / 54, 5.0 / 54}},
+		{"negative", []float64{-1e6, -1e6, -1e6, -1e6}, "setosa", []float64{1, 0, 0}},
+		{"largest float32", []float64{0, 0, math.MaxFloat32, math.MaxFloat32}, "virginica", []float64{0, 1.0 / 46, 45.0 / 46}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := m.Predict(tc.row, nil)
+			require.NoError(t, err)
+			assert.Equal(t, tc.label, p.Label)
+			assert.Equal(t, irisClasses[p.Class], p.Label)
+			assert.InDeltaSlice(t, tc.proba, p.Probabilities, 1e-15)
+		})
+	}
+}
+
+func TestForestMeanOfTrees(t *testing.T) {
+	m, err := LoadRandomForest(strings.NewReader(dump(t, RandomForest, smallTree(), otherTree())))
+	require.NoError(t, err)
+	assert.Equal(t, 2, m.Trees())
+	assert.Equal(t, RandomForest, m.Info().Kind)
+
+	// Tree one: setosa leaf {1,0,0}; tree two: sepal_length 5 <= 5.5, {3/4, 1/4, 0}.
+	p, err := m.Predict([]float64{5, 3, 1.4, 0.2}, nil)
+	require.NoError(t, err)
+	assert.Equal(t, "setosa", p.Label)
+	assert.Equal(t, []float64{(1 + 0.75) / 2, 0.25 / 2, 0}, p.Probabilities)
+
+	// Tree two's empty leaf counts as all zeros (scikit-learn divides by 1).
+	p, err = m.Predict([]float64{6, 3, 5.5, 2.1}, nil)
+	require.NoError(t, err)
+	assert.InDeltaSlice(t, []float64{0, 1.0 / 46 / 2, 45.0 / 46 / 2}, p.Probabilities, 1e-15)
+	assert.Equal(t, "virginica", p.Label)
+}
+
+func TestArgmaxFirstOnTies(t *testing.T) {
+	assert.Equal(t, 0, argmax([]float64{0.5, 0.5, 0}))
+	assert.Equal(t, 1, argmax([]float64{0.25, 0.5, 0.5}))
+	assert.Equal(t, 2, argmax([]float64{0, 0, 1}))
+}
+
+func TestTreeExplain(t *testing.T) {
+	m, err := LoadDecisionTree(strings.NewReader(dump(t, DecisionTree, smallTree())))
+	require.NoError(t, err)
+	ex, err := m.Explain([]float64{6, 3, 4.5, 1.5})
+	require.NoError(t, err)
+	assert.Equal(t, "versicolor", ex.Prediction.Label)
+	assert.Equal(t, []Step{
+		{Node: 0, Feature: "petal_length", Value: 4.5, Threshold: 2.45, Left: false},
+		{Node: 2, Feature: "petal_width", Value: 1.5, Threshold: 1.75, Left: true},
+	}, ex.Path)
+	assert.Equal(t, 3, ex.Leaf)
+
+	_, err = m.Explain([]float64{1})
+	assert.ErrorIs(t, err, ErrInput)
+}
+
+func TestTreeBadInput(t *testing.T) {
+	m, err := LoadDecisionTree(strings.NewReader(dump(t, DecisionTree, smallTree())))
+	require.NoError(t, err)
+	tests := []struct {
+		name string
+		row  []float64
+		msg  string
+	}{
+		{"short", []float64{1, 2, 3}, "row has 3 values, model takes 4"},
+		{"long", []float64{1, 2, 3, 4, 5}, "row has 5 values, model takes 4"},
+		{"nil", nil, "row has 0 values"},
+		{"NaN", []float64{1, math.NaN(), 3, 4}, "feature 1 is NaN"},
+		{"+Inf", []float64{1, 2, math.Inf(1), 4}, "feature 2 is +Inf"},
+		{"-Inf", []float64{math.Inf(-1), 2, 3, 4}, "feature 0 is -Inf"},
+		{"beyond float32", []float64{1, 2, 3, 1e39}, "feature 3 is 1e+39, too large for float32"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := m.Predict(tc.row, nil)
+			require.ErrorIs(t, err, ErrInput)
+			assert.Contains(t, err.Error(), tc.msg)
+		})
+	}
+}
+
+func TestLoadTreesErrors(t *testing.T) {
+	mutate := func(f func(*treeDump)) string {
+		d := smallTree()
+		f(&d)
+		return dump(t, DecisionTree, d)
+	}
+	valid := dump(t, DecisionTree, smallTree())
+	tests := []struct {
+		name string
+		in   string
+		msg  string
+	}{
+		{"empty", "", "EOF"},
+		{"not JSON", "{", "unexpected EOF"},
+		{"trailing data", valid + "{}", "trailing data"},
+		{"unknown field", strings.Replace(valid, `"kind"`, `"knd"`, 1), "unknown field"},
+		{"wrong format", strings.Replace(valid, "classify/sklearn-trees", "other", 1), `format is "other"`},
+		{"newer version", strings.Replace(valid, `"format_version":1`, `"format_version":2`, 1), "version 2 is not supported"},
+		{"wrong kind", dump(t, RandomForest, smallTree()), `holds a "random_forest" model`},
+		{"no trees", dump(t, DecisionTree), "no trees"},
+		{"two trees", dump(t, DecisionTree, smallTree(), smallTree()), "holds one tree, this one 2"},
+		{"no features", strings.Replace(valid, `"features":["sepal_length","sepal_width","petal_length","petal_width"]`, `"features":[]`, 1), "no feature names"},
+		{"duplicate feature", strings.Replace(valid, `"sepal_width"`, `"sepal_length"`, 1), `feature name "sepal_length" appears twice`},
+		{"empty class", strings.Replace(valid, `"setosa"`, `""`, 1), "class 0 has an empty name"},
+		{"no nodes", mutate(func(d *treeDump) { *d = treeDump{} }), "tree 0: no nodes"},
+		{"ragged arrays", mutate(func(d *treeDump) { d.Threshold = d.Threshold[:4] }), "arrays differ in length"},
+		{"child out of range", mutate(func(d *treeDump) { d.ChildrenRight[2] = 9 }), "node 2: children 3 and 9 out of range"},
+		{"one child", mutate(func(d *treeDump) { d.ChildrenLeft[2] = -1 }), "node 2: children -1 and 4 out of range"},
+		{"cycle", mutate(func(d *treeDump) { d.ChildrenRight[2] = 0 }), "reached twice"},
+		{"shared child", mutate(func(d *treeDump) { d.ChildrenRight[2] = 1 }), "node 1 is reached twice"},
+		{"feature out of range", mutate(func(d *treeDump) { d.Feature[0] = 4 }), "node 0: feature 4 out of range"},
+		{"negative feature", mutate(func(d *treeDump) { d.Feature[0] = -2 }), "node 0: feature -2 out of range"},
+		{"short value", mutate(func(d *treeDump) { d.Value[1] = []float64{1, 2} }), "node 1: value has 2 entries for 3 classes"},
+		{"negative weight", mutate(func(d *treeDump) { d.Value[3][1] = -1 }), "class weight -1 is not a finite non-negative number"},
+		{"weights overflow", mutate(func(d *treeDump) { d.Value[3] = []float64{math.MaxFloat64, math.MaxFloat64, 0} }), "class weights overflow"},
+		{"NaN threshold", strings.Replace(valid, "1.75", "NaN", 1), "invalid character"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := LoadDecisionTree(strings.NewReader(tc.in))
+			require.Error(t, err)
+			assert.ErrorIs(t, err, ErrFormat)
+			assert.Contains(t, err.Error(), tc.msg)
+			assert.True(t, strings.HasPrefix(err.Error(), "classify: "), err.Error())
+		})
+	}
+}
+
+func TestUnreachableNode(t *testing.T) {
+	d := smallTree()
+	d.ChildrenLeft = append(d.ChildrenLeft, -1)
+	d.ChildrenRight = append(d.ChildrenRight, -1)
+	d.Feature = append(d.Feature, -2)
+	d.Threshold = append(d.Threshold, -2)
+	d.Value = append(d.Value, []float64{1, 0, 0})
+	_, err := LoadDecisionTree(strings.NewReader(dump(t, DecisionTree, d)))
+	require.ErrorIs(t, err, ErrFormat)
+	assert.Contains(t, err.Error(), "node 5 is not reachable from the root")
+}
+
+func TestLoadTreesTooLarge(t *testing.T) {
+	_, err := LoadDecisionTree(strings.NewReader(strings.Repeat(" ", maxArtifactBytes+1)))
+	require.ErrorIs(t, err, ErrFormat)
+	assert.Contains(t, err.Error(), "larger than")
+}
+
+type failingReader struct{}
+
+func (failingReader) Read([]byte) (int, error) { return 0, errors.New("disk on fire") }
+
+func TestLoadReadError(t *testing.T) {
+	_, err := LoadRandomForest(failingReader{})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "classify: read random_forest: disk on fire")
+}
+
+func TestTreeBatch(t *testing.T) {
+	m, err := LoadRandomForest(strings.NewReader(dump(t, RandomForest, smallTree(), otherTree())))
+	require.NoError(t, err)
+	rows := []float64{5, 3, 1.4, 0.2, 6, 3, 5.5, 2.1}
+	classes := make([]int, 2)
+	proba := make([]float64, 6)
+	require.NoError(t, m.PredictBatch(rows, classes, proba))
+	assert.Equal(t, []int{0, 2}, classes)
+	for i := range classes {
+		p, err := m.Predict(rows[i*4:(i+1)*4], nil)
+		require.NoError(t, err)
+		assert.Equal(t, p.Probabilities, proba[i*3:(i+1)*3])
+	}
+	// Without probabilities.
+	classes = []int{-1, -1}
+	require.NoError(t, m.PredictBatch(rows, classes, nil))
+	assert.Equal(t, []int{0, 2}, classes)
+
+	err = m.PredictBatch(rows[:7], classes, nil)
+	require.ErrorIs(t, err, ErrInput)
+	assert.Contains(t, err.Error(), "batch of 2 rows needs 8 values, got 7")
+	err = m.PredictBatch(rows, classes, proba[:5])
+	assert.Contains(t, err.Error(), "batch of 2 rows needs 6 probabilities, got 5")
+	rows[6] = math.NaN()
+	err = m.PredictBatch(rows, classes, nil)
+	require.ErrorIs(t, err, ErrInput)
+	assert.Contains(t, err.Error(), "row 1: classify: invalid input: feature 2 is NaN")
+}
