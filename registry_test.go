@@ -1,0 +1,192 @@
+package classify
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"strings"
+	"sync"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func sum(b string) string {
+	s := sha256.Sum256([]byte(b))
+	return hex.EncodeToString(s[:])
+}
+
+// testRegistry returns a registry of a tree, a forest and rules, and the
+// manifest it was built from, for tests to break.
+func testRegistry(t *testing.T) (fstest.MapFS, Manifest) {
+	t.Helper()
+	tree := dump(t, DecisionTree, smallTree())
+	forest := dump(t, RandomForest, smallTree(), otherTree())
+	created := time.Date(2026, 11, 27, 5, 0, 0, 0, time.UTC)
+	std := 0.02
+	m := Manifest{Format: "classify/manifest", FormatVersion: 1, Models: []Entry{
+		{Name: "tree", Kind: DecisionTree, File: "tree.json", SHA256: sum(tree), Version: "1.0.0", Created: created,
+			Features: irisFeatures, Classes: irisClasses,
+			Metrics: []Metric{{Name: "accuracy", Method: "loocv", Value: 0.95, Std: &std, Source: "test"}}},
+		{Name: "forest", Kind: RandomForest, File: "sub/forest.json", SHA256: sum(forest), Version: "2.0.0", Created: created,
+			Features: irisFeatures, Classes: irisClasses},
+		{Name: "rules", Kind: Heuristic, File: "rules.json", SHA256: sum(testRules), Version: "0.1.0", Created: created,
+			Features: []string{"a", "b"}, Classes: []string{"x", "y", "z"}},
+	}}
+	fsys := fstest.MapFS{
+		"tree.json":       {Data: []byte(tree)},
+		"sub/forest.json": {Data: []byte(forest)},
+		"rules.json":      {Data: []byte(testRules)},
+	}
+	writeManifest(t, fsys, m)
+	return fsys, m
+}
+
+func writeManifest(t *testing.T, fsys fstest.MapFS, m Manifest) {
+	t.Helper()
+	b, err := json.Marshal(m)
+	require.NoError(t, err)
+	fsys[ManifestFile] = &fstest.MapFile{Data: b}
+}
+
+func TestRegistryLoad(t *testing.T) {
+	fsys, want := testRegistry(t)
+	reg, err := OpenRegistry(fsys)
+	require.NoError(t, err)
+	assert.Equal(t, want, reg.Manifest())
+	require.NoError(t, reg.Verify())
+
+	for _, e := range want.Models {
+		m, err := reg.Load(e.Name)
+		require.NoError(t, err, e.Name)
+		info := m.Info()
+		assert.Equal(t, e.Kind, info.Kind)
+		assert.Equal(t, e.Name, info.Name)
+		assert.Equal(t, e.Version, info.Version)
+		got, err := reg.Entry(e.Name)
+		require.NoError(t, err)
+		assert.Equal(t, e, got)
+	}
+	_, err = reg.Load("svm")
+	require.ErrorIs(t, err, ErrNotFound)
+	assert.EqualError(t, err, `classify: model not found: "svm" (registry has: [tree forest rules])`)
+}
+
+func TestRegistryDir(t *testing.T) {
+	_, err := OpenRegistryDir(t.TempDir())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "classify: registry: open manifest.json")
+}
+
+func TestRegistryLoadFailures(t *testing.T) {
+	tests := []struct {
+		name    string
+		breakFS func(fstest.MapFS)
+		model   string
+		is      error
+		msg     string
+	}{
+		{"checksum mismatch", func(f fstest.MapFS) { f["tree.json"].Data = append(f["tree.json"].Data, ' ') },
+			"tree", ErrChecksum, "tree.json has sha256"},
+		{"missing file", func(f fstest.MapFS) { delete(f, "sub/forest.json") }, "forest", nil, "open sub/forest.json"},
+		{"manifest lies about features", nil, "rules", ErrFormat, `model "rules": artifact has features [a b]`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			fsys, m := testRegistry(t)
+			if tc.breakFS != nil {
+				tc.breakFS(fsys)
+			} else {
+				m.Models[2].Features = []string{"a", "c"}
+				writeManifest(t, fsys, m)
+			}
+			reg, err := OpenRegistry(fsys)
+			require.NoError(t, err)
+			_, err = reg.Load(tc.model)
+			require.Error(t, err)
+			if tc.is != nil {
+				assert.ErrorIs(t, err, tc.is)
+			}
+			assert.Contains(t, err.Error(), tc.msg)
+			if tc.breakFS != nil {
+				assert.Error(t, reg.Verify())
+			}
+		})
+	}
+}
+
+func TestManifestErrors(t *testing.T) {
+	tests := []struct {
+		name   string
+		mutate func(*Manifest)
+		msg    string
+	}{
+		{"format", func(m *Manifest) { m.Format = "x" }, `format is "x"`},
+		{"version", func(m *Manifest) { m.FormatVersion = 2 }, "version 2 is not supported"},
+		{"no name", func(m *Manifest) { m.Models[0].Name = "" }, "model 0 has no name"},
+		{"duplicate name", func(m *Manifest) { m.Models[1].Name = "tree" }, `model name "tree" appears twice`},
+		{"bad kind", func(m *Manifest) { m.Models[0].Kind = "svm" }, `model "tree": kind "svm" is not one of`},
+		{"kind not canonical", func(m *Manifest) { m.Models[0].Kind = "Decision_Tree" }, `kind "Decision_Tree" is not one of`},
+		{"escaping path", func(m *Manifest) { m.Models[0].File = "../tree.json" }, `file "../tree.json" is not a plain relative path`},
+		{"absolute path", func(m *Manifest) { m.Models[0].File = "/tree.json" }, "is not a plain relative path"},
+		{"unclean path", func(m *Manifest) { m.Models[0].File = "sub//forest.json" }, "is not a plain relative path"},
+		{"dot", func(m *Manifest) { m.Models[0].File = "." }, "is not a plain relative path"},
+		{"short sha", func(m *Manifest) { m.Models[0].SHA256 = "abc" }, `sha256 "abc" is not 64 lowercase hex digits`},
+		{"upper sha", func(m *Manifest) { m.Models[0].SHA256 = strings.ToUpper(m.Models[0].SHA256) }, "is not 64 lowercase hex digits"},
+		{"xgboost without meta sum", func(m *Manifest) { m.Models[0].Kind = XGBoost }, "meta_sha256"},
+		{"no features", func(m *Manifest) { m.Models[0].Features = nil }, "no feature names"},
+		{"duplicate class", func(m *Manifest) { m.Models[0].Classes = []string{"a", "a"} }, `class name "a" appears twice`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			fsys, m := testRegistry(t)
+			tc.mutate(&m)
+			writeManifest(t, fsys, m)
+			_, err := OpenRegistry(fsys)
+			require.ErrorIs(t, err, ErrFormat)
+			assert.Contains(t, err.Error(), "classify: invalid model artifact: manifest: ")
+			assert.Contains(t, err.Error(), tc.msg)
+		})
+	}
+	fsys, _ := testRegistry(t)
+	fsys[ManifestFile].Data = []byte(`{"format":"classify/manifest","format_version":1,"models":[],"extra":1}`)
+	_, err := OpenRegistry(fsys)
+	assert.ErrorContains(t, err, "unknown field")
+}
+
+func TestLive(t *testing.T) {
+	var empty Live
+	assert.Nil(t, empty.Model())
+	a, b := IrisRules(), IrisRules()
+	l := NewLive(a)
+	assert.Same(t, a, l.Model())
+	assert.Same(t, a, l.Swap(b))
+	assert.Same(t, b, l.Model())
+
+	// Readers racing a writer see one whole model or the other.
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 1000 {
+				m := l.Model()
+				if m != Model(a) && m != Model(b) {
+					t.Error("torn model")
+					return
+				}
+			}
+		}()
+	}
+	for i := range 1000 {
+		if i%2 == 0 {
+			l.Swap(a)
+		} else {
+			l.Swap(b)
+		}
+	}
+	wg.Wait()
+}
