@@ -1,0 +1,481 @@
+package classify
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math"
+	"os"
+	"strconv"
+	"sync"
+
+	"github.com/dmitryikh/leaves"
+
+	"github.com/ml-production-service/classify/internal/xgbfix"
+)
+
+// XGBoost models are read through github.com/dmitryikh/leaves, which needs
+// three things done for it:
+//
+//   - Layout. XGBoost 1.x writes the magic "binf" first and keeps a
+//     multi-class model's class count in the learner header, leaving the
+//     tree section's output-group field 0; leaves reads the pre-1.0 layout.
+//     internal/xgbfix strips the magic and sets the field, in memory.
+//   - Trust. leaves believes every length and index in the file. xgbfix
+//     walks the whole file first and refuses anything that does not fit the
+//     bytes that are there, so leaves only ever sees bytes it can read.
+//   - Split rule. XGBoost sends a row left when float32(x) < t; leaves, on
+//     an XGBoost tree, when x <= t, in float64. xgbfix rewrites every t to
+//     t' = the largest float32 below t, and Predict rounds each input to
+//     float32 before leaves sees it: for a float32 x, x < t exactly when
+//     x <= t', since no float32 lies strictly between them. So a row sitting
+//     exactly on a split goes the way XGBoost sends it.
+//
+// Why round the inputs rather than move the thresholds: leaves converts the
+// float32 condition in the file to float64, so the float64 bound that would
+// make raw float64 inputs decide like XGBoost (xgboostBound in threshold.go,
+// which lies strictly between two float32 values) cannot be written into the
+// file, and leaves' trees are unexported. Rounding costs one conversion per
+// feature into a pooled buffer: 0 allocations, and a few nanoseconds per
+// call next to hundreds for the trees (see BenchmarkXGBoost against
+// BenchmarkLeavesPredict).
+
+// XGBoostMeta names an XGBoost model's features and classes: the
+// classify/xgboost-meta v1 sidecar of research/FORMATS.md, which New reads
+// from the model's path plus ".meta.json". A meta built in code may leave
+// Format, FormatVersion, Library and Objective zero; when Objective is set,
+// it must be the model's. The zero value is not valid: Features and Classes
+// are required.
+type XGBoostMeta struct {
+	Format        string   `json:"format"`
+	FormatVersion int      `json:"format_version"`
+	Library       string   `json:"library"`
+	Objective     string   `json:"objective"`
+	Features      []string `json:"features"`
+	Classes       []string `json:"classes"`
+}
+
+// The sidecar's format name and the newest version this package reads.
+const (
+	xgbMetaFormat  = "classify/xgboost-meta"
+	xgbMetaVersion = 1
+)
+
+// xgbObjective is how a Booster turns raw margins into probabilities.
+type xgbObjective uint8
+
+const (
+	xgbSoftmax      xgbObjective = iota + 1 // multi:softprob: label of the highest probability
+	xgbSoftmaxLabel                         // multi:softmax: label of the highest margin
+	xgbLogistic                             // binary:logistic
+)
+
+// Booster is an XGBoost gradient-boosted tree classifier loaded from the
+// native binary model format (objectives multi:softprob, multi:softmax and
+// binary:logistic), predicting what XGBoost 1.7's predict_proba and predict
+// give. It is immutable after loading and safe for concurrent use by
+// multiple goroutines. Load one with LoadXGBoost, or New(XGBoost, path).
+type Booster struct {
+	info      Info
+	objective xgbObjective
+	nFeatures int
+	nClasses  int // probabilities per row: the output groups, or 2 for binary:logistic
+	nGroups   int // margins per row
+	nRounds   int // trees per group
+
+	// ens walks the trees: leaves with its leaf-index transformation,
+	// giving for every tree the index of the leaf a row reaches, ordered
+	// group by group (index k*nRounds+i for round i, group k).
+	ens *leaves.Ensemble
+	// leafVals holds the leaf values of all trees in leaves' numbering;
+	// tree t's leaf j is leafVals[leafStart[t]+j]. base is the bias every
+	// margin starts from.
+	leafVals  []float32
+	leafStart []int32
+	base      float32
+
+	// scratch holds *[]float64 of nFeatures+nGroups*nRounds+nClasses
+	// values: the float32-rounded row, the leaf indices, and room for the
+	// probabilities when the caller gives none. Pooled, so Predict
+	// allocates nothing and concurrent calls do not share one.
+	scratch sync.Pool
+}
+
+var _ Model = (*Booster)(nil)
+
+// xgbError is an error of the XGBoost loader: its message starts with
+// "classify: xgboost: " and it wraps one of the package's sentinels.
+type xgbError struct {
+	msg string
+	err error
+}
+
+func (e *xgbError) Error() string { return "classify: xgboost: " + e.msg }
+func (e *xgbError) Unwrap() error { return e.err }
+
+func xgbErrorf(sentinel error, format string, args ...any) error {
+	return &xgbError{msg: fmt.Sprintf(format, args...), err: sentinel}
+}
+
+// LoadXGBoost reads a native XGBoost binary model from r, as
+// Booster.save_model writes it: XGBoost 1.x's layout (starting with "binf")
+// or the pre-1.0 one. meta gives feature and class names; with meta nil
+// features are named f0..fN-1 and classes 0..K-1 ("0", "1" for
+// binary:logistic). Everything is validated before use: a malformed model
+// gives an error wrapping ErrFormat that says what is wrong, never a panic
+// or an unbounded allocation; at most 64 MiB are read.
+func LoadXGBoost(r io.Reader, meta *XGBoostMeta) (*Booster, error) {
+	data, err := readAll(r, "xgboost model")
+	if err != nil {
+		return nil, err
+	}
+	m, err := xgbfix.Parse(data)
+	if err != nil {
+		return nil, xgbErrorf(ErrFormat, "%v", err)
+	}
+	b := &Booster{nFeatures: m.NumFeature, nGroups: m.NumGroups}
+	var baseMargin float32
+	switch m.Objective {
+	case "multi:softprob", "multi:softmax":
+		if m.NumClass < 2 {
+			return nil, xgbErrorf(ErrFormat, "objective %s with %d classes (need at least 2)", m.Objective, m.NumClass)
+		}
+		b.objective, b.nClasses = xgbSoftmax, m.NumGroups
+		if m.Objective == "multi:softmax" {
+			b.objective = xgbSoftmaxLabel
+		}
+		// ProbToMargin is the identity for softmax objectives.
+		baseMargin = m.BaseScore
+	case "binary:logistic":
+		if m.NumGroups != 1 {
+			return nil, xgbErrorf(ErrFormat, "objective %s with %d classes in the header (need 0 or 1)", m.Objective, m.NumClass)
+		}
+		b.objective, b.nClasses = xgbLogistic, 2
+		baseMargin = m.BaseScore
+		if m.MajorVersion >= 1 {
+			// XGBoost 1.0 and later store base_score as a probability
+			// and apply the objective's ProbToMargin when loading;
+			// earlier versions stored the margin.
+			p := float64(m.BaseScore)
+			if !(p > 0 && p < 1) {
+				return nil, xgbErrorf(ErrFormat, "base score %v of %s is outside (0, 1)", p, m.Objective)
+			}
+			baseMargin = float32(-math.Log(1/p - 1))
+		}
+	default:
+		return nil, xgbErrorf(ErrFormat, "objective %q is not supported (want multi:softprob, multi:softmax or binary:logistic)", m.Objective)
+	}
+	if b.info, err = xgbInfo(meta, m, b.nClasses); err != nil {
+		return nil, err
+	}
+	raw, err := xgbEnsemble(m.Normalize(baseMargin))
+	if err != nil {
+		return nil, err
+	}
+	if err := b.setTrees(m, raw, baseMargin); err != nil {
+		return nil, err
+	}
+	n := b.nFeatures + b.nGroups*b.nRounds + b.nClasses
+	b.scratch.New = func() any {
+		s := make([]float64, n)
+		return &s
+	}
+	return b, nil
+}
+
+// setTrees takes the trees leaves read and the leaf values xgbfix read, and
+// checks that the two agree: the same groups and trees, the same number of
+// leaves in every tree, and the same margins on an all-zero row.
+func (b *Booster) setTrees(m *xgbfix.Model, raw *leaves.Ensemble, base float32) error {
+	if got, want := raw.NRawOutputGroups(), b.nGroups; got != want {
+		return xgbErrorf(ErrFormat, "leaves read %d output groups, want %d", got, want)
+	}
+	b.nRounds = raw.NEstimators()
+	if got, want := b.nRounds*b.nGroups, m.NumTrees; got != want {
+		return xgbErrorf(ErrFormat, "leaves read %d trees, want %d", got, want)
+	}
+	b.base = base
+	b.leafStart = make([]int32, m.NumTrees+1)
+	nLeaves := raw.NLeaves() // group by group
+	for t := 0; t < m.NumTrees; t++ {
+		v := m.LeafValues(t)
+		if got := nLeaves[(t%b.nGroups)*b.nRounds+t/b.nGroups]; got != len(v) {
+			return xgbErrorf(ErrFormat, "tree %d: leaves read %d leaves, want %d", t, got, len(v))
+		}
+		b.leafVals = append(b.leafVals, v...)
+		b.leafStart[t+1] = int32(len(b.leafVals))
+	}
+	b.ens = raw.EnsembleWithLeafPredictions()
+
+	zero := make([]float64, b.nFeatures)
+	want := make([]float64, b.nGroups)
+	idx := make([]float64, b.nGroups*b.nRounds)
+	if err := raw.Predict(zero, 0, want); err != nil {
+		return xgbErrorf(ErrFormat, "leaves: %v", err)
+	}
+	if err := b.ens.Predict(zero, 0, idx); err != nil {
+		return xgbErrorf(ErrFormat, "leaves: %v", err)
+	}
+	for k := range want {
+		got := float64(base)
+		for i := 0; i < b.nRounds; i++ {
+			t := i*b.nGroups + k
+			j := int(idx[k*b.nRounds+i])
+			if j < 0 || j >= int(b.leafStart[t+1]-b.leafStart[t]) {
+				return xgbErrorf(ErrFormat, "tree %d: leaves reached leaf %d of %d", t, j, b.leafStart[t+1]-b.leafStart[t])
+			}
+			got += float64(b.leafVals[int(b.leafStart[t])+j])
+		}
+		if d := math.Abs(got - want[k]); !(d <= 1e-9*(1+math.Abs(want[k]))) {
+			return xgbErrorf(ErrFormat, "group %d: leaf values give margin %v on a zero row, leaves %v", k, got, want[k])
+		}
+	}
+	return nil
+}
+
+// xgbEnsemble hands normalised bytes to leaves. xgbfix has checked
+// everything leaves relies on; recover is the last line of defence, so a
+// gap in those checks surfaces as an error rather than a crash.
+func xgbEnsemble(norm []byte) (e *leaves.Ensemble, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			e, err = nil, xgbErrorf(ErrFormat, "leaves failed to read the model: %v", r)
+		}
+	}()
+	e, err = leaves.XGEnsembleFromReader(bufio.NewReader(bytes.NewReader(norm)), false)
+	if err != nil {
+		return nil, xgbErrorf(ErrFormat, "leaves: %v", err)
+	}
+	return e, nil
+}
+
+// xgbInfo builds the model's Info from meta, or generic names without it.
+func xgbInfo(meta *XGBoostMeta, m *xgbfix.Model, nClasses int) (Info, error) {
+	info := Info{Kind: XGBoost}
+	if meta == nil {
+		info.Features = make([]string, m.NumFeature)
+		for i := range info.Features {
+			info.Features[i] = "f" + strconv.Itoa(i)
+		}
+		info.Classes = make([]string, nClasses)
+		for i := range info.Classes {
+			info.Classes[i] = strconv.Itoa(i)
+		}
+		return info, nil
+	}
+	if meta.Format != "" || meta.FormatVersion != 0 {
+		if err := meta.checkFormat(); err != nil {
+			return Info{}, err
+		}
+	}
+	if err := meta.checkNames(); err != nil {
+		return Info{}, err
+	}
+	if meta.Objective != "" && meta.Objective != m.Objective {
+		return Info{}, xgbErrorf(ErrFormat, "meta objective %q, model objective %q", meta.Objective, m.Objective)
+	}
+	if len(meta.Features) != m.NumFeature {
+		return Info{}, xgbErrorf(ErrFormat, "meta names %d features, model has %d", len(meta.Features), m.NumFeature)
+	}
+	if len(meta.Classes) != nClasses {
+		return Info{}, xgbErrorf(ErrFormat, "meta names %d classes, model has %d", len(meta.Classes), nClasses)
+	}
+	// Copies: the caller keeps meta.
+	info.Features = append([]string(nil), meta.Features...)
+	info.Classes = append([]string(nil), meta.Classes...)
+	return info, nil
+}
+
+func (meta *XGBoostMeta) checkFormat() error {
+	if meta.Format != xgbMetaFormat {
+		return xgbErrorf(ErrFormat, "meta format %q, want %q", meta.Format, xgbMetaFormat)
+	}
+	if meta.FormatVersion < 1 || meta.FormatVersion > xgbMetaVersion {
+		return xgbErrorf(ErrFormat, "meta format version %d, this package reads %d", meta.FormatVersion, xgbMetaVersion)
+	}
+	return nil
+}
+
+func (meta *XGBoostMeta) checkNames() error {
+	if err := xgbCheckNames("feature", meta.Features, 1); err != nil {
+		return err
+	}
+	return xgbCheckNames("class", meta.Classes, 2)
+}
+
+func xgbCheckNames(what string, names []string, least int) error {
+	if len(names) < least {
+		return xgbErrorf(ErrFormat, "meta names %d %ss, need at least %d", len(names), what, least)
+	}
+	seen := make(map[string]int, len(names))
+	for i, s := range names {
+		if s == "" {
+			return xgbErrorf(ErrFormat, "meta %s %d has an empty name", what, i)
+		}
+		if j, ok := seen[s]; ok {
+			return xgbErrorf(ErrFormat, "meta %ss %d and %d are both named %q", what, j, i, s)
+		}
+		seen[s] = i
+	}
+	return nil
+}
+
+// ReadXGBoostMeta reads a classify/xgboost-meta sidecar (JSON, at most
+// 64 MiB) and checks it on its own: format name and version, and non-empty,
+// unique feature and class names. LoadXGBoost checks it against the model.
+// Unknown fields are ignored.
+func ReadXGBoostMeta(r io.Reader) (*XGBoostMeta, error) {
+	data, err := readAll(r, "xgboost meta")
+	if err != nil {
+		return nil, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	meta := &XGBoostMeta{}
+	if err := dec.Decode(meta); err != nil {
+		return nil, xgbErrorf(ErrFormat, "meta: %v", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, xgbErrorf(ErrFormat, "meta: unexpected data after the JSON object")
+	}
+	if err := meta.checkFormat(); err != nil {
+		return nil, err
+	}
+	if err := meta.checkNames(); err != nil {
+		return nil, err
+	}
+	return meta, nil
+}
+
+// readXGBoostSidecar reads the meta sidecar at path; a missing file gives
+// nil, nil (the model then gets generic names).
+func readXGBoostSidecar(path string) (*XGBoostMeta, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("classify: xgboost: open meta: %w", err)
+	}
+	defer f.Close()
+	meta, err := ReadXGBoostMeta(f)
+	if err != nil {
+		return nil, fmt.Errorf("%w (in %s)", err, path)
+	}
+	return meta, nil
+}
+
+// Info describes the model. Its Kind is XGBoost.
+func (b *Booster) Info() Info { return b.info }
+
+// Predict classifies one row; see Model.Predict. Like XGBoost, it takes each
+// value as float32 and refuses NaN, infinities and values beyond float32's
+// range. The probabilities are XGBoost's float32 results, computed the way
+// XGBoost computes them. With room in proba it allocates nothing.
+func (b *Booster) Predict(row, proba []float64) (Prediction, error) {
+	if err := checkRow(row, b.nFeatures, true); err != nil {
+		return Prediction{}, err
+	}
+	p := probaBuffer(proba, b.nClasses)
+	s := b.scratch.Get().(*[]float64)
+	c, err := b.predict(row, p, *s)
+	b.scratch.Put(s)
+	if err != nil {
+		return Prediction{}, err
+	}
+	return Prediction{Class: c, Label: b.info.Classes[c], Probabilities: p}, nil
+}
+
+// PredictBatch classifies rows stored back to back; see Model.PredictBatch.
+// It allocates nothing.
+func (b *Booster) PredictBatch(rows []float64, classes []int, proba []float64) error {
+	if err := checkBatch(rows, classes, proba, b.nFeatures, b.nClasses); err != nil {
+		return err
+	}
+	s := b.scratch.Get().(*[]float64)
+	defer b.scratch.Put(s)
+	own := (*s)[len(*s)-b.nClasses:]
+	for i := range classes {
+		row := rows[i*b.nFeatures : (i+1)*b.nFeatures]
+		if err := checkRow(row, b.nFeatures, true); err != nil {
+			return fmt.Errorf("classify: xgboost: row %d: %w", i, err)
+		}
+		p := own
+		if proba != nil {
+			p = proba[i*b.nClasses : (i+1)*b.nClasses]
+		}
+		c, err := b.predict(row, p, *s)
+		if err != nil {
+			return fmt.Errorf("classify: xgboost: row %d: %w", i, err)
+		}
+		classes[i] = c
+	}
+	return nil
+}
+
+// predict writes the probabilities of a checked row into p (len nClasses)
+// and returns its class, using scratch (a pooled buffer) for the
+// float32-rounded row and the leaf indices.
+//
+// It follows XGBoost 1.7's arithmetic, in float32: each margin starts from
+// the base score and adds its trees' leaf values one by one in tree order
+// (leaves would sum in float64: on a 600-tree model that alone moves
+// probabilities by more than 1e-6); then common::Softmax or
+// common::Sigmoid, and predict_proba's 1-p. expf is float32(math.Exp) here,
+// within an ulp of glibc's.
+func (b *Booster) predict(row, p, scratch []float64) (int, error) {
+	nf := b.nFeatures
+	fvals := scratch[:nf]
+	idx := scratch[nf : nf+b.nGroups*b.nRounds]
+	for i, v := range row {
+		fvals[i] = float64(float32(v))
+	}
+	if err := b.ens.Predict(fvals, 0, idx); err != nil {
+		return 0, xgbErrorf(ErrInput, "leaves: %v", err)
+	}
+	// The margins go into p, as float32 values.
+	for k := 0; k < b.nGroups; k++ {
+		m := b.base
+		for i, j := range idx[k*b.nRounds : (k+1)*b.nRounds] {
+			m += b.leafVals[int(b.leafStart[i*b.nGroups+k])+int(j)]
+		}
+		p[k] = float64(m)
+	}
+	switch b.objective {
+	case xgbLogistic:
+		x := min(-float32(p[0]), 88.7)
+		p1 := 1 / (float32(math.Exp(float64(x))) + 1)
+		p[0], p[1] = float64(1-p1), float64(p1)
+		return argmax(p), nil
+	case xgbSoftmaxLabel:
+		c := argmax(p) // predict's label: the largest margin
+		xgbSoftmax32(p)
+		return c, nil
+	default:
+		xgbSoftmax32(p)
+		return argmax(p), nil
+	}
+}
+
+// xgbSoftmax32 turns float32 margins into probabilities in place as
+// XGBoost's common::Softmax does: subtract the largest margin, expf, sum in
+// float64, divide in float32.
+func xgbSoftmax32(p []float64) {
+	hi := float32(p[0])
+	for _, v := range p[1:] {
+		hi = max(hi, float32(v))
+	}
+	sum := 0.0
+	for i, v := range p {
+		e := float32(math.Exp(float64(float32(v) - hi)))
+		p[i] = float64(e)
+		sum += p[i]
+	}
+	s := float32(sum)
+	for i, v := range p {
+		p[i] = float64(float32(v) / s)
+	}
+}
