@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/dmitryikh/leaves"
@@ -260,4 +263,426 @@ func xgbLayoutOf(t testing.TB, data []byte) xgbLayout {
 	l.treeInfo = pos
 	l.attrs = pos + 4*numTrees
 	return l
+}
+
+// xgbMutate returns a copy of data changed by f.
+func xgbMutate(data []byte, f func(b []byte) []byte) []byte {
+	return f(append([]byte(nil), data...))
+}
+
+func putU32(off int, v uint32) func([]byte) []byte {
+	return func(b []byte) []byte { binary.LittleEndian.PutUint32(b[off:], v); return b }
+}
+
+func putU64(off int, v uint64) func([]byte) []byte {
+	return func(b []byte) []byte { binary.LittleEndian.PutUint64(b[off:], v); return b }
+}
+
+// replaceString replaces the length-prefixed string at off with s.
+func replaceString(off int, s string) func([]byte) []byte {
+	return func(b []byte) []byte {
+		n := int(binary.LittleEndian.Uint64(b[off:]))
+		out := append([]byte(nil), b[:off]...)
+		out = binary.LittleEndian.AppendUint64(out, uint64(len(s)))
+		out = append(out, s...)
+		return append(out, b[off+8+n:]...)
+	}
+}
+
+func TestLoadXGBoostMalformed(t *testing.T) {
+	iris := readXGBModel(t, "iris_softprob")
+	bc := readXGBModel(t, "breast_cancer_logistic")
+	l := xgbLayoutOf(t, iris)
+	lb := xgbLayoutOf(t, bc)
+	node := func(i int) int { return l.node0 + 20*i }
+	firstLeaf := -1
+	for i := 0; i < l.numNodes0; i++ {
+		if int32(binary.LittleEndian.Uint32(iris[node(i)+4:])) == -1 {
+			firstLeaf = i
+			break
+		}
+	}
+	nan := math.Float32bits(float32(math.NaN()))
+	tests := []struct {
+		name string
+		data []byte
+		want string // in the error message
+	}{
+		{"empty", nil, "learner header"},
+		{"magic only", []byte("binf"), "learner header"},
+		{"base64", append([]byte("bs64"), iris[4:]...), "base64"},
+		{"JSON model", []byte(`{"learner": {"attributes": {}}}`), "not a binary model"},
+		{"short header", iris[:100], "learner header: needs 136 bytes"},
+		{"zero features", xgbMutate(iris, putU32(8, 0)), "feature count 0"},
+		{"huge feature count", xgbMutate(iris, putU32(8, 1<<31)), "feature count 2147483648"},
+		{"negative class count", xgbMutate(iris, putU32(12, math.MaxUint32)), "negative class count"},
+		{"NaN base score", xgbMutate(iris, putU32(4, nan)), "base score is NaN"},
+		{"huge objective length", xgbMutate(iris, putU64(l.objective, 1<<62)), "objective name: length 4611686018427387904"},
+		{"objective length past the end", xgbMutate(iris, putU64(l.objective, uint64(len(iris)))), "objective name: length"},
+		{"long objective", xgbMutate(iris, replaceString(l.objective, strings.Repeat("x", 300))), "exceeds 256"},
+		{"unknown objective", xgbMutate(iris, replaceString(l.objective, "reg:squarederror")), `objective "reg:squarederror" is not supported`},
+		{"rank objective", xgbMutate(iris, replaceString(l.objective, "rank:pairwise")), `objective "rank:pairwise" is not supported`},
+		{"logistic with 3 classes", xgbMutate(iris, replaceString(l.objective, "binary:logistic")), "binary:logistic with 3 classes"},
+		{"softprob without classes", xgbMutate(bc, replaceString(lb.objective, "multi:softprob")), "multi:softprob with 0 classes"},
+		{"logistic base score 1", xgbMutate(bc, putU32(4, math.Float32bits(1))), "base score 1 of binary:logistic"},
+		{"gblinear", xgbMutate(iris, replaceString(l.booster, "gblinear")), `booster "gblinear" is not supported`},
+		{"dart", xgbMutate(iris, replaceString(l.booster, "dart")), `booster "dart" is not supported`},
+		{"zero trees", xgbMutate(iris, putU32(l.gbtree, 0)), "tree count 0"},
+		{"negative tree count", xgbMutate(iris, putU32(l.gbtree, math.MaxUint32)), "tree count -1"},
+		{"huge tree count", xgbMutate(iris, putU32(l.gbtree, 1<<30)), "1073741824 trees cannot fit"},
+		{"parallel trees", xgbMutate(iris, putU32(l.gbtree+4, 2)), "2 parallel trees"},
+		{"gbtree features", xgbMutate(iris, putU32(l.gbtree+8, 5)), "gbtree header: feature count 5"},
+		{"output groups", xgbMutate(iris, putU32(l.gbtree+24, 5)), "5 output groups"},
+		{"gbtree leaf vector", xgbMutate(iris, putU32(l.gbtree+28, 1)), "leaf vector size 1"},
+		{"trees not a multiple of groups", xgbMutate(iris, putU32(l.gbtree, 59)), "59 trees is not a multiple of 3"},
+		{"two roots", xgbMutate(iris, putU32(l.tree0, 2)), "tree 0: 2 roots"},
+		{"zero nodes", xgbMutate(iris, putU32(l.tree0+4, 0)), "tree 0: node count 0"},
+		{"huge node count", xgbMutate(iris, putU32(l.tree0+4, 1<<30)), "tree 0: 1073741824 nodes cannot fit"},
+		{"negative node count", xgbMutate(iris, putU32(l.tree0+4, math.MaxUint32)), "tree 0: node count -1"},
+		{"deleted nodes", xgbMutate(iris, putU32(l.tree0+8, math.MaxUint32)), "deleted node count -1"},
+		{"tree features", xgbMutate(iris, putU32(l.tree0+16, 99)), "tree 0: feature count 99"},
+		{"tree leaf vector", xgbMutate(iris, putU32(l.tree0+20, 3)), "tree 0: leaf vector size 3"},
+		{"child out of range", xgbMutate(iris, putU32(node(0)+4, 1000)), "tree 0: node 0: child 1000 is outside"},
+		{"negative child", xgbMutate(iris, putU32(node(0)+8, math.MaxUint32-4)), "child -5 is outside"},
+		{"child is the root", xgbMutate(iris, putU32(node(0)+4, 0)), "child 0 is outside [1,"},
+		{"shared child", xgbMutate(iris, func(b []byte) []byte {
+			copy(b[node(0)+8:node(0)+12], b[node(0)+4:node(0)+8])
+			return b
+		}), "is reached twice"},
+		{"split feature out of range", xgbMutate(iris, putU32(node(0)+12, 4)), "split on feature 4, model has 4"},
+		{"NaN split", xgbMutate(iris, putU32(node(0)+16, nan)), "split condition is NaN"},
+		{"NaN leaf", xgbMutate(iris, putU32(node(firstLeaf)+16, nan)), "leaf value is NaN"},
+		{"infinite leaf", xgbMutate(iris, putU32(node(firstLeaf)+16, math.Float32bits(float32(math.Inf(1))))), "leaf value is +Inf"},
+		{"tree info", xgbMutate(iris, putU32(l.treeInfo+4, 0)), "tree info: tree 1 is in output group 0, want 1"},
+		{"huge attribute count", xgbMutate(iris, putU64(l.attrs, 1<<60)), "attributes: length 1152921504606846976"},
+		{"huge attribute length", xgbMutate(iris, putU64(l.attrs+8, 1<<40)), "attribute 0: length 1099511627776"},
+		{"trailing byte", append(append([]byte(nil), iris...), 0), "1 unexpected bytes after the model"},
+		{"no tree info", iris[:l.treeInfo], "tree info: needs 240 bytes"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := LoadXGBoost(bytes.NewReader(tt.data), nil)
+			if !errors.Is(err, ErrFormat) {
+				t.Fatalf("err = %v, want ErrFormat", err)
+			}
+			if msg := err.Error(); !strings.HasPrefix(msg, "classify: xgboost: ") || !strings.Contains(msg, tt.want) {
+				t.Errorf("err = %q, want %q in it", msg, tt.want)
+			}
+		})
+	}
+}
+
+// TestLoadXGBoostTruncated loads every proper prefix of real models: each
+// must fail with ErrFormat, none may panic.
+func TestLoadXGBoostTruncated(t *testing.T) {
+	for _, name := range []string{"iris_softprob", "breast_cancer_logistic"} {
+		data := readXGBModel(t, name)
+		for n := 0; n < len(data); n++ {
+			if _, err := LoadXGBoost(bytes.NewReader(data[:n]), nil); !errors.Is(err, ErrFormat) {
+				t.Fatalf("%s truncated to %d of %d bytes: err = %v, want ErrFormat", name, n, len(data), err)
+			}
+		}
+	}
+}
+
+func TestLoadXGBoostTooLarge(t *testing.T) {
+	_, err := LoadXGBoost(io.LimitReader(zeroReader{}, maxArtifactBytes+1), nil)
+	if !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), "larger than") {
+		t.Fatalf("err = %v, want ErrFormat saying the model is too large", err)
+	}
+}
+
+type zeroReader struct{}
+
+func (zeroReader) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}
+
+// xgbPre10 rewrites an XGBoost 1.x binary model into the layout XGBoost 0.x
+// wrote: no magic, the output groups in the tree section, version 0 and the
+// base score stored as a margin.
+func xgbPre10(t *testing.T, data []byte, baseMargin float32) []byte {
+	l := xgbLayoutOf(t, data)
+	b := xgbMutate(data, putU32(l.gbtree+24, uint32(max(l.numClass, 1))))
+	b = xgbMutate(b, putU32(4+20, 0)) // major version
+	b = xgbMutate(b, putU32(4+24, 0)) // minor version
+	b = xgbMutate(b, putU32(4, math.Float32bits(baseMargin)))
+	return b[4:]
+}
+
+func TestLoadXGBoostPre10Layout(t *testing.T) {
+	for _, name := range []string{"iris_softprob", "breast_cancer_logistic"} {
+		t.Run(name, func(t *testing.T) {
+			// Both models have base_score 0.5: its margin is 0.5 for
+			// softprob (identity) and logit(0.5) = 0 for logistic.
+			margin := float32(0.5)
+			if strings.Contains(name, "logistic") {
+				margin = 0
+			}
+			b := loadXGB(t, xgbPre10(t, readXGBModel(t, name), margin), nil)
+			checkXGBParity(t, b, readXGBGolden(t, name))
+		})
+	}
+}
+
+func irisMeta() *XGBoostMeta {
+	return &XGBoostMeta{
+		Format:        "classify/xgboost-meta",
+		FormatVersion: 1,
+		Library:       "xgboost 1.7.4",
+		Objective:     "multi:softprob",
+		Features:      []string{"sepal_length", "sepal_width", "petal_length", "petal_width"},
+		Classes:       []string{"setosa", "versicolor", "virginica"},
+	}
+}
+
+func TestLoadXGBoostMeta(t *testing.T) {
+	iris := readXGBModel(t, "iris_softprob")
+	meta := irisMeta()
+	b := loadXGB(t, iris, meta)
+	info := b.Info()
+	if !equalStrings(info.Features, meta.Features) || !equalStrings(info.Classes, meta.Classes) || info.Kind != XGBoost {
+		t.Fatalf("Info() = %+v", info)
+	}
+	meta.Features[0], meta.Classes[0] = "changed", "changed"
+	if info := b.Info(); info.Features[0] != "sepal_length" || info.Classes[0] != "setosa" {
+		t.Errorf("the model shares the caller's meta slices: %+v", info)
+	}
+	p, err := b.Predict([]float64{5.1, 3.5, 1.4, 0.2}, nil)
+	if err != nil || p.Label != "setosa" {
+		t.Errorf("Predict = %+v, %v", p, err)
+	}
+
+	inCode := &XGBoostMeta{Features: []string{"a", "b", "c", "d"}, Classes: []string{"x", "y", "z"}}
+	if _, err := LoadXGBoost(bytes.NewReader(iris), inCode); err != nil {
+		t.Errorf("meta built in code without format: %v", err)
+	}
+	bc := &XGBoostMeta{Features: make([]string, 30), Classes: []string{"malignant", "benign"}}
+	for i := range bc.Features {
+		bc.Features[i] = strconv.Itoa(i)
+	}
+	if b, err := LoadXGBoost(bytes.NewReader(readXGBModel(t, "breast_cancer_logistic")), bc); err != nil || b.Info().Classes[1] != "benign" {
+		t.Errorf("binary model with meta: %v", err)
+	}
+
+	tests := []struct {
+		name   string
+		change func(m *XGBoostMeta)
+		want   string
+	}{
+		{"too few features", func(m *XGBoostMeta) { m.Features = m.Features[:3] }, "meta names 3 features, model has 4"},
+		{"too many classes", func(m *XGBoostMeta) { m.Classes = append(m.Classes, "other") }, "meta names 4 classes, model has 3"},
+		{"one class", func(m *XGBoostMeta) { m.Classes = m.Classes[:1] }, "meta names 1 classs, need at least 2"},
+		{"no features", func(m *XGBoostMeta) { m.Features = nil }, "meta names 0 features"},
+		{"empty feature name", func(m *XGBoostMeta) { m.Features[2] = "" }, "meta feature 2 has an empty name"},
+		{"duplicate class", func(m *XGBoostMeta) { m.Classes[2] = "setosa" }, `meta classs 0 and 2 are both named "setosa"`},
+		{"objective", func(m *XGBoostMeta) { m.Objective = "binary:logistic" }, `meta objective "binary:logistic", model objective "multi:softprob"`},
+		{"format", func(m *XGBoostMeta) { m.Format = "classify/rules" }, `meta format "classify/rules"`},
+		{"newer version", func(m *XGBoostMeta) { m.FormatVersion = 2 }, "meta format version 2"},
+		{"version 0", func(m *XGBoostMeta) { m.FormatVersion = 0 }, "meta format version 0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := irisMeta()
+			tt.change(m)
+			_, err := LoadXGBoost(bytes.NewReader(iris), m)
+			if !errors.Is(err, ErrFormat) || !strings.HasPrefix(err.Error(), "classify: xgboost: ") || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want ErrFormat with %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestReadXGBoostMeta(t *testing.T) {
+	f, err := os.Open(xgbModelPath("iris_softprob") + ".meta.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	meta, err := ReadXGBoostMeta(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := irisMeta(); !equalStrings(meta.Features, want.Features) || !equalStrings(meta.Classes, want.Classes) ||
+		meta.Objective != want.Objective || meta.Library != want.Library {
+		t.Errorf("meta = %+v", meta)
+	}
+
+	valid := `{"format": "classify/xgboost-meta", "format_version": 1, "features": ["a"], "classes": ["x", "y"]`
+	tests := []struct{ name, json, want string }{
+		{"not JSON", "meta", "meta: invalid character"},
+		{"truncated", valid, "meta: unexpected EOF"},
+		{"trailing data", valid + "} {}", "unexpected data after the JSON object"},
+		{"wrong type", `{"features": "a"}`, "meta: json: cannot unmarshal"},
+		{"no format", `{"format_version": 1, "features": ["a"], "classes": ["x", "y"]}`, `meta format ""`},
+		{"newer version", strings.Replace(valid, `"format_version": 1`, `"format_version": 2`, 1) + "}", "meta format version 2"},
+		{"no classes", `{"format": "classify/xgboost-meta", "format_version": 1, "features": ["a"]}`, "meta names 0 classs"},
+		{"duplicate feature", strings.Replace(valid, `["a"]`, `["a", "a"]`, 1) + "}", `meta features 0 and 1 are both named "a"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ReadXGBoostMeta(strings.NewReader(tt.json))
+			if !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want ErrFormat with %q", err, tt.want)
+			}
+		})
+	}
+	if _, err := ReadXGBoostMeta(strings.NewReader(valid + `, "unknown": true}`)); err != nil {
+		t.Errorf("unknown field: %v", err)
+	}
+}
+
+func TestXGBoostSidecar(t *testing.T) {
+	dir := t.TempDir()
+	if meta, err := readXGBoostSidecar(filepath.Join(dir, "none.meta.json")); meta != nil || err != nil {
+		t.Errorf("missing sidecar: %v, %v; want nil, nil", meta, err)
+	}
+	bad := filepath.Join(dir, "bad.meta.json")
+	if err := os.WriteFile(bad, []byte(`{"format": "x"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := readXGBoostSidecar(bad); !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), bad) {
+		t.Errorf("bad sidecar: err = %v, want ErrFormat naming the file", err)
+	}
+	if _, err := readXGBoostSidecar(dir); err == nil {
+		t.Error("sidecar path is a directory: no error")
+	}
+
+	// New reads the sidecar beside the model.
+	m, err := New(XGBoost, xgbModelPath("iris_softprob"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info := m.Info(); info.Kind != XGBoost || !equalStrings(info.Classes, irisMeta().Classes) {
+		t.Errorf("Info() = %+v", info)
+	}
+	g := readXGBGolden(t, "iris_softprob")
+	for _, c := range g.Cases {
+		p, err := m.Predict(c.Input, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := irisMeta().Classes[xgbIndex(t, g.Classes, c.Label)]; p.Label != want {
+			t.Errorf("%s: label %s, XGBoost %s", c.Name, p.Label, want)
+		}
+	}
+	// Without a sidecar: generic names.
+	path := filepath.Join(dir, "wine.model")
+	if err := os.WriteFile(path, readXGBModel(t, "wine_200"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := New(XGBoost, path); err != nil || m.Info().Classes[2] != "2" || m.Info().Features[12] != "f12" {
+		t.Errorf("New without sidecar: %v", err)
+	}
+}
+
+func TestXGBoostPredictInput(t *testing.T) {
+	b := loadXGB(t, readXGBModel(t, "iris_softprob"), nil)
+	f32 := math.MaxFloat32
+	for _, row := range [][]float64{{1, 2, 3, f32}, {-f32, 0, math.SmallestNonzeroFloat64, 1e-300}} {
+		if _, err := b.Predict(row, nil); err != nil {
+			t.Errorf("Predict(%v): %v", row, err)
+		}
+	}
+	bad := []struct {
+		name string
+		row  []float64
+		want string
+	}{
+		{"short", []float64{1, 2, 3}, "row has 3 values, model takes 4"},
+		{"long", []float64{1, 2, 3, 4, 5}, "row has 5 values"},
+		{"nil", nil, "row has 0 values"},
+		{"NaN", []float64{1, math.NaN(), 3, 4}, "feature 1 is NaN"},
+		{"+Inf", []float64{1, 2, math.Inf(1), 4}, "feature 2 is +Inf"},
+		{"-Inf", []float64{math.Inf(-1), 2, 3, 4}, "feature 0 is -Inf"},
+		{"beyond float32", []float64{1, 2, 3, 1e39}, "too large for float32"},
+		{"just beyond float32", []float64{1, 2, 3, -math.Nextafter(f32, math.Inf(1))}, "too large for float32"},
+	}
+	for _, tt := range bad {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := b.Predict(tt.row, nil); !errors.Is(err, ErrInput) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Predict: err = %v, want ErrInput with %q", err, tt.want)
+			}
+			if len(tt.row) != 4 {
+				return
+			}
+			rows := append([]float64{5.1, 3.5, 1.4, 0.2, 5.1, 3.5, 1.4, 0.2}, tt.row...)
+			err := b.PredictBatch(rows, make([]int, 3), nil)
+			if !errors.Is(err, ErrInput) || !strings.Contains(err.Error(), "row 2: ") || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("PredictBatch: err = %v, want ErrInput naming row 2", err)
+			}
+		})
+	}
+	if err := b.PredictBatch(make([]float64, 7), make([]int, 2), nil); !errors.Is(err, ErrInput) {
+		t.Errorf("PredictBatch with 7 values for 2 rows: err = %v", err)
+	}
+	if err := b.PredictBatch(make([]float64, 8), make([]int, 2), make([]float64, 5)); !errors.Is(err, ErrInput) {
+		t.Errorf("PredictBatch with 5 probabilities for 2 rows: err = %v", err)
+	}
+	if err := b.PredictBatch(nil, nil, nil); err != nil {
+		t.Errorf("empty batch: %v", err)
+	}
+	// A buffer without room: a new slice, the buffer untouched.
+	small := []float64{-1, -1}
+	p, err := b.Predict([]float64{5.1, 3.5, 1.4, 0.2}, small)
+	if err != nil || len(p.Probabilities) != 3 || small[0] != -1 {
+		t.Errorf("Predict with a short buffer: %+v, %v, buffer %v", p, err, small)
+	}
+}
+
+func TestXGBoostAllocs(t *testing.T) {
+	for _, name := range []string{"iris_softprob", "breast_cancer_logistic"} {
+		b := loadXGB(t, readXGBModel(t, name), nil)
+		g := readXGBGolden(t, name)
+		row := g.Cases[0].Input
+		proba := make([]float64, len(g.Classes))
+		if n := testing.AllocsPerRun(100, func() { _, _ = b.Predict(row, proba) }); n != 0 {
+			t.Errorf("%s: Predict with a buffer allocates %v times", name, n)
+		}
+		rows := make([]float64, 0, 16*len(row))
+		for i := 0; i < 16; i++ {
+			rows = append(rows, g.Cases[i].Input...)
+		}
+		classes := make([]int, 16)
+		probas := make([]float64, 16*len(g.Classes))
+		if n := testing.AllocsPerRun(100, func() { _ = b.PredictBatch(rows, classes, probas) }); n != 0 {
+			t.Errorf("%s: PredictBatch allocates %v times", name, n)
+		}
+		if n := testing.AllocsPerRun(100, func() { _ = b.PredictBatch(rows, classes, nil) }); n != 0 {
+			t.Errorf("%s: PredictBatch without probabilities allocates %v times", name, n)
+		}
+	}
+}
+
+// TestXGBoostConcurrent predicts from many goroutines at once (run with
+// -race): the answers are those of one goroutine.
+func TestXGBoostConcurrent(t *testing.T) {
+	g := readXGBGolden(t, "wine_200")
+	b := loadXGB(t, readXGBModel(t, "wine_200"), nil)
+	want := make([][]float64, len(g.Cases))
+	for i, c := range g.Cases {
+		p, err := b.Predict(c.Input, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[i] = p.Probabilities
+	}
+	var wg sync.WaitGroup
+	for w := 0; w < 8; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			proba := make([]float64, 3)
+			for i := range g.Cases {
+				i := (i + w*97) % len(g.Cases)
+				p, err := b.Predict(g.Cases[i].Input, proba)
+				if err != nil || !equalFloats(p.Probabilities, want[i]) {
+					t.Errorf("%s: %v %v, want %v", g.Cases[i].Name, p.Probabilities, err, want[i])
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
