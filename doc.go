@@ -1,0 +1,63 @@
+// Package classify serves tabular classifiers inside a Go program: rule
+// lists, scikit-learn decision trees and random forests, and XGBoost
+// gradient-boosted trees, each predicting exactly what the library that
+// trained it predicts.
+//
+// # Loading a model
+//
+// Most programs load production models from a registry, which verifies each
+// artifact's sha256 against its manifest before parsing it:
+//
+//	reg, err := classify.OpenRegistry(models.FS) // the embedded production registry
+//	m, err := reg.Load("random_forest")
+//
+// A single artifact loads with New (from a path) or Load (from an
+// io.Reader):
+//
+//	m, err := classify.New(classify.DecisionTree, "decision_tree.json")
+//	m, err := classify.New(classify.Heuristic, "") // the built-in Iris rules
+//
+// The root package does not import the production registry: it lives in
+// package models (github.com/ml-production-service/classify/models), whose FS
+// callers pass to OpenRegistry. A program that serves its own models thus
+// carries none of ours, and tests can hand OpenRegistry any fs.FS.
+//
+// # Predicting
+//
+// Every Model is immutable and safe for concurrent use. Predict takes one
+// row, ordered as Info().Features, and a buffer for the probabilities; with
+// a buffer it allocates nothing:
+//
+//	proba := make([]float64, len(m.Info().Classes))
+//	p, err := m.Predict([]float64{5.1, 3.5, 1.4, 0.2}, proba)
+//	fmt.Println(p.Label) // setosa
+//
+// PredictBatch scores many rows into caller-owned slices. PredictNamed and
+// Row map named values (a decoded JSON object, say) through the model's
+// schema and report missing and unknown names in a *FeatureError.
+//
+// Rows with the wrong length, NaN, infinities, or values too large for
+// float32 (for the tree models, whose reference libraries reject them) give
+// an error wrapping ErrInput; a loader never panics on a malformed artifact
+// and returns an error wrapping ErrFormat that says what was wrong.
+//
+// # Exactness
+//
+// scikit-learn casts inputs to float32 and sends a row left when
+// float32(x) <= threshold; XGBoost sends it left when float32(x) < split.
+// Loaders turn each threshold into the float64 bound that gives the same
+// decision for every float64 input, so predictions agree with the reference
+// libraries even on rows that sit exactly on a split, without rounding on
+// the hot path. Forest probabilities are the mean of the trees' normalised
+// leaf distributions, summed in scikit-learn's order. The tests compare
+// every production model with golden files that the reference libraries
+// wrote (testdata/golden, produced by research/).
+//
+// # Explaining and hot swapping
+//
+// *Rules and *Tree implement Explainer: the rule that fired, or the
+// decision path. Live holds the serving model and swaps it atomically, for
+// reloads that never show a reader a half-loaded model.
+//
+// The artifact formats are specified in research/FORMATS.md.
+package classify
