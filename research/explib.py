@@ -90,9 +90,57 @@ def grid_search(make, grid, X, y, k=5, repeats=3, seed=common.SEED):
             "space": grid, "results": rows, "best": best}
 
 
+CONFIRM_SEED = 2026
+
+
+def confirm_search(search, make, production_params, X, y, margin=0.01):
+    """Second stage of the search: the best configuration is picked on the search folds, so its
+    score there is biased upward (best of many). Re-score the best and the production
+    configuration on fresh folds (different seed, 10 repeats) and adopt the best only if it
+    beats production there by more than `margin`. Adds the outcome to `search` in place.
+    """
+    prod_row = next(r for r in search["results"] if r["params"] == production_params)
+    best = search["best"]
+    search["production_row"] = prod_row
+    search["adopt_margin"] = margin
+    search["best_minus_production_on_search_folds"] = best["mean"] - prod_row["mean"]
+    splits = evaluation.kfold_splits(y, common.KFOLD_K, common.KFOLD_REPEATS, CONFIRM_SEED)
+    confirm = {"method": f"repeated_stratified_kfold(k={common.KFOLD_K},repeats={common.KFOLD_REPEATS})",
+               "seed": CONFIRM_SEED}
+    for key, params in (("best", best["params"]), ("production", production_params)):
+        scores = evaluation.kfold_scores(lambda: make(**params), X, y, splits)
+        confirm[key] = {"params": params, "mean": float(np.mean(scores)), "std": float(np.std(scores))}
+    confirm["best_minus_production"] = confirm["best"]["mean"] - confirm["production"]["mean"]
+    search["confirmation"] = confirm
+    search["justifies_change"] = bool(best["params"] != production_params
+                                      and confirm["best_minus_production"] > margin)
+    return search
+
+
+def search_decision(s, keep_text):
+    best, prod, c = s["best"], s["production_row"], s["confirmation"]
+    head = (f"The search's best ({best['params']}, {pct(best['mean'])} ± {100 * best['std']:.1f} pp) is "
+            f"{100 * s['best_minus_production_on_search_folds']:.1f} pp above the production setting "
+            f"({prod['params']}, {pct(prod['mean'])}) on the search folds; on fresh folds ({c['method']}, seed "
+            f"{c['seed']}) it scores {pct(c['best']['mean'])} against {pct(c['production']['mean'])}, a difference of "
+            f"{100 * c['best_minus_production']:+.1f} pp.")
+    if s["justifies_change"]:
+        return head + (f" That is more than the {100 * s['adopt_margin']:.0f} pp margin: "
+                       "research/production.py should adopt it.")
+    return head + (f" That is not more than the {100 * s['adopt_margin']:.0f} pp margin (1.5 rows of 150, well "
+                   f"inside one fold std): {keep_text}")
+
+
+def search_method_md(s):
+    return (f"grid over `{s['space']}`, scored by {s['method']} (seed {s['seed']}; every configuration sees the "
+            "same folds). The best of a grid is biased upward on the folds that picked it, so the best and the "
+            f"production configuration are re-scored on fresh folds ({s['confirmation']['method']}, seed "
+            f"{s['confirmation']['seed']}); production adopts the best only if it wins there by more than "
+            f"{100 * s['adopt_margin']:.0f} pp.")
+
+
 def finish(name, results, started):
     path = common.RESULTS / f"{name}.json"
-    results = dict(results)
     results["versions"] = common.library_versions()
     common.write_json(path, results)
     print(f"wrote {common.rel(path)} ({time.time() - started:.1f}s)", file=sys.stderr)
