@@ -1,0 +1,61 @@
+package main
+
+import (
+	"embed"
+	"io/fs"
+	"net/http"
+)
+
+// Interactive documentation that works offline: Swagger UI at /docs and
+// ReDoc at /redoc, both reading /openapi.json, with their scripts and
+// styles embedded in the binary (docs/assets; docs/README.md says which
+// versions and how to refresh them). The pages load nothing from other
+// origins.
+
+//go:embed docs/assets
+var docAssets embed.FS
+
+//go:embed docs/swagger.html
+var swaggerPage []byte
+
+//go:embed docs/redoc.html
+var redocPage []byte
+
+// docsPolicy lets the pages load scripts, styles and images from this
+// server only. ReDoc injects style elements and starts a worker from a
+// blob, hence 'unsafe-inline' for styles and blob: for workers.
+const docsPolicy = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; " +
+	"img-src 'self' data:; worker-src 'self' blob:; connect-src 'self'; font-src 'self' data:"
+
+func routeDocs(mux *http.ServeMux, s *Server) {
+	mux.HandleFunc("GET /openapi.json", s.handleOpenAPI)
+	mux.HandleFunc("GET /docs", htmlPage(swaggerPage))
+	mux.HandleFunc("GET /redoc", htmlPage(redocPage))
+	assets, err := fs.Sub(docAssets, "docs/assets")
+	if err != nil {
+		panic("serve: embedded docs assets: " + err.Error()) // the embed pattern guarantees the directory
+	}
+	files := http.StripPrefix("/docs/assets/", http.FileServerFS(assets))
+	mux.Handle("GET /docs/assets/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "public, max-age=86400")
+		files.ServeHTTP(w, r)
+	}))
+}
+
+func htmlPage(page []byte) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Type", "text/html; charset=utf-8")
+		h.Set("Content-Security-Policy", docsPolicy)
+		_, _ = w.Write(page)
+	}
+}
+
+func (s *Server) handleOpenAPI(w http.ResponseWriter, r *http.Request) {
+	c := s.serving()
+	if c == nil {
+		s.noModel(w, r)
+		return
+	}
+	writeBody(w, http.StatusOK, c.openapi)
+}

@@ -1,0 +1,163 @@
+package main
+
+import (
+	"context"
+	"encoding/hex"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+)
+
+// instrument wraps the routes in what every request gets: a request id
+// (X-Request-ID, taken from the request when it carries a sane one,
+// generated otherwise, and echoed back), a body size limit, recovery from
+// panics (answered 500 in JSON; the server keeps serving), JSON bodies for
+// the router's own 404 and 405 answers, one INFO log line and the request
+// metrics.
+func (s *Server) instrument(mux http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		s.metrics.inflight.Inc()
+		id := r.Header.Get("X-Request-ID")
+		if !validRequestID(id) {
+			id = newRequestID()
+		}
+		w.Header().Set("X-Request-ID", id)
+
+		rec := recorders.Get().(*recorder)
+		*rec = recorder{ResponseWriter: w, path: r.URL.Path}
+		if r.ContentLength > s.opts.MaxBodyBytes {
+			writeStatusError(rec, r.URL.Path, http.StatusRequestEntityTooLarge)
+		} else {
+			r.Body = http.MaxBytesReader(rec, r.Body, s.opts.MaxBodyBytes)
+			s.serveRecovering(rec, r, mux, id)
+		}
+
+		elapsed := time.Since(start)
+		route := r.Pattern
+		if route == "" {
+			route = "unmatched"
+		} else if i := strings.IndexByte(route, ' '); i >= 0 {
+			route = route[i+1:] // "POST /predict" → "/predict"; the method is a label of its own
+		}
+		status := rec.status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		s.metrics.observe(route, r.Method, status, rec.model, elapsed.Seconds())
+		s.metrics.inflight.Dec()
+		if s.log.Enabled(r.Context(), slog.LevelInfo) {
+			s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+				slog.String("method", r.Method),
+				slog.String("path", r.URL.Path),
+				slog.Int("status", status),
+				slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
+				slog.String("model", rec.model),
+				slog.String("request_id", id),
+				slog.Int("bytes", rec.bytes),
+				slog.String("remote", r.RemoteAddr))
+		}
+		rec.ResponseWriter = nil
+		recorders.Put(rec)
+	})
+}
+
+// serveRecovering runs the routes, turning a panic into a logged 500.
+func (s *Server) serveRecovering(rec *recorder, r *http.Request, h http.Handler, id string) {
+	defer func() {
+		v := recover()
+		if v == nil {
+			return
+		}
+		if v == http.ErrAbortHandler { //nolint:errorlint // the sentinel is compared, as net/http does
+			panic(v)
+		}
+		s.log.LogAttrs(context.Background(), slog.LevelError, "panic",
+			slog.Any("panic", v), slog.String("request_id", id), slog.String("stack", string(debug.Stack())))
+		if rec.status == 0 {
+			writeStatusError(rec, r.URL.Path, http.StatusInternalServerError)
+		}
+	}()
+	h.ServeHTTP(rec, r)
+}
+
+// validRequestID accepts up to 128 printable ASCII characters, so a client's
+// id can go into logs and headers unchanged.
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] <= ' ' || id[i] > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+// newRequestID returns 32 random hex digits.
+func newRequestID() string {
+	var b [16]byte
+	a, c := rand.Uint64(), rand.Uint64()
+	for i := range 8 {
+		b[i], b[8+i] = byte(a>>(8*i)), byte(c>>(8*i))
+	}
+	return hex.EncodeToString(b[:])
+}
+
+// recorder remembers what a handler answered, for the log line and the
+// metrics, and gives the router's plain-text 404 and 405 answers JSON
+// bodies.
+type recorder struct {
+	http.ResponseWriter
+	path      string
+	status    int
+	bytes     int
+	model     string
+	swallowed bool // the router's own body is being replaced
+}
+
+var recorders = sync.Pool{New: func() any { return new(recorder) }}
+
+// noteModel records which model answered the request, for logs and metrics.
+func noteModel(w http.ResponseWriter, name string) {
+	if rec, ok := w.(*recorder); ok {
+		rec.model = name
+	}
+}
+
+func (rec *recorder) WriteHeader(code int) {
+	if rec.status != 0 {
+		return
+	}
+	h := rec.Header()
+	if (code == http.StatusNotFound || code == http.StatusMethodNotAllowed) &&
+		strings.HasPrefix(h.Get("Content-Type"), "text/plain") {
+		// http.ServeMux's answer (http.Error): replace it with JSON.
+		h.Del("X-Content-Type-Options")
+		writeStatusError(rec, rec.path, code)
+		rec.swallowed = true
+		return
+	}
+	rec.status = code
+	rec.ResponseWriter.WriteHeader(code)
+}
+
+func (rec *recorder) Write(b []byte) (int, error) {
+	if rec.swallowed {
+		return len(b), nil
+	}
+	if rec.status == 0 {
+		rec.WriteHeader(http.StatusOK)
+	}
+	n, err := rec.ResponseWriter.Write(b)
+	rec.bytes += n
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (rec *recorder) Unwrap() http.ResponseWriter { return rec.ResponseWriter }

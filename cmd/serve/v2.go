@@ -1,0 +1,272 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/ml-production-service/classify"
+)
+
+// The Open Inference Protocol (KServe V2 REST, spoken by Triton and
+// MLServer clients). The model is addressed by its name (Info().Name, or its
+// kind when it was loaded from a file). An infer request carries one input
+// tensor of datatype FP32 or FP64 and shape [N, len(features)], its data
+// flat (row-major) or nested; the answer holds the output "label" (BYTES,
+// shape [N]) and, when the request lists it in "outputs", "probabilities"
+// (FP64, shape [N, len(classes)], columns in class order). Errors answer a
+// non-2xx status with {"error": "..."}.
+
+const (
+	outputLabel = "label"
+	outputProba = "probabilities"
+	platform    = "classify"
+)
+
+func (s *Server) routeV2(mux *http.ServeMux) {
+	mux.HandleFunc("GET /v2/health/live", func(w http.ResponseWriter, r *http.Request) {
+		writeBody(w, http.StatusOK, []byte(`{"live":true}`))
+	})
+	mux.HandleFunc("GET /v2/health/ready", func(w http.ResponseWriter, r *http.Request) {
+		if !s.ready() {
+			writeBody(w, http.StatusServiceUnavailable, []byte(`{"ready":false}`))
+			return
+		}
+		writeBody(w, http.StatusOK, []byte(`{"ready":true}`))
+	})
+	mux.HandleFunc("GET /v2", s.handleV2Server)
+	for _, prefix := range []string{"/v2/models/{name}", "/v2/models/{name}/versions/{version}"} {
+		mux.HandleFunc("GET "+prefix, s.handleV2Metadata)
+		mux.HandleFunc("GET "+prefix+"/ready", s.handleV2ModelReady)
+		mux.HandleFunc("POST "+prefix+"/infer", s.handleV2Infer)
+	}
+}
+
+func (s *Server) handleV2Server(w http.ResponseWriter, r *http.Request) {
+	version := s.opts.Version
+	if version == "" {
+		version = "dev"
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"name": platform, "version": version, "extensions": []string{}})
+}
+
+// v2Model returns the serving model when the path names it (and its
+// version, if given); otherwise it answers 404 and returns nil.
+func (s *Server) v2Model(w http.ResponseWriter, r *http.Request) *served {
+	c := s.serving()
+	name, version := r.PathValue("name"), r.PathValue("version")
+	if c == nil {
+		writeV2Error(w, http.StatusServiceUnavailable, "no model is loaded")
+		return nil
+	}
+	noteModel(w, c.name)
+	if name != c.name {
+		writeV2Error(w, http.StatusNotFound, fmt.Sprintf("model %q is not served here; this server serves %q", name, c.name))
+		return nil
+	}
+	if version != "" && version != c.info.Version {
+		writeV2Error(w, http.StatusNotFound, fmt.Sprintf("model %q has no version %q; serving version %q", name, version, c.info.Version))
+		return nil
+	}
+	return c
+}
+
+type tensorMeta struct {
+	Name     string `json:"name"`
+	Datatype string `json:"datatype"`
+	Shape    []int  `json:"shape"`
+}
+
+type modelMetadata struct {
+	Name     string       `json:"name"`
+	Versions []string     `json:"versions"`
+	Platform string       `json:"platform"`
+	Inputs   []tensorMeta `json:"inputs"`
+	Outputs  []tensorMeta `json:"outputs"`
+}
+
+func (s *Server) handleV2Metadata(w http.ResponseWriter, r *http.Request) {
+	c := s.v2Model(w, r)
+	if c == nil {
+		return
+	}
+	versions := []string{}
+	if c.info.Version != "" {
+		versions = append(versions, c.info.Version)
+	}
+	writeJSON(w, http.StatusOK, modelMetadata{
+		Name: c.name, Versions: versions, Platform: platform + "_" + string(c.info.Kind),
+		Inputs: []tensorMeta{{Name: "input", Datatype: "FP64", Shape: []int{-1, len(c.info.Features)}}},
+		Outputs: []tensorMeta{
+			{Name: outputLabel, Datatype: "BYTES", Shape: []int{-1}},
+			{Name: outputProba, Datatype: "FP64", Shape: []int{-1, len(c.info.Classes)}},
+		},
+	})
+}
+
+func (s *Server) handleV2ModelReady(w http.ResponseWriter, r *http.Request) {
+	c := s.v2Model(w, r)
+	if c == nil {
+		return
+	}
+	ready := s.ready()
+	status := http.StatusOK
+	if !ready {
+		status = http.StatusServiceUnavailable
+	}
+	writeJSON(w, status, map[string]any{"name": c.name, "ready": ready})
+}
+
+type inferInput struct {
+	Name       string          `json:"name"`
+	Shape      []int           `json:"shape"`
+	Datatype   string          `json:"datatype"`
+	Parameters map[string]any  `json:"parameters,omitempty"`
+	Data       json.RawMessage `json:"data"`
+}
+
+type inferRequest struct {
+	ID         string         `json:"id,omitempty"`
+	Parameters map[string]any `json:"parameters,omitempty"`
+	Inputs     []inferInput   `json:"inputs"`
+	Outputs    []struct {
+		Name       string         `json:"name"`
+		Parameters map[string]any `json:"parameters,omitempty"`
+	} `json:"outputs,omitempty"`
+}
+
+type inferOutput struct {
+	Name       string         `json:"name"`
+	Shape      []int          `json:"shape"`
+	Datatype   string         `json:"datatype"`
+	Parameters map[string]any `json:"parameters,omitempty"`
+	Data       any            `json:"data"`
+}
+
+type inferResponse struct {
+	ModelName    string        `json:"model_name"`
+	ModelVersion string        `json:"model_version,omitempty"`
+	ID           string        `json:"id,omitempty"`
+	Outputs      []inferOutput `json:"outputs"`
+}
+
+func (s *Server) handleV2Infer(w http.ResponseWriter, r *http.Request) {
+	c := s.v2Model(w, r)
+	if c == nil {
+		return
+	}
+	var body bytes.Buffer
+	if _, err := body.ReadFrom(r.Body); err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			writeStatusError(w, r.URL.Path, http.StatusRequestEntityTooLarge)
+			return
+		}
+		writeV2Error(w, http.StatusBadRequest, "cannot read the body: "+err.Error())
+		return
+	}
+	var req inferRequest
+	if err := json.Unmarshal(body.Bytes(), &req); err != nil {
+		writeV2Error(w, http.StatusBadRequest, "invalid JSON: "+err.Error())
+		return
+	}
+	rows, n, err := s.inferRows(c, req)
+	if err != nil {
+		writeV2Error(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	wantLabel, wantProba := true, false
+	if len(req.Outputs) > 0 {
+		wantLabel = false
+		for _, o := range req.Outputs {
+			switch o.Name {
+			case outputLabel:
+				wantLabel = true
+			case outputProba:
+				wantProba = true
+			default:
+				writeV2Error(w, http.StatusBadRequest, fmt.Sprintf("unknown output %q (outputs: %q, %q)", o.Name, outputLabel, outputProba))
+				return
+			}
+		}
+	}
+	nc := len(c.info.Classes)
+	classes := make([]int, n)
+	proba := make([]float64, n*nc)
+	if err := c.model.PredictBatch(rows, classes, proba); err != nil {
+		if errors.Is(err, classify.ErrInput) {
+			writeV2Error(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		s.log.Error("predict failed", "model", c.name, "error", err.Error())
+		writeV2Error(w, http.StatusInternalServerError, "prediction failed")
+		return
+	}
+	resp := inferResponse{ModelName: c.name, ModelVersion: c.info.Version, ID: req.ID, Outputs: []inferOutput{}}
+	for _, class := range classes {
+		c.counters[class].Inc()
+	}
+	if wantLabel {
+		labels := make([]string, n)
+		for i, class := range classes {
+			labels[i] = c.info.Classes[class]
+		}
+		resp.Outputs = append(resp.Outputs, inferOutput{Name: outputLabel, Shape: []int{n}, Datatype: "BYTES",
+			Parameters: map[string]any{"content_type": "str"}, Data: labels})
+	}
+	if wantProba {
+		resp.Outputs = append(resp.Outputs, inferOutput{Name: outputProba, Shape: []int{n, nc}, Datatype: "FP64", Data: proba})
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// inferRows checks the request's one input tensor and returns its rows,
+// back to back, and their count.
+func (s *Server) inferRows(c *served, req inferRequest) ([]float64, int, error) {
+	if len(req.Inputs) != 1 {
+		return nil, 0, fmt.Errorf("expected 1 input tensor of shape [N, %d], got %d inputs", len(c.info.Features), len(req.Inputs))
+	}
+	in := req.Inputs[0]
+	if in.Datatype != "FP32" && in.Datatype != "FP64" {
+		return nil, 0, fmt.Errorf("input %q has datatype %q; FP32 and FP64 are accepted", in.Name, in.Datatype)
+	}
+	nf := len(c.info.Features)
+	if len(in.Shape) != 2 || in.Shape[1] != nf || in.Shape[0] < 1 {
+		return nil, 0, fmt.Errorf("input %q has shape %v; expected [N, %d] with N >= 1 (features: %v)", in.Name, in.Shape, nf, c.info.Features)
+	}
+	n := in.Shape[0]
+	if n > s.opts.MaxBatch {
+		return nil, 0, fmt.Errorf("input %q has %d rows; at most %d are accepted per request", in.Name, n, s.opts.MaxBatch)
+	}
+	var d jsonDoc
+	if len(in.Data) == 0 {
+		return nil, 0, fmt.Errorf("input %q has no data", in.Name)
+	}
+	if err := d.parse(in.Data); err != nil {
+		return nil, 0, fmt.Errorf("input %q: data: %v", in.Name, err)
+	}
+	rows := make([]float64, 0, n*nf)
+	for i, nd := range d.nodes {
+		switch nd.kind {
+		case jArray:
+			continue
+		case jNumber:
+			v := d.number(i)
+			if in.Datatype == "FP32" {
+				v = float64(float32(v))
+			}
+			rows = append(rows, v)
+		default:
+			return nil, 0, fmt.Errorf("input %q: data holds %s; numbers are expected", in.Name, d.raw(i))
+		}
+	}
+	if d.nodes[0].kind != jArray {
+		return nil, 0, fmt.Errorf("input %q: data must be an array", in.Name)
+	}
+	if len(rows) != n*nf {
+		return nil, 0, fmt.Errorf("input %q: shape %v needs %d values, data holds %d", in.Name, in.Shape, n*nf, len(rows))
+	}
+	return rows, n, nil
+}
