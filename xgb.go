@@ -211,6 +211,24 @@ func (b *Booster) setTrees(m *xgbfix.Model, raw *leaves.Ensemble, base float32) 
 	}
 	b.ens = raw.EnsembleWithLeafPredictions()
 
+	// Margins are float32 sums. A model whose leaves can add up past
+	// float32's range would predict NaN; refuse it (no trained model
+	// comes near: leaf values are small).
+	for k := 0; k < b.nGroups; k++ {
+		bound := math.Abs(float64(base))
+		for i := 0; i < b.nRounds; i++ {
+			t := i*b.nGroups + k
+			hi := 0.0
+			for _, v := range b.leafVals[b.leafStart[t]:b.leafStart[t+1]] {
+				hi = max(hi, math.Abs(float64(v)))
+			}
+			bound += hi
+		}
+		if bound > math.MaxFloat32/2 {
+			return xgbErrorf(ErrFormat, "group %d: leaf values add up to %g, beyond float32's range", k, bound)
+		}
+	}
+
 	zero := make([]float64, b.nFeatures)
 	want := make([]float64, b.nGroups)
 	idx := make([]float64, b.nGroups*b.nRounds)

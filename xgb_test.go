@@ -20,7 +20,7 @@ import (
 // The test models of testdata/xgboost, made by make_models.py with XGBoost
 // 1.7.4, each with XGBoost's own answers on its data set, on probe rows
 // sitting on and next to every split threshold and on extreme values.
-var xgbTestModels = []string{"iris_softprob", "iris_softmax", "breast_cancer_logistic", "wine_200"}
+var xgbTestModels = []string{"iris_softprob", "iris_tiny", "iris_softmax", "breast_cancer_logistic", "wine_200"}
 
 // xgbCase is one case of a classify/golden v1 file.
 type xgbCase struct {
@@ -402,7 +402,7 @@ func (zeroReader) Read(p []byte) (int, error) {
 // xgbPre10 rewrites an XGBoost 1.x binary model into the layout XGBoost 0.x
 // wrote: no magic, the output groups in the tree section, version 0 and the
 // base score stored as a margin.
-func xgbPre10(t *testing.T, data []byte, baseMargin float32) []byte {
+func xgbPre10(t testing.TB, data []byte, baseMargin float32) []byte {
 	l := xgbLayoutOf(t, data)
 	b := xgbMutate(data, putU32(l.gbtree+24, uint32(max(l.numClass, 1))))
 	b = xgbMutate(b, putU32(4+20, 0)) // major version

@@ -171,6 +171,8 @@ def main():
     with open(os.path.join(HERE, "iris_softprob.model.meta.json"), "w") as f:
         json.dump(meta, f, indent=2)
         f.write("\n")
+    # Small enough for the fuzzer to mutate quickly.
+    make("iris_tiny", iris.data, iris.target, n_estimators=2, max_depth=2)
     make("iris_softmax", iris.data, iris.target, n_estimators=10, max_depth=2,
          objective="multi:softmax")
     bc = load_breast_cancer()
