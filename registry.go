@@ -9,7 +9,6 @@ import (
 	"os"
 	"path"
 	"slices"
-	"sync/atomic"
 	"time"
 )
 
@@ -241,38 +240,4 @@ func identity(m Model) *Info {
 		return &m.info
 	}
 	panic(fmt.Sprintf("classify: unexpected model type %T", m))
-}
-
-// Live holds the model that is serving now. Swap replaces it atomically:
-// a goroutine calling Model sees either the old or the new model, whole,
-// never a mix. The zero value holds no model.
-//
-// A Live is safe for concurrent use.
-type Live struct {
-	p atomic.Pointer[box]
-}
-
-type box struct{ m Model }
-
-// NewLive returns a Live serving m.
-func NewLive(m Model) *Live {
-	l := &Live{}
-	l.Swap(m)
-	return l
-}
-
-// Model returns the model serving now, or nil if there is none.
-func (l *Live) Model() Model {
-	if b := l.p.Load(); b != nil {
-		return b.m
-	}
-	return nil
-}
-
-// Swap makes m the serving model and returns the one it replaces.
-func (l *Live) Swap(m Model) Model {
-	if old := l.p.Swap(&box{m}); old != nil {
-		return old.m
-	}
-	return nil
 }

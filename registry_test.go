@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"strings"
-	"sync"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -155,38 +154,4 @@ func TestManifestErrors(t *testing.T) {
 	fsys[ManifestFile].Data = []byte(`{"format":"classify/manifest","format_version":1,"models":[],"extra":1}`)
 	_, err := OpenRegistry(fsys)
 	assert.ErrorContains(t, err, "unknown field")
-}
-
-func TestLive(t *testing.T) {
-	var empty Live
-	assert.Nil(t, empty.Model())
-	a, b := IrisRules(), IrisRules()
-	l := NewLive(a)
-	assert.Same(t, a, l.Model())
-	assert.Same(t, a, l.Swap(b))
-	assert.Same(t, b, l.Model())
-
-	// Readers racing a writer see one whole model or the other.
-	var wg sync.WaitGroup
-	for range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for range 1000 {
-				m := l.Model()
-				if m != Model(a) && m != Model(b) {
-					t.Error("torn model")
-					return
-				}
-			}
-		}()
-	}
-	for i := range 1000 {
-		if i%2 == 0 {
-			l.Swap(a)
-		} else {
-			l.Swap(b)
-		}
-	}
-	wg.Wait()
 }
