@@ -198,3 +198,13 @@ func (hs *harness) postValid(target, body string) exchange {
 }
 
 const seedRequest = `{"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}`
+
+// serve sends a JSON request through h and returns the body; unlike the
+// harness it is safe to call from many goroutines.
+func serve(h http.Handler, method, target, body string) string {
+	req := httptest.NewRequest(method, target, strings.NewReader(body))
+	req.Header.Set("Content-Type", jsonType)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	return rec.Body.String()
+}

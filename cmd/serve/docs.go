@@ -57,5 +57,6 @@ func (s *Server) handleOpenAPI(w http.ResponseWriter, r *http.Request) {
 		s.noModel(w, r)
 		return
 	}
+	noteModel(w, c.name)
 	writeBody(w, http.StatusOK, c.openapi)
 }

@@ -22,6 +22,7 @@ func (s *Server) instrument(mux http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		s.metrics.inflight.Inc()
+		defer s.metrics.inflight.Dec()
 		id := r.Header.Get("X-Request-ID")
 		if !validRequestID(id) {
 			id = newRequestID()
@@ -49,7 +50,6 @@ func (s *Server) instrument(mux http.Handler) http.Handler {
 			status = http.StatusOK
 		}
 		s.metrics.observe(route, r.Method, status, rec.model, elapsed.Seconds())
-		s.metrics.inflight.Dec()
 		if s.log.Enabled(r.Context(), slog.LevelInfo) {
 			s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 				slog.String("method", r.Method),

@@ -91,7 +91,7 @@ func (d *jsonDoc) fail(msg string, bytePos int) *decodeError {
 	}
 	col := pos + 1
 	if lastNL >= 0 {
-		col = utf8.RuneCount(src[lastNL+1:])
+		col = utf8.RuneCount(src[lastNL+1:]) + 1
 	}
 	return &decodeError{msg: msg, pos: pos, lineno: line, colno: col}
 }

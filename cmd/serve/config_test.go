@@ -1,0 +1,214 @@
+package main
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ml-production-service/classify"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func env(kv map[string]string) func(string) string {
+	return func(k string) string { return kv[k] }
+}
+
+func TestConfigDefaults(t *testing.T) {
+	cfg, err := parseConfig(nil, env(nil), &bytes.Buffer{})
+	require.NoError(t, err)
+	assert.Equal(t, classify.Heuristic, cfg.modelType)
+	assert.Equal(t, "", cfg.modelPath)
+	assert.Equal(t, slog.LevelInfo, cfg.logLevel)
+	assert.Equal(t, "0.0.0.0", cfg.host)
+	assert.Equal(t, 8000, cfg.port)
+	assert.Equal(t, 10*time.Second, cfg.shutdownTimeout)
+	assert.False(t, cfg.allowNonPositive)
+}
+
+func TestConfigEnvAndFlags(t *testing.T) {
+	vars := map[string]string{
+		"MPS_MODEL_TYPE": "XGBoost", "MPS_MODEL_PATH": "/srv/models", "MPS_LOG_LEVEL": "warning",
+		"MPS_API_HOST": "127.0.0.1", "MPS_API_PORT": "9000", "MPS_SHUTDOWN_TIMEOUT": "3s", "MPS_ALLOW_NON_POSITIVE": "true",
+	}
+	cfg, err := parseConfig(nil, env(vars), &bytes.Buffer{})
+	require.NoError(t, err)
+	assert.Equal(t, classify.XGBoost, cfg.modelType)
+	assert.Equal(t, "/srv/models", cfg.modelPath)
+	assert.Equal(t, slog.LevelWarn, cfg.logLevel)
+	assert.Equal(t, "127.0.0.1", cfg.host)
+	assert.Equal(t, 9000, cfg.port)
+	assert.Equal(t, 3*time.Second, cfg.shutdownTimeout)
+	assert.True(t, cfg.allowNonPositive)
+	assert.Equal(t, "MPS_API_PORT", cfg.source["port"])
+
+	// Flags override the environment.
+	cfg, err = parseConfig([]string{"-model-type", "random_forest", "-port=0", "-log-level", "DEBUG", "-host", "localhost"}, env(vars), &bytes.Buffer{})
+	require.NoError(t, err)
+	assert.Equal(t, classify.RandomForest, cfg.modelType)
+	assert.Equal(t, 0, cfg.port)
+	assert.Equal(t, slog.LevelDebug, cfg.logLevel)
+	assert.Equal(t, "localhost", cfg.host)
+	assert.Equal(t, "-port", cfg.source["port"])
+	assert.Equal(t, "/srv/models", cfg.modelPath)
+
+	for level, want := range map[string]slog.Level{"debug": slog.LevelDebug, "Info": slog.LevelInfo, "ERROR": slog.LevelError} {
+		cfg, err := parseConfig(nil, env(map[string]string{"MPS_LOG_LEVEL": level}), &bytes.Buffer{})
+		require.NoError(t, err)
+		assert.Equal(t, want, cfg.logLevel, level)
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		vars map[string]string
+		want string
+	}{
+		{"model type", nil, map[string]string{"MPS_MODEL_TYPE": "svm"},
+			`serve: MPS_MODEL_TYPE="svm" is not allowed: use one of heuristic, decision_tree, random_forest, xgboost`},
+		{"model type flag", []string{"-model-type", "svm"}, nil,
+			`serve: -model-type="svm" is not allowed: use one of heuristic, decision_tree, random_forest, xgboost`},
+		{"log level", nil, map[string]string{"MPS_LOG_LEVEL": "verbose"},
+			`serve: MPS_LOG_LEVEL="verbose" is not allowed: use DEBUG, INFO, WARNING or ERROR (any case)`},
+		{"port text", nil, map[string]string{"MPS_API_PORT": "http"},
+			`serve: MPS_API_PORT="http" is not allowed: use a port number from 0 to 65535`},
+		{"port range", nil, map[string]string{"MPS_API_PORT": "70000"},
+			`serve: MPS_API_PORT="70000" is not allowed: use a port number from 0 to 65535`},
+		{"host", nil, map[string]string{"MPS_API_HOST": "bad host!"},
+			`serve: MPS_API_HOST="bad host!" is not allowed: use an IP address or a host name, such as 0.0.0.0 or 127.0.0.1`},
+		{"host label", []string{"-host", "-x.example"}, nil,
+			`serve: -host="-x.example" is not allowed: use an IP address or a host name, such as 0.0.0.0 or 127.0.0.1`},
+		{"timeout", nil, map[string]string{"MPS_SHUTDOWN_TIMEOUT": "-1s"},
+			`serve: MPS_SHUTDOWN_TIMEOUT="-1s" is not allowed: use a positive duration such as 10s or 500ms`},
+		{"bool", nil, map[string]string{"MPS_ALLOW_NON_POSITIVE": "maybe"},
+			`serve: MPS_ALLOW_NON_POSITIVE="maybe" is not allowed: use true or false`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := parseConfig(tc.args, env(tc.vars), &bytes.Buffer{})
+			var ce *configError
+			require.ErrorAs(t, err, &ce)
+			assert.Equal(t, tc.want, err.Error())
+			var stderr bytes.Buffer
+			assert.Equal(t, 2, exitCode(err, &stderr))
+			assert.Equal(t, tc.want+"\n", stderr.String(), "one line")
+		})
+	}
+}
+
+func TestConfigUsage(t *testing.T) {
+	var out bytes.Buffer
+	_, err := parseConfig([]string{"-h"}, env(nil), &out)
+	require.ErrorIs(t, err, flag.ErrHelp)
+	assert.Equal(t, 0, exitCode(err, &bytes.Buffer{}))
+	for _, s := range settings {
+		assert.Contains(t, out.String(), "-"+s.flag+", "+s.env)
+	}
+	assert.Contains(t, out.String(), "Exit status")
+
+	_, err = parseConfig([]string{"-nope"}, env(nil), &bytes.Buffer{})
+	var ue *usageError
+	require.ErrorAs(t, err, &ue)
+	assert.Equal(t, 2, exitCode(err, &bytes.Buffer{}))
+	_, err = parseConfig([]string{"extra"}, env(nil), &bytes.Buffer{})
+	require.ErrorAs(t, err, &ue)
+	assert.Contains(t, err.Error(), `unexpected argument "extra"`)
+}
+
+func TestExitCodeOtherErrors(t *testing.T) {
+	var stderr bytes.Buffer
+	assert.Equal(t, 1, exitCode(errors.New("port taken"), &stderr))
+	assert.Equal(t, "serve: port taken\n", stderr.String())
+	assert.Equal(t, 0, exitCode(nil, &stderr))
+}
+
+func TestLoadModel(t *testing.T) {
+	cfgFor := func(vars map[string]string) config {
+		cfg, err := parseConfig(nil, env(vars), &bytes.Buffer{})
+		require.NoError(t, err)
+		return cfg
+	}
+	for _, k := range classify.Kinds() {
+		t.Run("embedded "+string(k), func(t *testing.T) {
+			m, reg, err := loadModel(cfgFor(map[string]string{"MPS_MODEL_TYPE": string(k)}))
+			require.NoError(t, err)
+			require.NotNil(t, reg)
+			assert.Equal(t, k, m.Info().Kind)
+			assert.Equal(t, string(k), m.Info().Name)
+		})
+	}
+
+	t.Run("registry directory", func(t *testing.T) {
+		m, reg, err := loadModel(cfgFor(map[string]string{"MPS_MODEL_TYPE": "decision_tree", "MPS_MODEL_PATH": "../../models"}))
+		require.NoError(t, err)
+		require.NotNil(t, reg)
+		assert.Equal(t, "decision_tree", m.Info().Name)
+	})
+	t.Run("single file", func(t *testing.T) {
+		m, reg, err := loadModel(cfgFor(map[string]string{"MPS_MODEL_TYPE": "decision_tree", "MPS_MODEL_PATH": "../../models/decision_tree.json"}))
+		require.NoError(t, err)
+		assert.Nil(t, reg)
+		assert.Equal(t, classify.DecisionTree, m.Info().Kind)
+		assert.Equal(t, "", m.Info().Name)
+	})
+	t.Run("a registry entry found by kind", func(t *testing.T) {
+		dir := t.TempDir()
+		b, err := os.ReadFile("../../models/heuristic.json")
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "rules.json"), b, 0o644))
+		manifest := `{"format":"classify/manifest","format_version":1,"models":[{"name":"iris-rules","kind":"heuristic","file":"rules.json",
+			"sha256":"` + sha256Hex(b) + `","version":"3","created":"2026-01-01T00:00:00Z",
+			"features":["sepal_length","sepal_width","petal_length","petal_width"],"classes":["setosa","versicolor","virginica"],"metrics":[]}]}`
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "manifest.json"), []byte(manifest), 0o644))
+		m, _, err := loadModel(cfgFor(map[string]string{"MPS_MODEL_PATH": dir}))
+		require.NoError(t, err)
+		assert.Equal(t, "iris-rules", m.Info().Name)
+
+		_, _, err = loadModel(cfgFor(map[string]string{"MPS_MODEL_PATH": dir, "MPS_MODEL_TYPE": "xgboost"}))
+		var ce *configError
+		require.ErrorAs(t, err, &ce)
+		assert.Equal(t, `serve: MPS_MODEL_TYPE="xgboost" is not allowed: `+dir+` has no model of that name or kind (models: [iris-rules])`, err.Error())
+
+		// A corrupt artifact is not a configuration error: exit status 1.
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "rules.json"), append(b, ' '), 0o644))
+		_, _, err = loadModel(cfgFor(map[string]string{"MPS_MODEL_PATH": dir}))
+		require.ErrorIs(t, err, classify.ErrChecksum)
+		assert.Equal(t, 1, exitCode(err, &bytes.Buffer{}))
+	})
+	t.Run("errors", func(t *testing.T) {
+		_, _, err := loadModel(cfgFor(map[string]string{"MPS_MODEL_PATH": "/no/such/dir"}))
+		assert.EqualError(t, err, `serve: MPS_MODEL_PATH="/no/such/dir" is not allowed: no such file or directory; use a registry directory holding manifest.json, or a model file`)
+		empty := t.TempDir()
+		_, _, err = loadModel(cfgFor(map[string]string{"MPS_MODEL_PATH": empty}))
+		assert.EqualError(t, err, `serve: MPS_MODEL_PATH="`+empty+`" is not allowed: the directory holds no manifest.json; use a registry directory or a model file`)
+		bad := filepath.Join(empty, "x.json")
+		require.NoError(t, os.WriteFile(bad, []byte("{}"), 0o644))
+		_, _, err = loadModel(cfgFor(map[string]string{"MPS_MODEL_PATH": bad, "MPS_MODEL_TYPE": "random_forest"}))
+		require.ErrorIs(t, err, classify.ErrFormat)
+		assert.Equal(t, 1, exitCode(err, &bytes.Buffer{}))
+		require.NoError(t, os.WriteFile(filepath.Join(empty, "manifest.json"), []byte("{}"), 0o644))
+		_, _, err = loadModel(cfgFor(map[string]string{"MPS_MODEL_PATH": empty}))
+		require.ErrorIs(t, err, classify.ErrFormat)
+	})
+}
+
+func TestValidHost(t *testing.T) {
+	for h, ok := range map[string]bool{"0.0.0.0": true, "::1": true, "localhost": true, "api.example.com": true,
+		"": false, "a..b": false, "x_y": false, strings.Repeat("a", 64): false} {
+		assert.Equal(t, ok, validHost(h), h)
+	}
+}
+
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}

@@ -1,0 +1,213 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/ml-production-service/classify"
+	"github.com/ml-production-service/classify/models"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Functional tests: whole request flows through the handler tree, checking
+// what they leave behind in metrics and logs.
+
+// syncBuffer is a log destination safe for concurrent writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+// lines decodes the JSON log lines written so far.
+func (s *syncBuffer) lines(t *testing.T) []map[string]any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []map[string]any
+	sc := bufio.NewScanner(bytes.NewReader(s.b.Bytes()))
+	for sc.Scan() {
+		var m map[string]any
+		require.NoError(t, json.Unmarshal(sc.Bytes(), &m), "log line is not JSON: %s", sc.Bytes())
+		out = append(out, m)
+	}
+	return out
+}
+
+func jsonLogger(w *syncBuffer, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+func TestFlowPredictShowsInMetrics(t *testing.T) {
+	reg, err := classify.OpenRegistry(models.FS)
+	require.NoError(t, err)
+	m, err := reg.Load("decision_tree")
+	require.NoError(t, err)
+	hs := newHarness(t, m, Options{Registry: reg})
+	version := m.Info().Version
+
+	for range 3 {
+		require.Equal(t, http.StatusOK, hs.postValid("/predict", seedRequest).status)
+	}
+	require.Equal(t, http.StatusOK, hs.postValid("/predict/batch",
+		`{"instances":[`+seedRequest+`,{"sepal_length": 7, "sepal_width": 3, "petal_length": 6, "petal_width": 2.3}]}`).status)
+	hs.post("/predict", `{}`)
+	hs.get("/nope")
+
+	metrics := string(hs.get("/metrics").body)
+	for _, want := range []string{
+		`mps_http_requests_total{method="POST",model="decision_tree",route="/predict",status="200"} 3`,
+		`mps_http_requests_total{method="POST",model="decision_tree",route="/predict",status="422"} 1`,
+		`mps_http_requests_total{method="POST",model="decision_tree",route="/predict/batch",status="200"} 1`,
+		`mps_http_requests_total{method="GET",model="",route="unmatched",status="404"} 1`,
+		`mps_http_request_duration_seconds_count{method="POST",model="decision_tree",route="/predict",status="200"} 3`,
+		`mps_predictions_total{class="setosa",model="decision_tree"} 4`,
+		`mps_predictions_total{class="virginica",model="decision_tree"} 1`,
+		`mps_predictions_total{class="versicolor",model="decision_tree"} 0`,
+		`mps_model_info{kind="decision_tree",name="decision_tree",version="` + version + `"} 1`,
+		`mps_http_requests_in_flight 1`, // the /metrics request itself
+		`go_goroutines `,
+		`process_cpu_seconds_total `,
+	} {
+		assert.Contains(t, metrics, want)
+	}
+}
+
+func TestFlowSwapChangesEverything(t *testing.T) {
+	hs := newHarness(t, classify.IrisRules(), Options{})
+	assert.Equal(t, "setosa", hs.postValid("/predict", seedRequest).json(t)["prediction"])
+
+	old := hs.srv.Swap(weatherModel())
+	assert.Equal(t, classify.Heuristic, old.Info().Kind)
+	hs.loadDoc() // the document now describes the weather model
+	got := hs.postValid("/predict", `{"temperature": 3, "humidity": 0.5, "wind": 3}`)
+	assert.Equal(t, "dry", got.json(t)["prediction"])
+	assert.Equal(t, "weather", hs.get("/models").json(t)["models"].([]any)[0].(map[string]any)["name"])
+	assert.Equal(t, http.StatusOK, hs.get("/v2/models/weather").status)
+	assert.Equal(t, http.StatusNotFound, hs.get("/v2/models/heuristic").status)
+
+	metrics := string(hs.get("/metrics").body)
+	assert.Contains(t, metrics, `mps_model_info{kind="decision_tree",name="weather",version="2.1.0"} 1`)
+	assert.NotContains(t, metrics, `mps_model_info{kind="heuristic"`)
+}
+
+func TestFlowRequestLog(t *testing.T) {
+	var logs syncBuffer
+	hs := newHarness(t, classify.IrisRules(), Options{Logger: jsonLogger(&logs, slog.LevelInfo)})
+	hs.do(http.MethodPost, "/predict", seedRequest, map[string]string{"X-Request-ID": "req-42"}, true)
+	hs.get("/nope")
+
+	var lines []map[string]any
+	for _, l := range logs.lines(t) {
+		if l["path"] != "/openapi.json" { // the harness's own request
+			lines = append(lines, l)
+		}
+	}
+	require.Len(t, lines, 2)
+	first := lines[0]
+	assert.Equal(t, "INFO", first["level"])
+	assert.Equal(t, "request", first["msg"])
+	assert.Equal(t, "POST", first["method"])
+	assert.Equal(t, "/predict", first["path"])
+	assert.Equal(t, float64(200), first["status"])
+	assert.Equal(t, "heuristic", first["model"])
+	assert.Equal(t, "req-42", first["request_id"])
+	assert.Contains(t, first, "duration_ms")
+	assert.Equal(t, float64(404), lines[1]["status"])
+	assert.Len(t, lines[1]["request_id"], 32)
+}
+
+func TestFlowLogLevelWarningSilencesRequests(t *testing.T) {
+	var logs syncBuffer
+	hs := newHarness(t, classify.IrisRules(), Options{Logger: jsonLogger(&logs, slog.LevelWarn)})
+	hs.postValid("/predict", seedRequest)
+	assert.Empty(t, logs.lines(t))
+}
+
+func TestFlowPanicRecovery(t *testing.T) {
+	var logs syncBuffer
+	m := weatherModel()
+	calls := 0
+	m.predict = func(row, proba []float64) (classify.Prediction, error) {
+		calls++
+		if calls == 1 {
+			panic("boom")
+		}
+		return classify.Prediction{Class: 1, Label: "rain", Probabilities: []float64{0, 1}}, nil
+	}
+	hs := newHarness(t, m, Options{Logger: jsonLogger(&logs, slog.LevelInfo)})
+	body := `{"temperature": 3, "humidity": 0.5, "wind": 3}`
+	got := hs.post("/predict", body)
+	assert.Equal(t, http.StatusInternalServerError, got.status)
+	assert.JSONEq(t, `{"detail":"Internal Server Error"}`, string(got.body))
+	// The server keeps serving.
+	got = hs.postValid("/predict", body)
+	assert.Equal(t, http.StatusOK, got.status)
+
+	var panics, requests int
+	for _, l := range logs.lines(t) {
+		switch l["msg"] {
+		case "panic":
+			panics++
+			assert.Equal(t, "ERROR", l["level"])
+			assert.Equal(t, "boom", l["panic"])
+			assert.True(t, strings.Contains(l["stack"].(string), "TestFlowPanicRecovery"))
+		case "request":
+			if l["path"] == "/predict" {
+				requests++
+			}
+		}
+	}
+	assert.Equal(t, 1, panics)
+	assert.Equal(t, 2, requests)
+	assert.Contains(t, string(hs.get("/metrics").body),
+		`mps_http_requests_total{method="POST",model="weather",route="/predict",status="500"} 1`)
+}
+
+func TestFlowAbortHandlerPanicPropagates(t *testing.T) {
+	m := weatherModel()
+	m.predict = func(row, proba []float64) (classify.Prediction, error) { panic(http.ErrAbortHandler) }
+	hs := newHarness(t, m, Options{})
+	assert.PanicsWithValue(t, http.ErrAbortHandler, func() {
+		hs.post("/predict", `{"temperature": 3, "humidity": 0.5, "wind": 3}`)
+	})
+}
+
+func TestFlowConcurrentPredictions(t *testing.T) {
+	hs := newHarness(t, classify.IrisRules(), Options{})
+	var wg sync.WaitGroup
+	errs := make(chan string, 64)
+	for i := range 8 {
+		wg.Go(func() {
+			for j := range 50 {
+				body := seedRequest
+				want := "setosa"
+				if (i+j)%2 == 1 {
+					body = `{"sepal_length": 7, "sepal_width": 3, "petal_length": 6, "petal_width": 2}`
+					want = "virginica"
+				}
+				rec := serve(hs.h, http.MethodPost, "/predict", body)
+				if !strings.Contains(rec, `"prediction":"`+want+`"`) {
+					errs <- rec
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Errorf("wrong answer under concurrency: %s", e)
+	}
+}
