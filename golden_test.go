@@ -1,0 +1,102 @@
+package classify_test
+
+import (
+	"encoding/json"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/ml-production-service/classify"
+	"github.com/ml-production-service/classify/models"
+)
+
+// golden is a classify/golden v1 file written by research/ (research/FORMATS.md).
+type golden struct {
+	Format         string   `json:"format"`
+	FormatVersion  int      `json:"format_version"`
+	Model          string   `json:"model"`
+	ArtifactSHA256 string   `json:"artifact_sha256"`
+	Reference      string   `json:"reference"`
+	Features       []string `json:"features"`
+	Classes        []string `json:"classes"`
+	Cases          []struct {
+		Name  string    `json:"name"`
+		Input []float64 `json:"input"`
+		Label string    `json:"label"`
+		Proba []float64 `json:"proba"`
+	} `json:"cases"`
+}
+
+func readGolden(t *testing.T, name string) golden {
+	t.Helper()
+	path := filepath.Join("testdata", "golden", name+".json")
+	b, err := os.ReadFile(path)
+	require.NoError(t, err, "every production model needs a golden file written by research/")
+	var g golden
+	require.NoError(t, json.Unmarshal(b, &g), path)
+	require.Equal(t, "classify/golden", g.Format, path)
+	require.Equal(t, 1, g.FormatVersion, path)
+	require.Equal(t, name, g.Model, path)
+	require.NotEmpty(t, g.Cases, path)
+	return g
+}
+
+// TestGoldenParity checks every production model against its reference
+// library's own predictions: the same label on every case, probabilities
+// within 1e-6.
+func TestGoldenParity(t *testing.T) {
+	reg, err := classify.OpenRegistry(models.FS)
+	require.NoError(t, err)
+	entries := reg.Manifest().Models
+	require.Len(t, entries, 4, "the registry holds the four production models")
+	kinds := map[classify.Kind]bool{}
+	for _, e := range entries {
+		kinds[e.Kind] = true
+		t.Run(e.Name, func(t *testing.T) {
+			g := readGolden(t, e.Name)
+			require.Equal(t, e.SHA256, g.ArtifactSHA256, "golden file was written for another artifact")
+			m, err := reg.Load(e.Name)
+			require.NoError(t, err)
+			info := m.Info()
+			require.Equal(t, g.Features, info.Features)
+			require.Equal(t, g.Classes, info.Classes)
+
+			proba := make([]float64, len(info.Classes))
+			worst := 0.0
+			for _, c := range g.Cases {
+				p, err := m.Predict(c.Input, proba)
+				require.NoError(t, err, c.Name)
+				require.Equal(t, c.Label, p.Label, "case %s input %v: proba %v, reference %v", c.Name, c.Input, p.Probabilities, c.Proba)
+				require.Len(t, c.Proba, len(info.Classes), c.Name)
+				for i := range c.Proba {
+					d := math.Abs(p.Probabilities[i] - c.Proba[i])
+					worst = max(worst, d)
+					require.LessOrEqual(t, d, 1e-6, "case %s class %d: got %v, reference %v", c.Name, i, p.Probabilities, c.Proba)
+				}
+			}
+
+			// The batch path must agree with the single-row path.
+			nf, nc := len(info.Features), len(info.Classes)
+			rows := make([]float64, 0, len(g.Cases)*nf)
+			for _, c := range g.Cases {
+				rows = append(rows, c.Input...)
+			}
+			classes := make([]int, len(g.Cases))
+			batchProba := make([]float64, len(g.Cases)*nc)
+			require.NoError(t, m.PredictBatch(rows, classes, batchProba))
+			for i, c := range g.Cases {
+				require.Equal(t, c.Label, info.Classes[classes[i]], c.Name)
+				p, _ := m.Predict(c.Input, nil)
+				require.True(t, slices.Equal(p.Probabilities, batchProba[i*nc:(i+1)*nc]), c.Name)
+			}
+			t.Logf("%s: %d cases against %s, largest probability difference %.3g", e.Name, len(g.Cases), g.Reference, worst)
+		})
+	}
+	for _, k := range classify.Kinds() {
+		require.True(t, kinds[k], "no production model of kind %s", k)
+	}
+}
