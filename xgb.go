@@ -19,37 +19,49 @@ import (
 )
 
 // XGBoost models are read through github.com/dmitryikh/leaves, which needs
-// three things done for it:
+// four things done for it:
 //
 //   - Layout. XGBoost 1.x writes the magic "binf" first and keeps a
 //     multi-class model's class count in the learner header, leaving the
 //     tree section's output-group field 0; leaves reads the pre-1.0 layout.
-//     internal/xgbfix strips the magic and sets the field, in memory.
+//     internal/xgbfix strips the magic and sets the field, in memory. It
+//     also turns the stored base_score into the margin XGBoost starts from.
 //   - Trust. leaves believes every length and index in the file. xgbfix
 //     walks the whole file first and refuses anything that does not fit the
-//     bytes that are there, so leaves only ever sees bytes it can read.
+//     bytes that are there or does not form a tree, so leaves only ever sees
+//     bytes it can read and trees whose walk ends.
 //   - Split rule. XGBoost sends a row left when float32(x) < t; leaves, on
 //     an XGBoost tree, when x <= t, in float64. xgbfix rewrites every t to
-//     t' = the largest float32 below t, and Predict rounds each input to
+//     t' = the largest float32 below t, and predict rounds each input to
 //     float32 before leaves sees it: for a float32 x, x < t exactly when
 //     x <= t', since no float32 lies strictly between them. So a row sitting
 //     exactly on a split goes the way XGBoost sends it.
+//   - Arithmetic. XGBoost adds leaf values one tree at a time in float32;
+//     leaves adds them in float64. On a 600-tree model the difference moves
+//     probabilities by more than 1e-6. So leaves is asked for the leaf each
+//     tree reaches (its leaf-index output), and predict adds those leaves'
+//     float32 values in XGBoost's order, then applies XGBoost's float32
+//     softmax or sigmoid: the probabilities are XGBoost's own float32 values
+//     (bit for bit on the test models, but for multi:softmax, whose
+//     predict_proba is scipy's softmax).
 //
 // Why round the inputs rather than move the thresholds: leaves converts the
 // float32 condition in the file to float64, so the float64 bound that would
 // make raw float64 inputs decide like XGBoost (xgboostBound in threshold.go,
 // which lies strictly between two float32 values) cannot be written into the
 // file, and leaves' trees are unexported. Rounding costs one conversion per
-// feature into a pooled buffer: 0 allocations, and a few nanoseconds per
-// call next to hundreds for the trees (see BenchmarkXGBoost against
-// BenchmarkLeavesPredict).
+// feature into a pooled buffer (a stack array handed to leaves escapes, as
+// leaves calls through an interface): no allocation, and a few nanoseconds
+// next to the tree walks. BenchmarkXGBoost against BenchmarkLeavesPredict
+// shows the whole cost of the wrapper.
 
 // XGBoostMeta names an XGBoost model's features and classes: the
 // classify/xgboost-meta v1 sidecar of research/FORMATS.md, which New reads
 // from the model's path plus ".meta.json". A meta built in code may leave
 // Format, FormatVersion, Library and Objective zero; when Objective is set,
 // it must be the model's. The zero value is not valid: Features and Classes
-// are required.
+// are required. It is plain data: LoadXGBoost copies what it keeps, so the
+// caller may change or reuse a meta afterwards.
 type XGBoostMeta struct {
 	Format        string   `json:"format"`
 	FormatVersion int      `json:"format_version"`
@@ -92,10 +104,13 @@ type Booster struct {
 	// group by group (index k*nRounds+i for round i, group k).
 	ens *leaves.Ensemble
 	// leafVals holds the leaf values of all trees in leaves' numbering;
-	// tree t's leaf j is leafVals[leafStart[t]+j]. base is the bias every
-	// margin starts from.
+	// tree t's leaf j is leafVals[leafStart[t]+j]. leafOff holds the same
+	// starts in the order of ens' output (leafOff[k*nRounds+i] is
+	// leafStart[i*nGroups+k]), so the sums read both sequentially. base is
+	// the bias every margin starts from.
 	leafVals  []float32
 	leafStart []int32
+	leafOff   []int32
 	base      float32
 
 	// scratch holds *[]float64 of nFeatures+nGroups*nRounds+nClasses
@@ -210,6 +225,12 @@ func (b *Booster) setTrees(m *xgbfix.Model, raw *leaves.Ensemble, base float32) 
 		b.leafStart[t+1] = int32(len(b.leafVals))
 	}
 	b.ens = raw.EnsembleWithLeafPredictions()
+	b.leafOff = make([]int32, m.NumTrees)
+	for k := 0; k < b.nGroups; k++ {
+		for i := 0; i < b.nRounds; i++ {
+			b.leafOff[k*b.nRounds+i] = b.leafStart[i*b.nGroups+k]
+		}
+	}
 
 	// Margins are float32 sums. A model whose leaves can add up past
 	// float32's range would predict NaN; refuse it (no trained model
@@ -454,14 +475,7 @@ func (b *Booster) predict(row, p, scratch []float64) (int, error) {
 	if err := b.ens.Predict(fvals, 0, idx); err != nil {
 		return 0, xgbErrorf(ErrInput, "leaves: %v", err)
 	}
-	// The margins go into p, as float32 values.
-	for k := 0; k < b.nGroups; k++ {
-		m := b.base
-		for i, j := range idx[k*b.nRounds : (k+1)*b.nRounds] {
-			m += b.leafVals[int(b.leafStart[i*b.nGroups+k])+int(j)]
-		}
-		p[k] = float64(m)
-	}
+	b.margins(idx, p)
 	switch b.objective {
 	case xgbLogistic:
 		x := min(-float32(p[0]), 88.7)
@@ -475,6 +489,36 @@ func (b *Booster) predict(row, p, scratch []float64) (int, error) {
 	default:
 		xgbSoftmax32(p)
 		return argmax(p), nil
+	}
+}
+
+// margins writes into p[:nGroups] the float32 margins for the leaves in idx:
+// the base score plus each group's leaf values, added one by one in tree
+// order as XGBoost adds them. Groups are summed two at a time, so that two
+// independent chains of float32 additions overlap (each chain is bound by
+// the latency of an addition).
+func (b *Booster) margins(idx, p []float64) {
+	r, vals := b.nRounds, b.leafVals
+	k := 0
+	for ; k+1 < b.nGroups; k += 2 {
+		l0, l1 := idx[k*r:(k+1)*r], idx[(k+1)*r:(k+2)*r]
+		o0, o1 := b.leafOff[k*r:(k+1)*r], b.leafOff[(k+1)*r:(k+2)*r]
+		l1, o0, o1 = l1[:len(l0)], o0[:len(l0)], o1[:len(l0)]
+		a0, a1 := b.base, b.base
+		for i, j := range l0 {
+			a0 += vals[int(o0[i])+int(j)]
+			a1 += vals[int(o1[i])+int(l1[i])]
+		}
+		p[k], p[k+1] = float64(a0), float64(a1)
+	}
+	if k < b.nGroups {
+		l, o := idx[k*r:(k+1)*r], b.leafOff[k*r:(k+1)*r]
+		o = o[:len(l)]
+		a := b.base
+		for i, j := range l {
+			a += vals[int(o[i])+int(j)]
+		}
+		p[k] = float64(a)
 	}
 }
 

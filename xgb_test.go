@@ -15,6 +15,8 @@ import (
 	"testing"
 
 	"github.com/dmitryikh/leaves"
+
+	"github.com/ml-production-service/classify/internal/xgbfix"
 )
 
 // The test models of testdata/xgboost, made by make_models.py with XGBoost
@@ -685,4 +687,130 @@ func TestXGBoostConcurrent(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// xgbBenchModels are the models the benchmarks run on: the production model
+// when models/ has it, then two test models (60 and 600 trees).
+func xgbBenchModels(b *testing.B) []string {
+	paths := []string{xgbModelPath("iris_softprob"), xgbModelPath("wine_200")}
+	if _, err := os.Stat(filepath.Join("models", "xgboost.model")); err == nil {
+		paths = append([]string{filepath.Join("models", "xgboost.model")}, paths...)
+	}
+	return paths
+}
+
+// xgbBenchRows returns n rows for the model at path: Iris-like rows cycled
+// from the test model's golden file, or uniform values for other shapes.
+func xgbBenchRows(b *testing.B, path string, nf, n int) []float64 {
+	var src [][]float64
+	name := strings.TrimSuffix(filepath.Base(path), ".model")
+	if _, err := os.Stat(filepath.Join("testdata", "xgboost", name+".json")); err == nil {
+		for _, c := range readXGBGolden(b, name).Cases {
+			src = append(src, c.Input)
+		}
+	} else {
+		for _, c := range readXGBGolden(b, "iris_softprob").Cases {
+			if len(c.Input) == nf {
+				src = append(src, c.Input)
+			}
+		}
+	}
+	rows := make([]float64, 0, n*nf)
+	for i := 0; i < n; i++ {
+		rows = append(rows, src[i%len(src)]...)
+	}
+	return rows
+}
+
+var xgbBenchSizes = []struct {
+	name string
+	rows int
+}{{"single", 1}, {"batch64", 64}, {"batch4096", 4096}}
+
+// BenchmarkXGBoost measures Booster.Predict (single) and PredictBatch.
+// Compare with BenchmarkLeavesPredict, leaves' own prediction of raw
+// margins on the same trees and rows.
+func BenchmarkXGBoost(b *testing.B) {
+	for _, path := range xgbBenchModels(b) {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		m := loadXGB(b, data, nil)
+		nf, nc := m.nFeatures, m.nClasses
+		for _, size := range xgbBenchSizes {
+			rows := xgbBenchRows(b, path, nf, size.rows)
+			b.Run(filepath.Base(path)+"/"+size.name, func(b *testing.B) {
+				b.ReportAllocs()
+				proba := make([]float64, size.rows*nc)
+				if size.rows == 1 {
+					for b.Loop() {
+						if _, err := m.Predict(rows, proba); err != nil {
+							b.Fatal(err)
+						}
+					}
+					return
+				}
+				classes := make([]int, size.rows)
+				for b.Loop() {
+					if err := m.PredictBatch(rows, classes, proba); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
+}
+
+// xgbRawEnsemble loads data into leaves with xgbfix's normalisation and
+// leaves' raw-margin output, as LoadXGBoost does before it switches leaves
+// to leaf indices.
+func xgbRawEnsemble(b *testing.B, data []byte) *leaves.Ensemble {
+	m, err := xgbfix.Parse(data)
+	if err != nil {
+		b.Fatal(err)
+	}
+	margin := m.BaseScore
+	if m.Objective == "binary:logistic" && m.MajorVersion >= 1 {
+		margin = float32(-math.Log(1/float64(m.BaseScore) - 1))
+	}
+	e, err := xgbEnsemble(m.Normalize(margin))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return e
+}
+
+// BenchmarkLeavesPredict measures leaves' own Predict (single row) and
+// PredictDense (batches, one thread) on the trees LoadXGBoost builds, for
+// the rows BenchmarkXGBoost uses.
+func BenchmarkLeavesPredict(b *testing.B) {
+	for _, path := range xgbBenchModels(b) {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		e := xgbRawEnsemble(b, data)
+		nf, ng := e.NFeatures(), e.NRawOutputGroups()
+		for _, size := range xgbBenchSizes {
+			rows := xgbBenchRows(b, path, nf, size.rows)
+			b.Run(filepath.Base(path)+"/"+size.name, func(b *testing.B) {
+				b.ReportAllocs()
+				preds := make([]float64, size.rows*ng)
+				if size.rows == 1 {
+					for b.Loop() {
+						if err := e.Predict(rows, 0, preds); err != nil {
+							b.Fatal(err)
+						}
+					}
+					return
+				}
+				for b.Loop() {
+					if err := e.PredictDense(rows, size.rows, nf, preds, 0, 1); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
+	}
 }
