@@ -84,7 +84,6 @@ type Model struct {
 	BaseScore    float32 // global bias as stored
 	MajorVersion uint32  // XGBoost version that wrote the file; 0 before 1.0
 	HasMagic     bool    // the file starts with Magic
-	Splits       int     // split nodes reachable from the roots, over all trees
 
 	body      []byte    // the file without the magic, up to the end of tree_info
 	groupOff  int       // offset in body of the tree section's output-group field
@@ -129,14 +128,6 @@ func (r *reader) need(n int, what string) error {
 	if n < 0 || n > r.remaining() {
 		return fmt.Errorf("%s: needs %d bytes at offset %d, %d left: %w", what, n, r.pos, r.remaining(), errShort)
 	}
-	return nil
-}
-
-func (r *reader) skip(n int, what string) error {
-	if err := r.need(n, what); err != nil {
-		return err
-	}
-	r.pos += n
 	return nil
 }
 
@@ -390,7 +381,6 @@ func (m *Model) readTree(r *reader, t int) error {
 		}
 		m.splitOffs = append(m.splitOffs, base+i*nodeSize+16)
 	}
-	m.Splits = len(m.splitOffs)
 
 	// Leaf values in leaves' numbering (see LeafValues). The tree is known
 	// to be well formed now.
@@ -426,7 +416,7 @@ func (m *Model) readTree(r *reader, t int) error {
 // XGBoost 1.x stores base_score before the objective's ProbToMargin
 // transformation, leaves adds the stored value as it is), every reachable
 // split condition t replaced by the largest float32 below t, and nothing
-// after tree_info.
+// after tree_info (the header's flags for what used to follow cleared).
 //
 // The last rewrite turns XGBoost's decision float32(x) < t into leaves'
 // decision x <= t' for inputs x that are float32 values: no float32 lies
@@ -437,6 +427,10 @@ func (m *Model) Normalize(baseMargin float32) []byte {
 	out := make([]byte, len(m.body))
 	copy(out, m.body)
 	putF32(out, 0, baseMargin)
+	// Nothing follows tree_info any more: clear contain_extra_attrs and
+	// contain_eval_metrics, so the result is a complete model in itself.
+	binary.LittleEndian.PutUint32(out[12:], 0)
+	binary.LittleEndian.PutUint32(out[16:], 0)
 	binary.LittleEndian.PutUint32(out[m.groupOff:], uint32(m.NumGroups))
 	for _, off := range m.splitOffs {
 		putF32(out, off, Below(f32(out, off)))
