@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 )
 
@@ -28,34 +29,31 @@ type rule struct {
 	class      int
 }
 
+// condition holds when lo <= row[feature] <= hi. Every comparison of the
+// artifact becomes one: x < v is x <= the float64 below v, x > v is x >= the
+// float64 above v, and the open side is an infinity. That is exact for
+// float64 inputs and leaves the hot path one shape of test, with no switch.
 type condition struct {
 	feature int
-	op      op
-	value   float64
+	lo, hi  float64
 }
 
-type op uint8
-
-const (
-	opLess op = iota
-	opLessEqual
-	opGreater
-	opGreaterEqual
-)
-
-var opNames = map[string]op{"<": opLess, "<=": opLessEqual, ">": opGreater, ">=": opGreaterEqual}
-
-func (c condition) holds(x float64) bool {
-	switch c.op {
-	case opLess:
-		return x < c.value
-	case opLessEqual:
-		return x <= c.value
-	case opGreater:
-		return x > c.value
+// newCondition turns "x op v" into an interval.
+func newCondition(feature int, op string, v float64) (condition, bool) {
+	c := condition{feature: feature, lo: math.Inf(-1), hi: math.Inf(1)}
+	switch op {
+	case "<":
+		c.hi = math.Nextafter(v, math.Inf(-1))
+	case "<=":
+		c.hi = v
+	case ">":
+		c.lo = math.Nextafter(v, math.Inf(1))
+	case ">=":
+		c.lo = v
 	default:
-		return x >= c.value
+		return c, false
 	}
+	return c, true
 }
 
 // rulesFile is the classify/rules v1 artifact (research/FORMATS.md).
@@ -142,14 +140,14 @@ func LoadRules(r io.Reader) (*Rules, error) {
 			if !ok {
 				return nil, fmt.Errorf("%w: rules: %s: unknown feature %q", ErrFormat, where, w.Feature)
 			}
-			o, ok := opNames[w.Op]
-			if !ok {
-				return nil, fmt.Errorf("%w: rules: %s: op %q is not one of <, <=, >, >=", ErrFormat, where, w.Op)
-			}
 			if w.Value == nil {
 				return nil, fmt.Errorf("%w: rules: %s: condition on %q has no value", ErrFormat, where, w.Feature)
 			}
-			m.conds = append(m.conds, condition{feature: fi, op: o, value: *w.Value})
+			c, ok := newCondition(fi, w.Op, *w.Value)
+			if !ok {
+				return nil, fmt.Errorf("%w: rules: %s: op %q is not one of <, <=, >, >=", ErrFormat, where, w.Op)
+			}
+			m.conds = append(m.conds, c)
 		}
 		ru.end = len(m.conds)
 		m.rules = append(m.rules, ru)
@@ -165,14 +163,14 @@ func (m *Rules) Info() Info { return m.info }
 func (m *Rules) classify(row []float64) (class, fired int) {
 	for i := range m.rules {
 		r := &m.rules[i]
-		match := true
-		for _, c := range m.conds[r.start:r.end] {
-			if !c.holds(row[c.feature]) {
-				match = false
+		j := r.start
+		for ; j < r.end; j++ {
+			c := &m.conds[j]
+			if x := row[c.feature]; x < c.lo || x > c.hi {
 				break
 			}
 		}
-		if match {
+		if j == r.end {
 			return r.class, i
 		}
 	}
