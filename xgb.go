@@ -140,9 +140,12 @@ func xgbErrorf(sentinel error, format string, args ...any) error {
 // Booster.save_model writes it: XGBoost 1.x's layout (starting with "binf")
 // or the pre-1.0 one. meta gives feature and class names; with meta nil
 // features are named f0..fN-1 and classes 0..K-1 ("0", "1" for
-// binary:logistic). Everything is validated before use: a malformed model
-// gives an error wrapping ErrFormat that says what is wrong, never a panic
-// or an unbounded allocation; at most 64 MiB are read.
+// binary:logistic). Supported: the gbtree booster with one tree per class
+// and round, the objectives multi:softprob, multi:softmax and
+// binary:logistic, and up to 65536 features. Everything is validated
+// before use: a malformed model gives an error wrapping ErrFormat that says
+// what is wrong, never a panic or an unbounded allocation; at most 64 MiB
+// are read. The Booster's Info has Kind XGBoost and empty Name and Version.
 func LoadXGBoost(r io.Reader, meta *XGBoostMeta) (*Booster, error) {
 	data, err := readAll(r, "xgboost model")
 	if err != nil {
