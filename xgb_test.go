@@ -313,6 +313,8 @@ func TestLoadXGBoostMalformed(t *testing.T) {
 		{"empty", nil, "learner header"},
 		{"magic only", []byte("binf"), "learner header"},
 		{"base64", append([]byte("bs64"), iris[4:]...), "base64"},
+		// Without the magic the file reads as the pre-1.0 layout, shifted.
+		{"wrong magic", append([]byte("fnib"), iris[4:]...), "learner header: feature count 1056964608"},
 		{"JSON model", []byte(`{"learner": {"attributes": {}}}`), "not a binary model"},
 		{"short header", iris[:100], "learner header: needs 136 bytes"},
 		{"zero features", xgbMutate(iris, putU32(8, 0)), "feature count 0"},
