@@ -27,7 +27,7 @@ func (s *Server) instrument(mux http.Handler) http.Handler {
 		if !validRequestID(id) {
 			id = newRequestID()
 		}
-		w.Header().Set("X-Request-ID", id)
+		w.Header()["X-Request-Id"] = []string{id} // canonical form of X-Request-ID
 
 		rec := recorders.Get().(*recorder)
 		*rec = recorder{ResponseWriter: w, path: r.URL.Path}

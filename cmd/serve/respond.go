@@ -23,11 +23,15 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	writeBody(w, status, b)
 }
 
-// writeBody answers status with the JSON document b.
+// jsonTypeHeader is shared by every answer; net/http only reads it.
+var jsonTypeHeader = []string{jsonType}
+
+// writeBody answers status with the JSON document b. net/http adds the
+// Content-Length of a body written in one call.
 func writeBody(w http.ResponseWriter, status int, b []byte) {
 	h := w.Header()
-	h.Set("Content-Type", jsonType)
-	h.Set("Content-Length", strconv.Itoa(len(b)))
+	h["Content-Type"] = jsonTypeHeader
+	delete(h, "Content-Length")
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
 }
