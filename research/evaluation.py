@@ -1,21 +1,40 @@
 """Validation used by every experiment: leave-one-out CV and repeated stratified k-fold.
 
-Both loop over the splits themselves (no joblib), fitting a fresh estimator from a factory
-per fold, so the heuristic (not a scikit-learn estimator) goes through the same code.
+Both loop over the splits themselves, fitting a fresh estimator from a factory per fold, so
+the heuristic (not a scikit-learn estimator) goes through the same code.
 """
 from __future__ import annotations
 
+import os
+
 import numpy as np
+from joblib import Parallel, delayed
 from sklearn.model_selection import LeaveOneOut, RepeatedStratifiedKFold
 
 import common
+
+# Folds may run in parallel processes (each estimator stays single-threaded and seeded, so the
+# results do not depend on this). In-process by default: for cheap fits the process start-up
+# costs more than it saves; the forest experiment sets JOBS = 2. RESEARCH_JOBS overrides.
+JOBS = int(os.environ.get("RESEARCH_JOBS", "1"))
+
+
+def _fit_predict(factory, X, y, train, test):
+    return factory().fit(X[train], y[train]).predict(X[test])
+
+
+def _map_folds(factory, X, y, splits):
+    if JOBS == 1:
+        return [_fit_predict(factory, X, y, tr, te) for tr, te in splits]
+    return Parallel(n_jobs=JOBS)(delayed(_fit_predict)(factory, X, y, tr, te) for tr, te in splits)
 
 
 def loocv(factory, X, y):
     """Leave-one-out: returns dict(value=accuracy, n_errors, errors=[row indices], predictions)."""
     pred = np.empty_like(y)
-    for train, test in LeaveOneOut().split(X):
-        pred[test] = factory().fit(X[train], y[train]).predict(X[test])
+    splits = list(LeaveOneOut().split(X))
+    for (_, test), p in zip(splits, _map_folds(factory, X, y, splits)):
+        pred[test] = p
     wrong = np.flatnonzero(pred != y)
     return {
         "name": "accuracy",
@@ -34,7 +53,8 @@ def kfold_splits(y, k=common.KFOLD_K, repeats=common.KFOLD_REPEATS, seed=common.
 
 
 def kfold_scores(factory, X, y, splits):
-    return [float((factory().fit(X[tr], y[tr]).predict(X[te]) == y[te]).mean()) for tr, te in splits]
+    preds = _map_folds(factory, X, y, splits)
+    return [float((p == y[te]).mean()) for (_, te), p in zip(splits, preds)]
 
 
 def kfold(factory, X, y, k=common.KFOLD_K, repeats=common.KFOLD_REPEATS, seed=common.SEED):

@@ -1,4 +1,5 @@
 """Experiment: does a random forest (100 trees) beat a single tree and the heuristic?"""
+import os
 import sys
 import time
 from pathlib import Path
@@ -11,6 +12,7 @@ import explib  # noqa: E402
 import production  # noqa: E402
 
 NAME = "random_forest"
+evaluation.JOBS = int(os.environ.get("RESEARCH_JOBS", "2"))  # forests are slow to fit: use both cores
 GRID = {"max_features": [1, 2, 4], "min_samples_leaf": [1, 3, 5]}
 SEARCH_REPEATS = 3
 OOB_TREES = [10, 25, 50, 100, 200]
