@@ -18,6 +18,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"syscall"
+	"time"
 
 	"github.com/ml-production-service/classify"
 )
@@ -46,6 +47,9 @@ func exitCode(err error, stderr io.Writer) int {
 	}
 }
 
+// logFlushInterval bounds how long a log line waits in the batch.
+const logFlushInterval = 100 * time.Millisecond
+
 // run serves until ctx is done, then shuts down gracefully: it stops
 // accepting connections, reports not ready, lets in-flight requests finish
 // within the shutdown timeout and returns nil.
@@ -54,7 +58,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
-	logger := slog.New(slog.NewJSONHandler(stdout, &slog.HandlerOptions{Level: cfg.logLevel}))
+	logs := newLogWriter(stdout)
+	defer logs.Flush()
+	flushCtx, stopFlushing := context.WithCancel(context.Background())
+	defer stopFlushing()
+	go logs.flushEvery(flushCtx, logFlushInterval)
+	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: cfg.logLevel}))
 	model, reg, err := loadModel(cfg)
 	if err != nil {
 		return err
@@ -81,6 +90,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	info := model.Info()
 	logger.Info("listening", "addr", ln.Addr().String(), "model", srv.serving().name,
 		"kind", string(info.Kind), "version", info.Version, "source", orDefault(cfg.modelPath, "embedded registry"))
+	_ = logs.Flush() // tell whoever waits for the address now
 
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
