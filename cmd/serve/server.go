@@ -168,7 +168,10 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	noteModel(w, c.name)
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ready", "model": c.name})
+	writeJSON(w, http.StatusOK, struct {
+		Status string `json:"status"`
+		Model  string `json:"model"`
+	}{"ready", c.name})
 }
 
 // modelView is one model in GET /models.

@@ -49,7 +49,11 @@ func (s *Server) handleV2Server(w http.ResponseWriter, r *http.Request) {
 	if version == "" {
 		version = "dev"
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"name": platform, "version": version, "extensions": []string{}})
+	writeJSON(w, http.StatusOK, struct {
+		Name       string   `json:"name"`
+		Version    string   `json:"version"`
+		Extensions []string `json:"extensions"`
+	}{platform, version, []string{}})
 }
 
 // v2Model returns the serving model when the path names it (and its
@@ -116,7 +120,10 @@ func (s *Server) handleV2ModelReady(w http.ResponseWriter, r *http.Request) {
 	if !ready {
 		status = http.StatusServiceUnavailable
 	}
-	writeJSON(w, status, map[string]any{"name": c.name, "ready": ready})
+	writeJSON(w, status, struct {
+		Name  string `json:"name"`
+		Ready bool   `json:"ready"`
+	}{c.name, ready})
 }
 
 type inferInput struct {

@@ -20,10 +20,10 @@ var (
 
 // issue is one item of a 422 answer's "detail" list.
 type issue struct {
-	Loc  []any          `json:"loc"`
-	Msg  string         `json:"msg"`
-	Type string         `json:"type"`
-	Ctx  map[string]any `json:"ctx,omitempty"`
+	Loc  []any  `json:"loc"`
+	Msg  string `json:"msg"`
+	Type string `json:"type"`
+	Ctx  any    `json:"ctx,omitempty"`
 }
 
 // validationError is the body of a 422 answer.
@@ -67,8 +67,16 @@ func listIssue(loc []any) issue {
 }
 
 func jsonIssue(e *decodeError, body []byte) issue {
+	// Python's JSONDecodeError attributes, in its order.
+	type ctx struct {
+		Msg    string `json:"msg"`
+		Doc    string `json:"doc"`
+		Pos    int    `json:"pos"`
+		Lineno int    `json:"lineno"`
+		Colno  int    `json:"colno"`
+	}
 	return issue{Loc: []any{"body", e.pos}, Msg: e.Error(), Type: "value_error.jsondecode",
-		Ctx: map[string]any{"msg": e.msg, "doc": string(body), "pos": e.pos, "lineno": e.lineno, "colno": e.colno}}
+		Ctx: ctx{e.msg, string(body), e.pos, e.lineno, e.colno}}
 }
 
 // loc returns a fresh location path: prefix then more.
