@@ -1,7 +1,83 @@
 // Command serve serves a classify model over HTTP, as a drop-in replacement
-// for the Python FastAPI service: POST /predict answers {"prediction":
-// "setosa"} to the same requests, errors come in the same shapes, and the
-// same MPS_* variables configure it. Run it with -h for the settings.
+// for the Python FastAPI service: the same paths, request and response
+// shapes, status codes and MPS_* variables, so existing clients keep
+// working unchanged. Run it with -h for the settings.
+//
+// # Endpoints
+//
+//	POST /predict          one row of named features → {"prediction": "setosa", "probabilities": {...}, "model": {...}}
+//	POST /predict/batch    {"instances": [row, ...]} (1 to 1000 rows) → one result per row, in order
+//	GET  /health           {"status": "healthy"} while the process runs
+//	GET  /ready            200 while a model is loaded and serving; 503 otherwise and while shutting down
+//	GET  /models           the serving model: kind, name, version, features, classes, metrics from the manifest
+//	GET  /metrics          Prometheus metrics
+//	GET  /openapi.json     the OpenAPI 3.0 description (features and classes of the serving model)
+//	GET  /docs, /redoc     Swagger UI and ReDoc, their assets embedded (no CDN)
+//	GET  /v2/health/live, /v2/health/ready, /v2
+//	GET  /v2/models/{name}[/versions/{version}][/ready]
+//	POST /v2/models/{name}[/versions/{version}]/infer   Open Inference Protocol (KServe V2 REST)
+//
+// Feature names come from the serving model's schema (Info().Features), so
+// a model with other features serves too.
+//
+// # Compatibility with the Python service
+//
+// Request bodies are read as FastAPI read them: a body with no content type
+// or a JSON one is parsed with Python's json rules (NaN and Infinity are
+// numbers, a repeated key keeps its last value) and malformed JSON is
+// answered with Python's message and position. Fields are validated as the
+// old pydantic v1 model did: numbers, numeric strings ("5.1") and booleans
+// are floats, every value must be greater than 0 (-allow-non-positive turns
+// this off), unknown fields are ignored, and errors answer 422 with
+// {"detail": [{"loc": ["body", field], "msg": ..., "type": ...}]}. Other
+// errors are JSON too: {"detail": "Not Found"} (404), "Method Not Allowed"
+// (405), "Request body too large" (413, bodies over 1 MiB). Added answers
+// the old service did not give: infinities and values beyond float32 are
+// refused with 422 (value_error.number.not_finite_number, not_le) where the
+// old service failed with 500.
+//
+// # Batches
+//
+// POST /predict/batch takes {"instances": [...]}, not a bare array. It
+// answers 200 with {"predictions": [...], "errors": n, "model": {...}}:
+// each element is {"prediction", "probabilities"} or, for a row that failed
+// validation, {"detail": [...]} with locations ["body", "instances", i,
+// field]. An envelope that is not such an object, or has 0 or more than
+// 1000 rows, answers 422.
+//
+// # Open Inference Protocol
+//
+// The model's name in the path is the serving model's name (its registry
+// name, or its kind when loaded from a file). An infer request carries one
+// input tensor, FP32 or FP64, of shape [N, features] with N up to 1000 and
+// its data flat (row-major) or nested. The answer holds the output "label"
+// (BYTES, shape [N]) by default; listing outputs in the request selects
+// them, and "probabilities" (FP64, shape [N, classes], columns in class
+// order) must be asked for. Errors answer 400, 404 or 503 with
+// {"error": "..."}.
+//
+// # Models
+//
+// With MPS_MODEL_PATH unset the model comes from the production registry
+// embedded in the binary (package models). MPS_MODEL_PATH may name a
+// registry directory (holding manifest.json), loaded with checksums
+// verified, or a single artifact file loaded with classify.New. In a
+// registry the model is the entry named MPS_MODEL_TYPE, or else the only
+// entry of that kind.
+//
+// # Operations
+//
+// Logs are JSON lines on stdout (log/slog), one per request at INFO with
+// method, path, status, duration, model and request id; X-Request-ID is
+// taken from the request when it holds up to 128 printable characters,
+// generated otherwise, and echoed back. Log lines are written in batches at
+// least every 100 ms. The server applies read-header, read, write and idle
+// timeouts, a 16 KiB header limit and a 1 MiB body limit; a panic in a
+// handler answers 500 in JSON and the server keeps serving. On SIGINT or
+// SIGTERM it reports not ready, stops accepting connections, lets in-flight
+// requests finish within -shutdown-timeout and exits 0 (1 if they did not
+// finish). Bad configuration exits 2 after one line on stderr naming the
+// setting, its value and what is allowed.
 package main
 
 import (
