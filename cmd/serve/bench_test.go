@@ -19,7 +19,8 @@ func (w *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (w *discardWriter) WriteHeader(int)             {}
 
 // BenchmarkHandler measures one request through the whole handler tree
-// (request id, limits, recovery, metrics, a request log line, validation,
+// (request id, limits, recovery, metrics, a request log line as the server
+// writes it, validation,
 // the prediction, the answer), logs going to a discarding JSON handler.
 func BenchmarkHandler(b *testing.B) {
 	for _, tc := range []struct{ name, path, body string }{
@@ -29,7 +30,7 @@ func BenchmarkHandler(b *testing.B) {
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			var logs syncBuffer
-			h := NewServer(classify.NewLive(classify.IrisRules()), Options{Logger: jsonLogger(&logs, benchLevel)}).Handler()
+			h := NewServer(classify.NewLive(classify.IrisRules()), Options{Logger: slog.New(newJSONLines(&logs, benchLevel))}).Handler()
 			body := strings.NewReader(tc.body)
 			req := httptest.NewRequest(http.MethodPost, tc.path, body)
 			req.Header.Set("Content-Type", jsonType)

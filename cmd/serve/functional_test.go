@@ -123,7 +123,7 @@ func TestFlowRequestLog(t *testing.T) {
 	assert.Equal(t, float64(200), first["status"])
 	assert.Equal(t, "heuristic", first["model"])
 	assert.Equal(t, "req-42", first["request_id"])
-	assert.Contains(t, first, "duration_ms")
+	assert.Contains(t, first, "duration_us")
 	assert.Equal(t, float64(404), lines[1]["status"])
 	assert.Len(t, lines[1]["request_id"], 32)
 }

@@ -50,16 +50,20 @@ func (s *Server) instrument(mux http.Handler) http.Handler {
 			status = http.StatusOK
 		}
 		s.metrics.observe(route, r.Method, status, rec.model, elapsed.Seconds())
-		if s.log.Enabled(r.Context(), slog.LevelInfo) {
-			s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+		if h := s.log.Handler(); h.Enabled(r.Context(), slog.LevelInfo) {
+			// A record without a caller's PC: slog.Logger would walk the
+			// stack for one on every request.
+			line := slog.NewRecord(time.Now(), slog.LevelInfo, "request", 0)
+			line.AddAttrs(
 				slog.String("method", r.Method),
 				slog.String("path", r.URL.Path),
 				slog.Int("status", status),
-				slog.Float64("duration_ms", float64(elapsed.Microseconds())/1000),
+				slog.Int64("duration_us", elapsed.Microseconds()),
 				slog.String("model", rec.model),
 				slog.String("request_id", id),
 				slog.Int("bytes", rec.bytes),
 				slog.String("remote", r.RemoteAddr))
+			_ = h.Handle(r.Context(), line)
 		}
 		rec.ResponseWriter = nil
 		recorders.Put(rec)
