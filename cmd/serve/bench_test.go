@@ -18,10 +18,9 @@ func (w *discardWriter) Header() http.Header         { return w.h }
 func (w *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (w *discardWriter) WriteHeader(int)             {}
 
-// BenchmarkHandler measures one request through the whole handler tree
-// (request id, limits, recovery, metrics, a request log line as the server
-// writes it, validation,
-// the prediction, the answer), logs going to a discarding JSON handler.
+// BenchmarkHandler measures one request through the whole handler tree:
+// request id, limits, recovery, metrics, the request log line as the server
+// writes it (into a buffer), validation, the prediction and the answer.
 func BenchmarkHandler(b *testing.B) {
 	for _, tc := range []struct{ name, path, body string }{
 		{"predict", "/predict", seedRequest},

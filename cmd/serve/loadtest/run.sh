@@ -31,8 +31,10 @@ command -v wrk >/dev/null || { echo "run.sh: wrk not found (apt-get install -y w
 (cd "$root" && go build -o "$tmp/serve" ./cmd/serve && go build -o "$tmp/bare" ./cmd/serve/loadtest/bare)
 
 "$tmp/bare" 127.0.0.1:0 >"$tmp/bare.out" 2>&1 &
+bare_pid=$!
 pids="$pids $!"
 MPS_API_HOST=127.0.0.1 MPS_API_PORT=0 MPS_LOG_LEVEL=INFO "$tmp/serve" >"$tmp/serve.log" 2>&1 &
+serve_pid=$!
 pids="$pids $!"
 
 addr() { # wait for a listening address in file $1
@@ -53,8 +55,11 @@ us() { # a wrk latency (850.00us, 1.20ms, 2.00s) in microseconds
 	echo "$1" | awk '/us$/ { print $0 + 0; next } /ms$/ { print $0 * 1000; next } /s$/ { print $0 * 1000000 }'
 }
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-bench() { # file url threads connections
+ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; } # user+system CPU time, in clock ticks
+bench() { # file url threads connections pid
+	before=$(ticks "$5")
 	wrk -t"$3" -c"$4" -d"$duration" --latency -s "$here/post.lua" "$2" >"$1"
+	echo "$(($(ticks "$5") - before))" >"$1.cpu"
 }
 for url in "http://$bare/predict" "http://$ours/predict"; do # warm up, and check both answer
 	curl -fsS -X POST -H 'Content-Type: application/json' \
@@ -72,9 +77,9 @@ for phase in throughput latency; do
 		order="bare serve"
 		[ $((r % 2)) -eq 0 ] && order="serve bare"
 		for s in $order; do
-			url="http://$bare/predict"
-			[ "$s" = serve ] && url="http://$ours/predict"
-			bench "$tmp/$phase-$s-$r.txt" "$url" "$t" "$c"
+			url="http://$bare/predict" pid=$bare_pid
+			[ "$s" = serve ] && url="http://$ours/predict" pid=$serve_pid
+			bench "$tmp/$phase-$s-$r.txt" "$url" "$t" "$c" "$pid"
 			printf '%-10s %-5s round %d (wrk -t%s -c%s -d%s): %8s req/s, p50 %8s, p99 %8s\n' "$phase" "$s" "$r" "$t" "$c" "$duration" \
 				"$(rps "$tmp/$phase-$s-$r.txt")" "$(pct 50 "$tmp/$phase-$s-$r.txt")" "$(pct 99 "$tmp/$phase-$s-$r.txt")"
 		done
@@ -89,4 +94,13 @@ echo "throughput: bare $(total throughput-bare) req/s, serve $(total throughput-
 awk -v a="$(total throughput-serve)" -v b="$(total throughput-bare)" 'BEGIN { printf "ratio: serve does %.1f%% of bare'"'"'s requests/s (target >= 80%%)\n", 100 * a / b }'
 awk -v a="$(p99s latency-serve)" -v b="$(p99s latency-bare)" 'BEGIN { printf "latency p99 at -c4: serve %.2f ms, bare %.2f ms (target < 2 ms)\n", a / 1000, b / 1000 }'
 awk -v a="$(p99s throughput-serve)" -v b="$(p99s throughput-bare)" -v c="$conns" 'BEGIN { printf "p99 at -c%s: serve %.2f ms, bare %.2f ms\n", c, a / 1000, b / 1000 }'
+cpu() { # server CPU time per request over all rounds of a phase, in microseconds
+	t=0 n=0
+	for f in "$tmp"/$1-*.txt; do
+		t=$((t + $(cat "$f.cpu")))
+		n=$((n + $(sed -n 's/^ *\([0-9]*\) requests in.*/\1/p' "$f")))
+	done
+	awk -v t="$t" -v n="$n" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", t / hz * 1e6 / n }'
+}
+echo "server CPU per request (independent of other load): bare $(cpu throughput-bare) us, serve $(cpu throughput-serve) us"
 echo "serve wrote $lines request log lines (INFO, JSON, to a file)"
