@@ -211,3 +211,44 @@ func TestFlowConcurrentPredictions(t *testing.T) {
 		t.Errorf("wrong answer under concurrency: %s", e)
 	}
 }
+
+func TestFlowSwapUnderLoad(t *testing.T) {
+	hs := newHarness(t, classify.IrisRules(), Options{})
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	bad := make(chan string, 16)
+	for range 4 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				body := serve(hs.h, http.MethodPost, "/predict", seedRequest)
+				// Either model answers whole: Iris's labels or a weather 422.
+				if !strings.Contains(body, `"prediction":"setosa"`) && !strings.Contains(body, `"loc":["body","temperature"]`) {
+					select {
+					case bad <- body:
+					default:
+					}
+				}
+			}
+		})
+	}
+	for i := range 50 {
+		if i%2 == 0 {
+			hs.srv.Swap(weatherModel())
+		} else {
+			hs.srv.Swap(classify.IrisRules())
+		}
+	}
+	close(stop)
+	wg.Wait()
+	close(bad)
+	for b := range bad {
+		t.Errorf("answer from a half-swapped model: %s", b)
+	}
+	metrics := string(hs.get("/metrics").body)
+	assert.Equal(t, 1, strings.Count(metrics, "mps_model_info{"), "one serving model in mps_model_info")
+}

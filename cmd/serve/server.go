@@ -3,6 +3,7 @@ package main
 import (
 	"log/slog"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -51,6 +52,7 @@ type Server struct {
 	log      *slog.Logger
 	metrics  *metrics
 	cur      atomic.Pointer[served]
+	deriving sync.Mutex // serialises rebuilding cur after a swap
 	draining atomic.Bool
 }
 
@@ -94,10 +96,20 @@ func (s *Server) serving() *served {
 	if c := s.cur.Load(); c != nil && c.model == m {
 		return c
 	}
-	c := s.derive(m)
-	s.cur.Store(c)
-	s.metrics.setModel(c.name, c.info)
-	return c
+	// The model changed: derive the live model's view once, whoever gets
+	// here first, and publish it.
+	s.deriving.Lock()
+	defer s.deriving.Unlock()
+	c := s.cur.Load()
+	if live := s.live.Model(); live != nil && (c == nil || c.model != live) {
+		c = s.derive(live)
+		s.cur.Store(c)
+		s.metrics.setModel(c.name, c.info)
+	}
+	if c != nil && c.model == m {
+		return c
+	}
+	return s.derive(m) // m was swapped out meanwhile: answer with it, publish nothing
 }
 
 // Swap makes m the serving model and returns the one it replaces. The
