@@ -351,3 +351,24 @@ func TestBinaryBadConfiguration(t *testing.T) {
 		assert.Contains(t, string(out), "-model-type, MPS_MODEL_TYPE (default heuristic)")
 	})
 }
+
+func TestBinaryModelPath(t *testing.T) {
+	models, err := filepath.Abs("../../models")
+	require.NoError(t, err)
+	for _, tc := range []struct{ name, typ, path, wantName string }{
+		{"registry directory", "random_forest", models, "random_forest"},
+		{"single artifact", "decision_tree", filepath.Join(models, "decision_tree.json"), "decision_tree"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := start(t, "MPS_MODEL_TYPE="+tc.typ, "MPS_MODEL_PATH="+tc.path)
+			res, err := http.Post(p.url("/predict"), "application/json", strings.NewReader(seedRequest))
+			require.NoError(t, err)
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			assert.Equal(t, http.StatusOK, res.StatusCode)
+			assert.Contains(t, string(body), `{"prediction":"setosa"`)
+			assert.Contains(t, string(body), `"name":"`+tc.wantName+`"`)
+			assert.Equal(t, 0, p.stop(t))
+		})
+	}
+}
