@@ -1,0 +1,136 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/ml-production-service/classify"
+	"github.com/ml-production-service/classify/models"
+)
+
+// newFlagSet returns a flag set for a command whose -h prints synopsis,
+// the flags and the exit statuses to out.
+func newFlagSet(name, synopsis string, out io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(out)
+	fs.Usage = func() {
+		fmt.Fprintf(out, "Usage: classify %s\n\nFlags:\n", synopsis)
+		fs.PrintDefaults()
+		fmt.Fprint(out, exitStatusHelp)
+	}
+	return fs
+}
+
+// parseFlags parses args, allowing flags after positional arguments
+// (everything after "--" is positional), and returns the positional ones.
+func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		// Parse prints its own message for a bad flag; keep it off the
+		// output and report it once, as a usage error.
+		out := fs.Output()
+		fs.SetOutput(io.Discard)
+		err := fs.Parse(args)
+		fs.SetOutput(out)
+		if errors.Is(err, flag.ErrHelp) {
+			fs.Usage()
+			return nil, err
+		}
+		if err != nil {
+			return nil, usagef("%s: %v", fs.Name(), err)
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+// given reports which flags were set on the command line.
+func given(fs *flag.FlagSet) map[string]bool {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	return set
+}
+
+// registryFlag selects a registry: a directory, or the embedded one.
+type registryFlag struct{ dir string }
+
+func (r *registryFlag) register(fs *flag.FlagSet) {
+	fs.StringVar(&r.dir, "registry", "", "registry `DIR`ectory holding manifest.json (default: the production registry embedded in the binary)")
+}
+
+func (r *registryFlag) open() (*classify.Registry, error) {
+	if r.dir == "" {
+		return classify.OpenRegistry(models.FS)
+	}
+	return classify.OpenRegistryDir(r.dir)
+}
+
+// where names the registry in messages.
+func (r *registryFlag) where() string {
+	if r.dir == "" {
+		return "embedded registry"
+	}
+	return "registry " + r.dir
+}
+
+// modelFlags selects the model predict and eval use.
+type modelFlags struct {
+	registryFlag
+	name     string
+	artifact string
+	kind     string
+}
+
+func (m *modelFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&m.name, "model", "heuristic", "registry model `NAME` (see 'classify models')")
+	m.registryFlag.register(fs)
+	fs.StringVar(&m.artifact, "artifact", "", "load this artifact `PATH` instead of a registry model (needs -kind; no checksum)")
+	fs.StringVar(&m.kind, "kind", "", "the artifact's `KIND`: "+kindNames())
+}
+
+// load loads the selected model. set is the flags given on the command line.
+func (m *modelFlags) load(set map[string]bool) (classify.Model, error) {
+	if m.artifact == "" {
+		if set["kind"] {
+			return nil, usagef("-kind goes with -artifact")
+		}
+		reg, err := m.open()
+		if err != nil {
+			return nil, err
+		}
+		model, err := reg.Load(m.name)
+		if errors.Is(err, classify.ErrNotFound) {
+			return nil, usagef("-model: %v", strings.TrimPrefix(err.Error(), "classify: "))
+		}
+		return model, err
+	}
+	if set["model"] || set["registry"] {
+		return nil, usagef("-artifact loads one file: leave out -model and -registry")
+	}
+	if m.kind == "" {
+		return nil, usagef("-artifact needs -kind (%s)", kindNames())
+	}
+	kind, err := classify.ParseKind(m.kind)
+	if err != nil {
+		return nil, usagef("-kind: %v", strings.TrimPrefix(err.Error(), "classify: "))
+	}
+	return classify.New(kind, m.artifact)
+}
+
+func kindNames() string {
+	var names []string
+	for _, k := range classify.Kinds() {
+		names = append(names, string(k))
+	}
+	return strings.Join(names, ", ")
+}

@@ -1,0 +1,180 @@
+// Command classify scores files with classify models, evaluates them on
+// labelled data and inspects a model registry, with no Go to write.
+//
+//	classify predict [flags] [FILE]   score a CSV or JSON Lines file (stdin without FILE)
+//	classify eval    [flags] [FILE]   accuracy and confusion matrix on a labelled file
+//	classify models  [flags]          list the registry's models
+//	classify verify  [flags]          check every artifact of the registry against its checksum
+//
+// Run `classify COMMAND -h` for a command's flags. Flags may come before or
+// after the file name.
+//
+// # Models
+//
+// predict and eval load the model named by -model (default heuristic) from
+// the production registry embedded in the binary, or from the registry
+// directory given by -registry (a directory holding manifest.json); either
+// way the artifact's sha256 is checked against the manifest first. -artifact
+// PATH -kind KIND loads a single artifact file instead, unchecked (xgboost
+// reads its feature and class names from PATH.meta.json beside it).
+// Promotion into the registry is `make promote` (research/promote.py), so
+// this command has no promote subcommand.
+//
+// # Input and output
+//
+// Input is CSV with a header row, or JSON Lines (one object per line;
+// blank lines are ignored). The format comes from -format, else from the
+// file's extension (.csv; .jsonl, .ndjson); stdin needs -format. Columns
+// (or keys) are matched to the model's features by name, so their order does
+// not matter and other columns are passed through. Values are numbers; in
+// JSON Lines a string holding a number is accepted too.
+//
+// predict writes the input format: CSV gets the input columns followed by
+// prediction and one probability_<class> column per class, in the model's
+// class order; a JSON Lines object gets "prediction" and "probabilities"
+// (an object of class → probability) appended, its other keys left as they
+// were. Probabilities are written in the shortest form that reads back as
+// the same float64. An input that already has a column or key of those names
+// is refused.
+//
+// Files are streamed: chunks of rows are read, scored in parallel by one
+// worker per core (GOMAXPROCS) and written in input order, so memory stays
+// constant however large the file. When stderr is a terminal a progress line
+// shows rows done, rows per second and, when the input's size is known, the
+// percentage read (-progress=never turns it off). A summary line on stderr
+// ends the run: rows scored, rows skipped and time taken.
+//
+// # Bad rows
+//
+// A row with a value that is not a number, a missing value, NaN or an
+// infinity, a value the model refuses (too large for float32, for the tree
+// models) or the wrong number of fields is a bad row. Each is reported on
+// stderr with its line number (the first 100 by default, -show-errors).
+// With -on-error=skip (the default) bad rows are left out of the output and
+// counted; with -on-error=fail the first one stops the run, after the output
+// of the rows before it has been written.
+//
+// # Exit status
+//
+//	0  success
+//	1  failure: a fatal bad row (-on-error=fail), a checksum mismatch, an
+//	   unreadable file, a file without a column the model needs
+//	2  usage: unknown command, bad flags or arguments, unknown model or kind
+//	3  finished, but bad rows were skipped (-on-error=skip); the output holds
+//	   every other row
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(exitCode(err, os.Stderr))
+}
+
+// Exit statuses; see the package documentation.
+const (
+	exitOK      = 0
+	exitFailure = 1
+	exitUsage   = 2
+	exitSkipped = 3
+)
+
+// usageError is a command line that cannot run: exit status 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error {
+	return &usageError{fmt.Sprintf(format, args...)}
+}
+
+// errSkipped reports a run that finished with bad rows skipped: exit status
+// 3. Its counts are already in the summary line.
+var errSkipped = errors.New("bad rows were skipped")
+
+// exitCode reports err on stderr and returns the process's exit status.
+func exitCode(err error, stderr io.Writer) int {
+	var ue *usageError
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return exitOK
+	case errors.Is(err, errSkipped):
+		return exitSkipped
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "classify: %s\nRun 'classify -h' for usage.\n", ue.msg)
+		return exitUsage
+	default:
+		fmt.Fprintln(stderr, "classify:", err)
+		return exitFailure
+	}
+}
+
+// env is what a command gets from the process: its environment and
+// standard streams.
+type env struct {
+	getenv func(string) string
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+}
+
+// run runs the command line args (without the program name).
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	e := env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
+	if len(args) == 0 {
+		usage(stderr)
+		return usagef("no command given")
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "predict":
+		return predictCmd(ctx, rest, e)
+	case "eval":
+		return evalCmd(ctx, rest, e)
+	case "models":
+		return modelsCmd(rest, e)
+	case "verify":
+		return verifyCmd(rest, e)
+	case "-h", "-help", "--help", "help":
+		if len(rest) > 0 && cmd == "help" {
+			return run(ctx, []string{rest[0], "-h"}, getenv, stdin, stdout, stderr)
+		}
+		usage(stdout)
+		return nil
+	}
+	return usagef("unknown command %q (commands: predict, eval, models, verify)", cmd)
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `Usage: classify COMMAND [flags] [FILE]
+
+Scores files with classify models and inspects the model registry.
+
+Commands:
+  predict   score a CSV or JSON Lines file (FILE, or stdin with -format); predictions on stdout or -o
+  eval      accuracy and confusion matrix of a model on a labelled file
+  models    list the registry's models (name, kind, version, checksum, features, classes, metrics)
+  verify    check every artifact of the registry against the sha256 in its manifest
+
+Run 'classify COMMAND -h' for a command's flags.
+`+exitStatusHelp)
+}
+
+const exitStatusHelp = `
+Exit status:
+  0  success
+  1  failure (a fatal bad row with -on-error=fail, a checksum mismatch, an unreadable file)
+  2  usage error (unknown command, bad flags or arguments, unknown model or kind)
+  3  finished, but bad rows were skipped (-on-error=skip); the output holds every other row
+`

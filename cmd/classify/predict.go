@@ -1,0 +1,145 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+
+	"github.com/ml-production-service/classify"
+)
+
+// predictCmd scores a file: `classify predict [flags] [FILE]`.
+func predictCmd(ctx context.Context, args []string, e env) error {
+	fs := newFlagSet("predict", "predict [flags] [FILE]\n\n"+
+		"Scores FILE (CSV with a header row, or JSON Lines; stdin when FILE is - or absent)\n"+
+		"and writes it back with each row's prediction and class probabilities.", e.stdout)
+	var f scanFlags
+	f.register(fs)
+	outPath := fs.String("o", "", "write predictions to this `FILE` (default stdout)")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 1 {
+		return usagef("predict takes one input file, got %d", len(pos))
+	}
+	path := ""
+	if len(pos) == 1 {
+		path = pos[0]
+	}
+	refuse := func(info classify.Info) []string {
+		names := []string{predictionName, probabilitiesName}
+		for _, c := range info.Classes {
+			names = append(names, probabilityPrefix+c)
+		}
+		return names
+	}
+	s, err := openScan("predict", &f, given(fs), path, "", refuse, e)
+	if err != nil {
+		return err
+	}
+
+	out := e.stdout
+	var file *os.File
+	if *outPath != "" && *outPath != "-" {
+		if file, err = os.Create(*outPath); err != nil {
+			s.in.close()
+			return err
+		}
+		out = file
+	}
+	bw := bufio.NewWriterSize(out, 256<<10)
+	info := s.model.Info()
+	enc := newPredictionEncoder(info, s.in.format)
+	if s.in.format == formatCSV {
+		header := append(append([]string{}, s.header...), predictionName)
+		for _, c := range info.Classes {
+			header = append(header, probabilityPrefix+c)
+		}
+		bw.Write(appendCSVRecord(nil, header...))
+	}
+	work := func(c *chunk) {
+		row := make([]float64, len(info.Features))
+		proba := make([]float64, len(info.Classes))
+		for i := range c.recs {
+			rec := &c.recs[i]
+			if _, err := s.parser.parse(rec, row); err != nil {
+				c.addBad(rec.line, err.Error())
+				continue
+			}
+			p, err := s.model.Predict(row, proba)
+			if err != nil {
+				c.addBad(rec.line, predictError(err, info.Features))
+				continue
+			}
+			c.out = enc.append(c.out, rec, p)
+			c.scored++
+		}
+	}
+	emit := func(c *chunk, _, off int) error {
+		return writeTo(bw, c.out[:off])
+	}
+	err = s.run(ctx, work, emit)
+	if ferr := bw.Flush(); err == nil || err == errSkipped {
+		if ferr != nil {
+			err = ferr
+		}
+	}
+	if file != nil {
+		if cerr := file.Close(); cerr != nil && (err == nil || err == errSkipped) {
+			err = cerr
+		}
+	}
+	return err
+}
+
+// predictionEncoder appends a scored record to the output.
+type predictionEncoder struct {
+	csv     bool
+	classes []string
+	keys    [][]byte // JSON Lines: each class as a quoted JSON key with its colon
+	labels  [][]byte // JSON Lines: each class as a JSON string
+}
+
+func newPredictionEncoder(info classify.Info, format string) *predictionEncoder {
+	e := &predictionEncoder{csv: format == formatCSV, classes: info.Classes}
+	for _, c := range info.Classes {
+		k, _ := json.Marshal(c)
+		e.labels = append(e.labels, k)
+		e.keys = append(e.keys, append(append([]byte{}, k...), ':'))
+	}
+	return e
+}
+
+func (e *predictionEncoder) append(dst []byte, rec *record, p classify.Prediction) []byte {
+	if e.csv {
+		for _, f := range rec.fields {
+			dst = appendCSVField(dst, f)
+			dst = append(dst, ',')
+		}
+		dst = appendCSVField(dst, p.Label)
+		for _, v := range p.Probabilities {
+			dst = appendFloat(append(dst, ','), v)
+		}
+		return append(dst, '\n')
+	}
+	// The object as it came, with the two keys added before its closing brace.
+	obj := rec.raw[:len(rec.raw)-1]
+	dst = append(dst, obj...)
+	if len(bytes.TrimSpace(obj)) > 1 {
+		dst = append(dst, ',')
+	}
+	dst = append(dst, `"`+predictionName+`":`...)
+	dst = append(dst, e.labels[p.Class]...)
+	dst = append(dst, `,"`+probabilitiesName+`":{`...)
+	for i, v := range p.Probabilities {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, e.keys[i]...)
+		dst = appendFloat(dst, v)
+	}
+	return append(dst, "}}\n"...)
+}

@@ -1,0 +1,223 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Names predict adds to its output.
+const (
+	predictionName    = "prediction"
+	probabilitiesName = "probabilities" // JSON Lines: an object of class → probability
+	probabilityPrefix = "probability_"  // CSV: one column per class
+)
+
+// rowParser turns a record into the model's feature values, in schema
+// order, and its label when one was asked for. Its errors are bad-row
+// messages. It is safe for concurrent use.
+type rowParser interface {
+	parse(rec *record, row []float64) (label string, err error)
+}
+
+// csvColumns maps the model's features (and the label) to CSV columns.
+type csvColumns struct {
+	features []string
+	cols     []int // cols[i]: the column of features[i]
+	label    int   // the label's column, or -1
+	nfields  int   // the header's field count
+}
+
+// newCSVColumns finds each feature, and the label column when label is not
+// empty, in header.
+func newCSVColumns(header, features []string, label string) (*csvColumns, error) {
+	c := &csvColumns{features: features, label: -1, nfields: len(header)}
+	var missing []string
+	for _, f := range features {
+		i := slices.Index(header, f)
+		if i < 0 {
+			missing = append(missing, f)
+		}
+		c.cols = append(c.cols, i)
+	}
+	if label != "" {
+		if c.label = slices.Index(header, label); c.label < 0 {
+			missing = append(missing, label+" (the label, -label)")
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("the header has no column %s (it has: %s)",
+			strings.Join(missing, ", "), strings.Join(header, ", "))
+	}
+	return c, nil
+}
+
+func (c *csvColumns) parse(rec *record, row []float64) (string, error) {
+	if rec.err != nil {
+		return "", rec.err
+	}
+	if len(rec.fields) != c.nfields {
+		return "", fmt.Errorf("%d fields, the header has %d", len(rec.fields), c.nfields)
+	}
+	for i, col := range c.cols {
+		v, err := parseValue(c.features[i], rec.fields[col])
+		if err != nil {
+			return "", err
+		}
+		row[i] = v
+	}
+	if c.label < 0 {
+		return "", nil
+	}
+	label := strings.TrimSpace(rec.fields[c.label])
+	if label == "" {
+		return "", errors.New("the label is missing")
+	}
+	return label, nil
+}
+
+// parseValue reads a feature value written as text.
+func parseValue(name, s string) (float64, error) {
+	t := strings.TrimSpace(s)
+	if t == "" {
+		return 0, fmt.Errorf("%s: missing value", name)
+	}
+	v, err := strconv.ParseFloat(t, 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		return 0, fmt.Errorf("%s: %q is not a number", name, s)
+	}
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0, fmt.Errorf("%s: %q is not a finite number", name, s)
+	}
+	return v, nil
+}
+
+// jsonFields reads the model's features (and the label) from JSON objects.
+type jsonFields struct {
+	features []string
+	label    string // "" for none
+	refuse   []string
+}
+
+func (j *jsonFields) parse(rec *record, row []float64) (string, error) {
+	if rec.err != nil {
+		return "", rec.err
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(rec.raw, &obj); err != nil {
+		var ute *json.UnmarshalTypeError
+		if errors.As(err, &ute) {
+			return "", fmt.Errorf("not a JSON object but %s", ute.Value)
+		}
+		return "", fmt.Errorf("not a JSON object: %v", err)
+	}
+	if obj == nil {
+		return "", errors.New("not a JSON object but null")
+	}
+	for _, k := range j.refuse {
+		if _, ok := obj[k]; ok {
+			return "", fmt.Errorf("the object already has a %q key", k)
+		}
+	}
+	for i, f := range j.features {
+		v, err := jsonValue(f, obj[f])
+		if err != nil {
+			return "", err
+		}
+		row[i] = v
+	}
+	if j.label == "" {
+		return "", nil
+	}
+	raw, ok := obj[j.label]
+	if !ok || string(raw) == "null" {
+		return "", errors.New("the label is missing")
+	}
+	var label string
+	if err := json.Unmarshal(raw, &label); err != nil {
+		return "", fmt.Errorf("the label %s is not a string", raw)
+	}
+	if label = strings.TrimSpace(label); label == "" {
+		return "", errors.New("the label is missing")
+	}
+	return label, nil
+}
+
+// jsonValue reads a feature value: a JSON number, or a string holding one.
+func jsonValue(name string, raw json.RawMessage) (float64, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return 0, fmt.Errorf("%s: missing value", name)
+	}
+	if raw[0] == '"' {
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return 0, fmt.Errorf("%s: %s is not a number", name, raw)
+		}
+		return parseValue(name, s)
+	}
+	if raw[0] == '-' || raw[0] >= '0' && raw[0] <= '9' {
+		return parseValue(name, string(raw))
+	}
+	return 0, fmt.Errorf("%s: %s is not a number", name, raw)
+}
+
+// appendCSVRecord appends fields as one CSV line, quoted as encoding/csv
+// quotes them.
+func appendCSVRecord(dst []byte, fields ...string) []byte {
+	for i, f := range fields {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendCSVField(dst, f)
+	}
+	return append(dst, '\n')
+}
+
+func appendCSVField(dst []byte, f string) []byte {
+	if !csvNeedsQuotes(f) {
+		return append(dst, f...)
+	}
+	dst = append(dst, '"')
+	for {
+		i := strings.IndexByte(f, '"')
+		if i < 0 {
+			break
+		}
+		dst = append(dst, f[:i+1]...)
+		dst = append(dst, '"')
+		f = f[i+1:]
+	}
+	dst = append(dst, f...)
+	return append(dst, '"')
+}
+
+func csvNeedsQuotes(f string) bool {
+	if f == "" {
+		return false
+	}
+	if f == `\.` || f[0] == ' ' || f[0] == '\t' {
+		return true
+	}
+	return strings.ContainsAny(f, ",\"\r\n")
+}
+
+// appendFloat writes v in the shortest form that parses back to v.
+func appendFloat(dst []byte, v float64) []byte {
+	return strconv.AppendFloat(dst, v, 'g', -1, 64)
+}
+
+// predictError is the bad-row message for a row the model refused, with
+// the feature named rather than numbered.
+func predictError(err error, features []string) string {
+	msg := strings.TrimPrefix(err.Error(), "classify: ")
+	for i, f := range features {
+		if t := fmt.Sprintf("feature %d ", i); strings.Contains(msg, t) {
+			return strings.Replace(msg, t, f+" ", 1)
+		}
+	}
+	return msg
+}
