@@ -133,13 +133,13 @@ def setup_matplotlib():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    plt.rcParams["svg.hashsalt"] = "classify"
     return plt
 
 
 def savefig(fig, path):
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
     fig.savefig(path, dpi=80, metadata={"Software": None}, bbox_inches="tight")
 
 
