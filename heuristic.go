@@ -187,8 +187,14 @@ func (m *Rules) Predict(row []float64, proba []float64) (Prediction, error) {
 }
 
 func (m *Rules) answer(c int, p []float64) Prediction {
-	clear(p)
-	p[c] = 1
+	// A loop rather than clear: for a handful of classes a call to memclr
+	// costs more than the stores.
+	for i := range p {
+		p[i] = 0
+		if i == c {
+			p[i] = 1
+		}
+	}
 	return Prediction{Class: c, Label: m.info.Classes[c], Probabilities: p}
 }
 
