@@ -64,3 +64,24 @@ func TestREADMEModels(t *testing.T) {
 		t.Fatalf("README.md's model table differs from research/results/SUMMARY.md; run `make readme-models`.\nREADME:\n%s\nresults:\n%s", got, want)
 	}
 }
+
+// TestREADMEQuickStart checks that the README's library example is
+// examples/quickstart/main.go (whose test runs it and checks the output the
+// README quotes), less its doc comment.
+func TestREADMEQuickStart(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := os.ReadFile("examples/quickstart/main.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := string(src[bytes.Index(src, []byte("package main")):])
+	if !strings.Contains(string(readme), "```go\n"+code+"```\n") {
+		t.Fatalf("README.md does not show examples/quickstart/main.go as its library example:\n%s", code)
+	}
+	if !strings.Contains(string(readme), "prints `virginica [setosa versicolor virginica] [0 0 1]`") {
+		t.Fatal("README.md does not quote the example's output")
+	}
+}
