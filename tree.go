@@ -33,8 +33,10 @@ type flatTrees struct {
 }
 
 // node is a split or a leaf. A split sends a row to the next node when
-// row[feature] <= bound and to node right otherwise; a leaf has feature -1
-// and right is the offset of its distribution in leaves.
+// row[feature] <= bound and to node right otherwise. A leaf has a negative
+// feature, -1-c with c its class (the arg max of its distribution, so a
+// single tree needs no arg max per row), and right is the offset of its
+// distribution in leaves.
 type node struct {
 	bound   float64
 	right   int32
@@ -149,7 +151,7 @@ func (e *flatTrees) add(t *treeDump, features int) error {
 			if err != nil {
 				return fmt.Errorf("node %d: %v", id, err)
 			}
-			e.nodes = append(e.nodes, node{feature: -1, right: int32(len(e.leaves))})
+			e.nodes = append(e.nodes, node{feature: int32(-1 - argmax(dist)), right: int32(len(e.leaves))})
 			e.leaves = append(e.leaves, dist...)
 			e.thresholds = append(e.thresholds, 0)
 			e.ids = append(e.ids, int32(id))
@@ -211,15 +213,15 @@ func normalise(v []float64, classes int) ([]float64, error) {
 	return out, nil
 }
 
-// leaf walks the tree rooted at root and returns the offset of the leaf's
-// distribution. The loader guarantees that every path ends at a leaf and
-// that every feature index is within a checked row.
-func (e *flatTrees) leaf(root int32, row []float64) int32 {
+// leaf walks the tree rooted at root and returns its leaf node. The loader
+// guarantees that every path ends at a leaf and that every feature index is
+// within a checked row.
+func (e *flatTrees) leaf(root int32, row []float64) *node {
 	i := root
 	for {
 		n := &e.nodes[i]
 		if n.feature < 0 {
-			return n.right
+			return n
 		}
 		if row[n.feature] <= n.bound {
 			i++
@@ -230,20 +232,25 @@ func (e *flatTrees) leaf(root int32, row []float64) int32 {
 }
 
 // proba writes the mean of the trees' leaf distributions for row into p
-// and returns the arg max.
+// and returns the arg max. Loops rather than copy and clear: for a handful
+// of classes a call to memmove or memclr costs more than the stores.
 func (e *flatTrees) proba(row []float64, p []float64) int {
 	k := e.classes
 	if len(e.roots) == 1 {
-		off := e.leaf(e.roots[0], row)
-		copy(p, e.leaves[off:off+int32(k)])
-		return argmax(p)
+		n := e.leaf(e.roots[0], row)
+		dist := e.leaves[n.right:][:k]
+		for c := range p {
+			p[c] = dist[c]
+		}
+		return int(-1 - n.feature)
 	}
-	clear(p)
+	for c := range p {
+		p[c] = 0
+	}
 	for _, root := range e.roots {
-		off := int(e.leaf(root, row))
-		dist := e.leaves[off : off+k]
-		for c, v := range dist {
-			p[c] += v
+		dist := e.leaves[e.leaf(root, row).right:][:k]
+		for c := range p {
+			p[c] += dist[c]
 		}
 	}
 	n := float64(len(e.roots))
