@@ -42,8 +42,9 @@ import (
 //     tree reaches (its leaf-index output), and predict adds those leaves'
 //     float32 values in XGBoost's order, then applies XGBoost's float32
 //     softmax or sigmoid: the probabilities are XGBoost's own float32 values
-//     (bit for bit on the test models, but for multi:softmax, whose
-//     predict_proba is scipy's softmax).
+//     (on the test models and the production model, identical or within
+//     3e-10; multi:softmax's predict_proba is scipy's softmax, within 2e-7).
+//     This costs about 1 ns per tree next to leaves' float64 sum.
 //
 // Why round the inputs rather than move the thresholds: leaves converts the
 // float32 condition in the file to float64, so the float64 bound that would
