@@ -115,7 +115,7 @@ func checkXGBParity(t *testing.T, b *Booster, g *xgbGolden) float64 {
 	}
 	for i, c := range g.Cases {
 		p, _ := b.Predict(c.Input, proba)
-		if classes[i] != p.Class || !equalFloats(batch[i*len(proba):(i+1)*len(proba)], p.Probabilities) {
+		if classes[i] != p.Class || !xgbEqualFloats(batch[i*len(proba):(i+1)*len(proba)], p.Probabilities) {
 			t.Errorf("%s: PredictBatch gave class %d %v, Predict %d %v", c.Name, classes[i],
 				batch[i*len(proba):(i+1)*len(proba)], p.Class, p.Probabilities)
 		}
@@ -137,7 +137,7 @@ func xgbIndex(t *testing.T, names []string, s string) int {
 	return -1
 }
 
-func equalFloats(a, b []float64) bool {
+func xgbEqualFloats(a, b []float64) bool {
 	if len(a) != len(b) {
 		return false
 	}
@@ -158,7 +158,7 @@ func TestXGBoostParity(t *testing.T) {
 			if info.Kind != XGBoost || info.Name != "" || info.Version != "" {
 				t.Errorf("Info() = %+v", info)
 			}
-			if !equalStrings(info.Features, g.Features) || !equalStrings(info.Classes, g.Classes) {
+			if !xgbEqualStrings(info.Features, g.Features) || !xgbEqualStrings(info.Classes, g.Classes) {
 				t.Errorf("generic names %v %v, want %v %v", info.Features, info.Classes, g.Features, g.Classes)
 			}
 			d := checkXGBParity(t, b, g)
@@ -167,7 +167,7 @@ func TestXGBoostParity(t *testing.T) {
 	}
 }
 
-func equalStrings(a, b []string) bool {
+func xgbEqualStrings(a, b []string) bool {
 	if len(a) != len(b) {
 		return false
 	}
@@ -272,16 +272,16 @@ func xgbMutate(data []byte, f func(b []byte) []byte) []byte {
 	return f(append([]byte(nil), data...))
 }
 
-func putU32(off int, v uint32) func([]byte) []byte {
+func xgbPutU32(off int, v uint32) func([]byte) []byte {
 	return func(b []byte) []byte { binary.LittleEndian.PutUint32(b[off:], v); return b }
 }
 
-func putU64(off int, v uint64) func([]byte) []byte {
+func xgbPutU64(off int, v uint64) func([]byte) []byte {
 	return func(b []byte) []byte { binary.LittleEndian.PutUint64(b[off:], v); return b }
 }
 
-// replaceString replaces the length-prefixed string at off with s.
-func replaceString(off int, s string) func([]byte) []byte {
+// xgbReplaceString replaces the length-prefixed string at off with s.
+func xgbReplaceString(off int, s string) func([]byte) []byte {
 	return func(b []byte) []byte {
 		n := int(binary.LittleEndian.Uint64(b[off:]))
 		out := append([]byte(nil), b[:off]...)
@@ -317,49 +317,49 @@ func TestLoadXGBoostMalformed(t *testing.T) {
 		{"wrong magic", append([]byte("fnib"), iris[4:]...), "learner header: feature count 1056964608"},
 		{"JSON model", []byte(`{"learner": {"attributes": {}}}`), "not a binary model"},
 		{"short header", iris[:100], "learner header: needs 136 bytes"},
-		{"zero features", xgbMutate(iris, putU32(8, 0)), "feature count 0"},
-		{"huge feature count", xgbMutate(iris, putU32(8, 1<<31)), "feature count 2147483648"},
-		{"negative class count", xgbMutate(iris, putU32(12, math.MaxUint32)), "negative class count"},
-		{"NaN base score", xgbMutate(iris, putU32(4, nan)), "base score is NaN"},
-		{"huge objective length", xgbMutate(iris, putU64(l.objective, 1<<62)), "objective name: length 4611686018427387904"},
-		{"objective length past the end", xgbMutate(iris, putU64(l.objective, uint64(len(iris)))), "objective name: length"},
-		{"long objective", xgbMutate(iris, replaceString(l.objective, strings.Repeat("x", 300))), "exceeds 256"},
-		{"unknown objective", xgbMutate(iris, replaceString(l.objective, "reg:squarederror")), `objective "reg:squarederror" is not supported`},
-		{"rank objective", xgbMutate(iris, replaceString(l.objective, "rank:pairwise")), `objective "rank:pairwise" is not supported`},
-		{"logistic with 3 classes", xgbMutate(iris, replaceString(l.objective, "binary:logistic")), "binary:logistic with 3 classes"},
-		{"softprob without classes", xgbMutate(bc, replaceString(lb.objective, "multi:softprob")), "multi:softprob with 0 classes"},
-		{"logistic base score 1", xgbMutate(bc, putU32(4, math.Float32bits(1))), "base score 1 of binary:logistic"},
-		{"gblinear", xgbMutate(iris, replaceString(l.booster, "gblinear")), `booster "gblinear" is not supported`},
-		{"dart", xgbMutate(iris, replaceString(l.booster, "dart")), `booster "dart" is not supported`},
-		{"zero trees", xgbMutate(iris, putU32(l.gbtree, 0)), "tree count 0"},
-		{"negative tree count", xgbMutate(iris, putU32(l.gbtree, math.MaxUint32)), "tree count -1"},
-		{"huge tree count", xgbMutate(iris, putU32(l.gbtree, 1<<30)), "1073741824 trees cannot fit"},
-		{"parallel trees", xgbMutate(iris, putU32(l.gbtree+4, 2)), "2 parallel trees"},
-		{"gbtree features", xgbMutate(iris, putU32(l.gbtree+8, 5)), "gbtree header: feature count 5"},
-		{"output groups", xgbMutate(iris, putU32(l.gbtree+24, 5)), "5 output groups"},
-		{"gbtree leaf vector", xgbMutate(iris, putU32(l.gbtree+28, 1)), "leaf vector size 1"},
-		{"trees not a multiple of groups", xgbMutate(iris, putU32(l.gbtree, 59)), "59 trees is not a multiple of 3"},
-		{"two roots", xgbMutate(iris, putU32(l.tree0, 2)), "tree 0: 2 roots"},
-		{"zero nodes", xgbMutate(iris, putU32(l.tree0+4, 0)), "tree 0: node count 0"},
-		{"huge node count", xgbMutate(iris, putU32(l.tree0+4, 1<<30)), "tree 0: 1073741824 nodes cannot fit"},
-		{"negative node count", xgbMutate(iris, putU32(l.tree0+4, math.MaxUint32)), "tree 0: node count -1"},
-		{"deleted nodes", xgbMutate(iris, putU32(l.tree0+8, math.MaxUint32)), "deleted node count -1"},
-		{"tree features", xgbMutate(iris, putU32(l.tree0+16, 99)), "tree 0: feature count 99"},
-		{"tree leaf vector", xgbMutate(iris, putU32(l.tree0+20, 3)), "tree 0: leaf vector size 3"},
-		{"child out of range", xgbMutate(iris, putU32(node(0)+4, 1000)), "tree 0: node 0: child 1000 is outside"},
-		{"negative child", xgbMutate(iris, putU32(node(0)+8, math.MaxUint32-4)), "child -5 is outside"},
-		{"child is the root", xgbMutate(iris, putU32(node(0)+4, 0)), "child 0 is outside [1,"},
+		{"zero features", xgbMutate(iris, xgbPutU32(8, 0)), "feature count 0"},
+		{"huge feature count", xgbMutate(iris, xgbPutU32(8, 1<<31)), "feature count 2147483648"},
+		{"negative class count", xgbMutate(iris, xgbPutU32(12, math.MaxUint32)), "negative class count"},
+		{"NaN base score", xgbMutate(iris, xgbPutU32(4, nan)), "base score is NaN"},
+		{"huge objective length", xgbMutate(iris, xgbPutU64(l.objective, 1<<62)), "objective name: length 4611686018427387904"},
+		{"objective length past the end", xgbMutate(iris, xgbPutU64(l.objective, uint64(len(iris)))), "objective name: length"},
+		{"long objective", xgbMutate(iris, xgbReplaceString(l.objective, strings.Repeat("x", 300))), "exceeds 256"},
+		{"unknown objective", xgbMutate(iris, xgbReplaceString(l.objective, "reg:squarederror")), `objective "reg:squarederror" is not supported`},
+		{"rank objective", xgbMutate(iris, xgbReplaceString(l.objective, "rank:pairwise")), `objective "rank:pairwise" is not supported`},
+		{"logistic with 3 classes", xgbMutate(iris, xgbReplaceString(l.objective, "binary:logistic")), "binary:logistic with 3 classes"},
+		{"softprob without classes", xgbMutate(bc, xgbReplaceString(lb.objective, "multi:softprob")), "multi:softprob with 0 classes"},
+		{"logistic base score 1", xgbMutate(bc, xgbPutU32(4, math.Float32bits(1))), "base score 1 of binary:logistic"},
+		{"gblinear", xgbMutate(iris, xgbReplaceString(l.booster, "gblinear")), `booster "gblinear" is not supported`},
+		{"dart", xgbMutate(iris, xgbReplaceString(l.booster, "dart")), `booster "dart" is not supported`},
+		{"zero trees", xgbMutate(iris, xgbPutU32(l.gbtree, 0)), "tree count 0"},
+		{"negative tree count", xgbMutate(iris, xgbPutU32(l.gbtree, math.MaxUint32)), "tree count -1"},
+		{"huge tree count", xgbMutate(iris, xgbPutU32(l.gbtree, 1<<30)), "1073741824 trees cannot fit"},
+		{"parallel trees", xgbMutate(iris, xgbPutU32(l.gbtree+4, 2)), "2 parallel trees"},
+		{"gbtree features", xgbMutate(iris, xgbPutU32(l.gbtree+8, 5)), "gbtree header: feature count 5"},
+		{"output groups", xgbMutate(iris, xgbPutU32(l.gbtree+24, 5)), "5 output groups"},
+		{"gbtree leaf vector", xgbMutate(iris, xgbPutU32(l.gbtree+28, 1)), "leaf vector size 1"},
+		{"trees not a multiple of groups", xgbMutate(iris, xgbPutU32(l.gbtree, 59)), "59 trees is not a multiple of 3"},
+		{"two roots", xgbMutate(iris, xgbPutU32(l.tree0, 2)), "tree 0: 2 roots"},
+		{"zero nodes", xgbMutate(iris, xgbPutU32(l.tree0+4, 0)), "tree 0: node count 0"},
+		{"huge node count", xgbMutate(iris, xgbPutU32(l.tree0+4, 1<<30)), "tree 0: 1073741824 nodes cannot fit"},
+		{"negative node count", xgbMutate(iris, xgbPutU32(l.tree0+4, math.MaxUint32)), "tree 0: node count -1"},
+		{"deleted nodes", xgbMutate(iris, xgbPutU32(l.tree0+8, math.MaxUint32)), "deleted node count -1"},
+		{"tree features", xgbMutate(iris, xgbPutU32(l.tree0+16, 99)), "tree 0: feature count 99"},
+		{"tree leaf vector", xgbMutate(iris, xgbPutU32(l.tree0+20, 3)), "tree 0: leaf vector size 3"},
+		{"child out of range", xgbMutate(iris, xgbPutU32(node(0)+4, 1000)), "tree 0: node 0: child 1000 is outside"},
+		{"negative child", xgbMutate(iris, xgbPutU32(node(0)+8, math.MaxUint32-4)), "child -5 is outside"},
+		{"child is the root", xgbMutate(iris, xgbPutU32(node(0)+4, 0)), "child 0 is outside [1,"},
 		{"shared child", xgbMutate(iris, func(b []byte) []byte {
 			copy(b[node(0)+8:node(0)+12], b[node(0)+4:node(0)+8])
 			return b
 		}), "is reached twice"},
-		{"split feature out of range", xgbMutate(iris, putU32(node(0)+12, 4)), "split on feature 4, model has 4"},
-		{"NaN split", xgbMutate(iris, putU32(node(0)+16, nan)), "split condition is NaN"},
-		{"NaN leaf", xgbMutate(iris, putU32(node(firstLeaf)+16, nan)), "leaf value is NaN"},
-		{"infinite leaf", xgbMutate(iris, putU32(node(firstLeaf)+16, math.Float32bits(float32(math.Inf(1))))), "leaf value is +Inf"},
-		{"tree info", xgbMutate(iris, putU32(l.treeInfo+4, 0)), "tree info: tree 1 is in output group 0, want 1"},
-		{"huge attribute count", xgbMutate(iris, putU64(l.attrs, 1<<60)), "attributes: length 1152921504606846976"},
-		{"huge attribute length", xgbMutate(iris, putU64(l.attrs+8, 1<<40)), "attribute 0: length 1099511627776"},
+		{"split feature out of range", xgbMutate(iris, xgbPutU32(node(0)+12, 4)), "split on feature 4, model has 4"},
+		{"NaN split", xgbMutate(iris, xgbPutU32(node(0)+16, nan)), "split condition is NaN"},
+		{"NaN leaf", xgbMutate(iris, xgbPutU32(node(firstLeaf)+16, nan)), "leaf value is NaN"},
+		{"infinite leaf", xgbMutate(iris, xgbPutU32(node(firstLeaf)+16, math.Float32bits(float32(math.Inf(1))))), "leaf value is +Inf"},
+		{"tree info", xgbMutate(iris, xgbPutU32(l.treeInfo+4, 0)), "tree info: tree 1 is in output group 0, want 1"},
+		{"huge attribute count", xgbMutate(iris, xgbPutU64(l.attrs, 1<<60)), "attributes: length 1152921504606846976"},
+		{"huge attribute length", xgbMutate(iris, xgbPutU64(l.attrs+8, 1<<40)), "attribute 0: length 1099511627776"},
 		{"trailing byte", append(append([]byte(nil), iris...), 0), "1 unexpected bytes after the model"},
 		{"no tree info", iris[:l.treeInfo], "tree info: needs 240 bytes"},
 	}
@@ -390,15 +390,15 @@ func TestLoadXGBoostTruncated(t *testing.T) {
 }
 
 func TestLoadXGBoostTooLarge(t *testing.T) {
-	_, err := LoadXGBoost(io.LimitReader(zeroReader{}, maxArtifactBytes+1), nil)
+	_, err := LoadXGBoost(io.LimitReader(xgbZeroReader{}, maxArtifactBytes+1), nil)
 	if !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), "larger than") {
 		t.Fatalf("err = %v, want ErrFormat saying the model is too large", err)
 	}
 }
 
-type zeroReader struct{}
+type xgbZeroReader struct{}
 
-func (zeroReader) Read(p []byte) (int, error) {
+func (xgbZeroReader) Read(p []byte) (int, error) {
 	clear(p)
 	return len(p), nil
 }
@@ -408,10 +408,10 @@ func (zeroReader) Read(p []byte) (int, error) {
 // base score stored as a margin.
 func xgbPre10(t testing.TB, data []byte, baseMargin float32) []byte {
 	l := xgbLayoutOf(t, data)
-	b := xgbMutate(data, putU32(l.gbtree+24, uint32(max(l.numClass, 1))))
-	b = xgbMutate(b, putU32(4+20, 0)) // major version
-	b = xgbMutate(b, putU32(4+24, 0)) // minor version
-	b = xgbMutate(b, putU32(4, math.Float32bits(baseMargin)))
+	b := xgbMutate(data, xgbPutU32(l.gbtree+24, uint32(max(l.numClass, 1))))
+	b = xgbMutate(b, xgbPutU32(4+20, 0)) // major version
+	b = xgbMutate(b, xgbPutU32(4+24, 0)) // minor version
+	b = xgbMutate(b, xgbPutU32(4, math.Float32bits(baseMargin)))
 	return b[4:]
 }
 
@@ -430,7 +430,7 @@ func TestLoadXGBoostPre10Layout(t *testing.T) {
 	}
 }
 
-func irisMeta() *XGBoostMeta {
+func xgbIrisMeta() *XGBoostMeta {
 	return &XGBoostMeta{
 		Format:        "classify/xgboost-meta",
 		FormatVersion: 1,
@@ -443,10 +443,10 @@ func irisMeta() *XGBoostMeta {
 
 func TestLoadXGBoostMeta(t *testing.T) {
 	iris := readXGBModel(t, "iris_softprob")
-	meta := irisMeta()
+	meta := xgbIrisMeta()
 	b := loadXGB(t, iris, meta)
 	info := b.Info()
-	if !equalStrings(info.Features, meta.Features) || !equalStrings(info.Classes, meta.Classes) || info.Kind != XGBoost {
+	if !xgbEqualStrings(info.Features, meta.Features) || !xgbEqualStrings(info.Classes, meta.Classes) || info.Kind != XGBoost {
 		t.Fatalf("Info() = %+v", info)
 	}
 	meta.Features[0], meta.Classes[0] = "changed", "changed"
@@ -488,7 +488,7 @@ func TestLoadXGBoostMeta(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m := irisMeta()
+			m := xgbIrisMeta()
 			tt.change(m)
 			_, err := LoadXGBoost(bytes.NewReader(iris), m)
 			if !errors.Is(err, ErrFormat) || !strings.HasPrefix(err.Error(), "classify: xgboost: ") || !strings.Contains(err.Error(), tt.want) {
@@ -508,7 +508,7 @@ func TestReadXGBoostMeta(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := irisMeta(); !equalStrings(meta.Features, want.Features) || !equalStrings(meta.Classes, want.Classes) ||
+	if want := xgbIrisMeta(); !xgbEqualStrings(meta.Features, want.Features) || !xgbEqualStrings(meta.Classes, want.Classes) ||
 		meta.Objective != want.Objective || meta.Library != want.Library {
 		t.Errorf("meta = %+v", meta)
 	}
@@ -558,7 +558,7 @@ func TestXGBoostSidecar(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info := m.Info(); info.Kind != XGBoost || !equalStrings(info.Classes, irisMeta().Classes) {
+	if info := m.Info(); info.Kind != XGBoost || !xgbEqualStrings(info.Classes, xgbIrisMeta().Classes) {
 		t.Errorf("Info() = %+v", info)
 	}
 	g := readXGBGolden(t, "iris_softprob")
@@ -567,7 +567,7 @@ func TestXGBoostSidecar(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want := irisMeta().Classes[xgbIndex(t, g.Classes, c.Label)]; p.Label != want {
+		if want := xgbIrisMeta().Classes[xgbIndex(t, g.Classes, c.Label)]; p.Label != want {
 			t.Errorf("%s: label %s, XGBoost %s", c.Name, p.Label, want)
 		}
 	}
@@ -681,7 +681,7 @@ func TestXGBoostConcurrent(t *testing.T) {
 			for i := range g.Cases {
 				i := (i + w*97) % len(g.Cases)
 				p, err := b.Predict(g.Cases[i].Input, proba)
-				if err != nil || !equalFloats(p.Probabilities, want[i]) {
+				if err != nil || !xgbEqualFloats(p.Probabilities, want[i]) {
 					t.Errorf("%s: %v %v, want %v", g.Cases[i].Name, p.Probabilities, err, want[i])
 					return
 				}
