@@ -1,6 +1,7 @@
 package classify
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -48,28 +49,68 @@ func (l *Live) Swap(m Model) Model {
 // parsing), the new model takes the same features, in the same order, as
 // the serving one (so clients keep working), and a warm-up prediction of
 // warmup succeeded (a row of zeros when warmup is nil). On any failure the
-// serving model stays and the error says which step failed. Reloads are
-// serialised; predictions go on throughout.
+// serving model stays and the error, a *ReloadError, says which step
+// failed. Reloads are serialised; predictions go on throughout.
 func (l *Live) Reload(load func() (Model, error), warmup []float64) (Model, error) {
 	l.reload.Lock()
 	defer l.reload.Unlock()
 	m, err := load()
 	if err != nil {
-		return nil, fmt.Errorf("classify: reload: load: %w", err)
+		return nil, &ReloadError{Step: StepLoad, Err: err}
 	}
+	var features []string
+	if old := l.Model(); old != nil {
+		features = old.Info().Features
+	}
+	if err := prove(m, features, warmup); err != nil {
+		return nil, err
+	}
+	l.Swap(m)
+	return m, nil
+}
+
+// prove checks a freshly loaded model before it may serve: it exists, takes
+// features (when not nil) and answers a warm-up prediction.
+func prove(m Model, features []string, warmup []float64) *ReloadError {
 	if m == nil {
-		return nil, fmt.Errorf("classify: reload: load returned no model")
+		return &ReloadError{Step: StepLoad, Err: errors.New("load returned no model")}
 	}
 	info := m.Info()
-	if old := l.Model(); old != nil && !slices.Equal(old.Info().Features, info.Features) {
-		return nil, fmt.Errorf("%w: reload: new model takes features %v, the serving one %v", ErrFeature, info.Features, old.Info().Features)
+	if features != nil && !slices.Equal(features, info.Features) {
+		return &ReloadError{Step: StepFeatures,
+			Err: fmt.Errorf("%w: new model takes features %v, the serving one %v", ErrFeature, info.Features, features)}
 	}
 	if warmup == nil {
 		warmup = make([]float64, len(info.Features))
 	}
 	if _, err := m.Predict(warmup, nil); err != nil {
-		return nil, fmt.Errorf("classify: reload: warm-up prediction: %w", err)
+		return &ReloadError{Step: StepWarmup, Err: err}
 	}
-	l.Swap(m)
-	return m, nil
+	return nil
 }
+
+// The steps of a reload, in order, as ReloadError.Step names them.
+const (
+	StepLoad     = "load"               // reading, verifying and parsing the artifact
+	StepFeatures = "features"           // the new model's features against the serving ones
+	StepWarmup   = "warm-up prediction" // one prediction before serving
+)
+
+// ReloadError is a failed reload: which variant (empty for a lone Live),
+// the step that failed and why. Callers that count failures by cause look
+// at Step and, for StepLoad, at the wrapped error (ErrChecksum, ErrFormat,
+// ErrNotFound, fs.ErrNotExist).
+type ReloadError struct {
+	Variant string
+	Step    string
+	Err     error
+}
+
+func (e *ReloadError) Error() string {
+	if e.Variant == "" {
+		return fmt.Sprintf("classify: reload: %s: %v", e.Step, e.Err)
+	}
+	return fmt.Sprintf("classify: reload %q: %s: %v", e.Variant, e.Step, e.Err)
+}
+
+func (e *ReloadError) Unwrap() error { return e.Err }

@@ -25,11 +25,12 @@ type Shadow struct {
 // ShadowResult is one shadowed request: the primary's class, the
 // challenger's answer or error, and whether they agree.
 type ShadowResult struct {
-	Primary    Prediction // Class and Label only: the caller's buffers are not kept
-	Challenger Prediction
-	Model      Info // the challenger that answered
-	Agree      bool
-	Err        error
+	Primary      Prediction // Class and Label only: the caller's buffers are not kept
+	PrimaryModel Info       // the model that gave the primary answer, as ObserveFrom was told
+	Challenger   Prediction
+	Model        Info // the challenger that answered
+	Agree        bool
+	Err          error
 }
 
 // NewShadow returns a Shadow that sends fraction (0 to 1) of the requests
@@ -55,7 +56,14 @@ func (s *Shadow) Fraction() float64 { return s.fraction }
 // (rand.Float64), decides whether it is sampled. It returns whether the
 // challenger was started; false means not sampled or no free slot.
 func (s *Shadow) Observe(row []float64, primary Prediction, u float64) bool {
-	if u >= s.fraction {
+	return s.ObserveFrom(Info{}, row, primary, u)
+}
+
+// ObserveFrom is Observe for a caller serving several models (a Router's
+// variants): the report's PrimaryModel is model, so agreement can be
+// counted per primary.
+func (s *Shadow) ObserveFrom(model Info, row []float64, primary Prediction, u float64) bool {
+	if !(u < s.fraction) {
 		return false
 	}
 	select {
@@ -71,7 +79,7 @@ func (s *Shadow) Observe(row []float64, primary Prediction, u float64) bool {
 			<-s.slots
 			s.wg.Done()
 		}()
-		r := ShadowResult{Primary: primary}
+		r := ShadowResult{Primary: primary, PrimaryModel: model}
 		m := s.challenger.Model()
 		if m == nil {
 			r.Err = errors.New("classify: shadow: no challenger model")

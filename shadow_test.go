@@ -90,3 +90,16 @@ func TestNewShadowErrors(t *testing.T) {
 		assert.ErrorContains(t, err, tc.msg)
 	}
 }
+
+func TestShadowObserveFromNamesThePrimary(t *testing.T) {
+	results := make(chan ShadowResult, 1)
+	s, err := NewShadow(NewLive(IrisRules()), 1, 1, func(r ShadowResult) { results <- r })
+	require.NoError(t, err)
+	primary := Info{Kind: XGBoost, Name: "xgboost", Version: "2"}
+	assert.True(t, s.ObserveFrom(primary, []float64{5.1, 3.5, 1.4, 0.2}, Prediction{Label: "setosa"}, 0.999))
+	s.Wait()
+	r := <-results
+	assert.Equal(t, primary, r.PrimaryModel)
+	assert.True(t, r.Agree)
+	assert.False(t, s.ObserveFrom(primary, nil, Prediction{}, 1), "u = 1 is never sampled")
+}

@@ -3,7 +3,6 @@ package classify
 import (
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"math"
 	"strconv"
 	"strings"
@@ -99,30 +98,41 @@ func (s *Split) String() string {
 
 // ForKey returns the arm that key is assigned to. The same key and weights
 // give the same arm in every process.
-func (s *Split) ForKey(key string) Arm {
-	h := fnv.New64a()
-	h.Write([]byte(key))
-	return s.at(mix(h.Sum64()))
-}
+func (s *Split) ForKey(key string) Arm { return s.arms[s.keyIndex(key)] }
 
 // ForRandom returns the arm for a request without a key; u must be uniform
 // in [0, 1) (rand.Float64).
-func (s *Split) ForRandom(u float64) Arm {
+func (s *Split) ForRandom(u float64) Arm { return s.arms[s.randomIndex(u)] }
+
+// keyIndex is the position of key's arm: FNV-1a of the key's bytes (written
+// out so that it allocates nothing), spread by mix.
+func (s *Split) keyIndex(key string) int {
+	const offset64, prime64 = 14695981039346656037, 1099511628211
+	h := uint64(offset64)
+	for i := 0; i < len(key); i++ {
+		h ^= uint64(key[i])
+		h *= prime64
+	}
+	return s.at(mix(h))
+}
+
+// randomIndex is the position of the arm for a uniform u.
+func (s *Split) randomIndex(u float64) int {
 	u = min(max(u, 0), math.Nextafter(1, 0))
 	return s.at(uint64(u * (1 << 63)))
 }
 
-// at maps a uniform 63-bit value to an arm.
-func (s *Split) at(x uint64) Arm {
+// at maps a uniform 63-bit value to an arm's position.
+func (s *Split) at(x uint64) int {
 	total := s.upper[len(s.upper)-1]
 	// Scale x from [0, 2^63) to [0, total) without modulo bias worth the name.
 	pos := uint64((float64(x&(1<<63-1)) / (1 << 63)) * float64(total))
 	for i, u := range s.upper {
 		if pos < u {
-			return s.arms[i]
+			return i
 		}
 	}
-	return s.arms[len(s.arms)-1]
+	return len(s.arms) - 1
 }
 
 // mix is splitmix64's finaliser: it spreads FNV's hash of similar keys

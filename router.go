@@ -1,0 +1,206 @@
+package classify
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+)
+
+// Router serves several variants of a model under a Split: one Live per
+// arm, for A/B tests and canaries. Route picks the variant of a request (by
+// its key when it has one, so a client stays in its arm across requests and
+// restarts), and Reload replaces the models, and the split itself, as one
+// step that either succeeds whole or changes nothing.
+//
+// Every variant takes the same features, in the same order, so a request
+// valid for one is valid for all; their classes may differ.
+//
+// A Router is safe for concurrent use. Most programs build one with
+// LoadRouter from a Registry:
+//
+//	split, _ := classify.ParseSplit("decision_tree=90,xgboost=10")
+//	router, err := classify.LoadRouter(split, reg.Load, nil)
+//	...
+//	v := router.Route(clientID, rand.Float64())
+//	p, err := v.Live.Model().Predict(row, proba)
+type Router struct {
+	table  atomic.Pointer[Table]
+	reload sync.Mutex // one Reload at a time
+}
+
+// Table is one state of a Router: a split and the variant serving each of
+// its arms. A Table is immutable; a Reload that changes the split makes a
+// new one, so comparing the pointers Router.Table returns tells whether the
+// split changed.
+type Table struct {
+	split    *Split
+	variants []Variant
+}
+
+// Variant is one arm of a Router: its name and weight in the split, its
+// position there, and the Live holding its model.
+type Variant struct {
+	Name   string
+	Weight int
+	Index  int
+	Live   *Live
+}
+
+// NewRouter returns a Router over split whose arm called name is served
+// by lives[name]. Every arm needs a Live; a Live may be empty for now (its
+// Model is then nil, and callers answer as they do without a model).
+func NewRouter(split *Split, lives map[string]*Live) (*Router, error) {
+	if split == nil {
+		return nil, errors.New("classify: router: no split")
+	}
+	t := &Table{split: split}
+	for i, a := range split.Arms() {
+		l := lives[a.Name]
+		if l == nil {
+			return nil, fmt.Errorf("classify: router: variant %q has no Live", a.Name)
+		}
+		t.variants = append(t.variants, Variant{Name: a.Name, Weight: a.Weight, Index: i, Live: l})
+	}
+	if len(lives) != len(t.variants) {
+		for name := range lives {
+			if _, ok := t.Variant(name); !ok {
+				return nil, fmt.Errorf("classify: router: %q is not a variant of the split %s", name, split)
+			}
+		}
+	}
+	r := &Router{}
+	r.table.Store(t)
+	return r, nil
+}
+
+// LoadRouter loads every arm of split by name through load (Registry.Load,
+// say), proves each model with a warm-up prediction of warmup (a row of
+// zeros when nil) and checks that all take the same features. It fails
+// whole: the error, a *ReloadError, names the variant and the step.
+func LoadRouter(split *Split, load func(name string) (Model, error), warmup []float64) (*Router, error) {
+	if split == nil {
+		return nil, errors.New("classify: router: no split")
+	}
+	models, err := prepare(split, nil, load, warmup)
+	if err != nil {
+		return nil, err
+	}
+	lives := make(map[string]*Live, len(models))
+	for i, a := range split.Arms() {
+		lives[a.Name] = NewLive(models[i])
+	}
+	return NewRouter(split, lives)
+}
+
+// Table returns the router's current state.
+func (r *Router) Table() *Table { return r.table.Load() }
+
+// Split returns the split in force.
+func (r *Router) Split() *Split { return r.Table().split }
+
+// Variants returns the variants in split order. The slice must not be
+// modified.
+func (r *Router) Variants() []Variant { return r.Table().variants }
+
+// Variant returns the variant called name, if the split has one.
+func (r *Router) Variant(name string) (Variant, bool) { return r.Table().Variant(name) }
+
+// Route returns the variant that serves a request: the one key is assigned
+// to when key is not empty (Split.ForKey), else the one u, uniform in
+// [0, 1), falls in (Split.ForRandom). It allocates nothing.
+func (r *Router) Route(key string, u float64) Variant { return r.Table().Route(key, u) }
+
+// Split returns the table's split.
+func (t *Table) Split() *Split { return t.split }
+
+// Variants returns the table's variants in split order. The slice must not
+// be modified.
+func (t *Table) Variants() []Variant { return t.variants }
+
+// Variant returns the variant called name, if the table has one.
+func (t *Table) Variant(name string) (Variant, bool) {
+	for _, v := range t.variants {
+		if v.Name == name {
+			return v, true
+		}
+	}
+	return Variant{}, false
+}
+
+// Route is Router.Route on this table.
+func (t *Table) Route(key string, u float64) Variant {
+	if key != "" {
+		return t.variants[t.split.keyIndex(key)]
+	}
+	return t.variants[t.split.randomIndex(u)]
+}
+
+// Reload loads every arm of split (of the split in force when split is
+// nil) through load and proves each model as Live.Reload does: it loaded,
+// it takes the features the router's variants take, and it answered a
+// warm-up prediction of warmup (a row of zeros when nil). Only when every
+// one has proved itself are they swapped in, with the new split; on any
+// failure nothing changes, the old models and split keep serving, and the
+// error is a *ReloadError naming the variant and the step. A variant the
+// new split drops stops being routed to; a variant it adds gets a new
+// Live. It returns the models now serving, in split order. Reloads are
+// serialised; routing and predictions go on throughout.
+func (r *Router) Reload(split *Split, load func(name string) (Model, error), warmup []float64) ([]Model, error) {
+	r.reload.Lock()
+	defer r.reload.Unlock()
+	old := r.Table()
+	if split == nil {
+		split = old.split
+	}
+	var features []string
+	for _, v := range old.variants {
+		if m := v.Live.Model(); m != nil {
+			features = m.Info().Features
+			break
+		}
+	}
+	models, err := prepare(split, features, load, warmup)
+	if err != nil {
+		return nil, err
+	}
+	if split == old.split {
+		for i, v := range old.variants {
+			v.Live.Swap(models[i])
+		}
+		return models, nil
+	}
+	t := &Table{split: split}
+	for i, a := range split.Arms() {
+		l := &Live{}
+		if v, ok := old.Variant(a.Name); ok {
+			l = v.Live
+		}
+		l.Swap(models[i])
+		t.variants = append(t.variants, Variant{Name: a.Name, Weight: a.Weight, Index: i, Live: l})
+	}
+	r.table.Store(t)
+	return models, nil
+}
+
+// prepare loads and proves the model of every arm of split; features, when
+// not nil, is what each must take, and otherwise the first one's features
+// are.
+func prepare(split *Split, features []string, load func(name string) (Model, error), warmup []float64) ([]Model, error) {
+	models := make([]Model, 0, len(split.Arms()))
+	for _, a := range split.Arms() {
+		m, err := load(a.Name)
+		if err != nil {
+			return nil, &ReloadError{Variant: a.Name, Step: StepLoad, Err: err}
+		}
+		if e := prove(m, features, warmup); e != nil {
+			e.Variant = a.Name
+			return nil, e
+		}
+		if features == nil {
+			features = m.Info().Features
+		}
+		models = append(models, m)
+	}
+	return models, nil
+}

@@ -1,0 +1,298 @@
+package classify
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/ml-production-service/classify/models"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// constRules returns a rule model over the Iris features that answers
+// label for every row.
+func constRules(t testing.TB, label string) Model {
+	t.Helper()
+	m, err := LoadRules(strings.NewReader(`{"format": "classify/rules", "format_version": 1,
+ "features": ["sepal_length", "sepal_width", "petal_length", "petal_width"],
+ "classes": ["setosa", "versicolor", "virginica"], "rules": [], "default": "` + label + `", "source": "test"}`))
+	require.NoError(t, err)
+	return m
+}
+
+func productionRouter(t testing.TB, split string) *Router {
+	t.Helper()
+	reg, err := OpenRegistry(models.FS)
+	require.NoError(t, err)
+	s, err := ParseSplit(split)
+	require.NoError(t, err)
+	r, err := LoadRouter(s, reg.Load, nil)
+	require.NoError(t, err)
+	return r
+}
+
+func TestLoadRouter(t *testing.T) {
+	r := productionRouter(t, "decision_tree=90,xgboost=10")
+	assert.Equal(t, "decision_tree=90,xgboost=10", r.Split().String())
+	vs := r.Variants()
+	require.Len(t, vs, 2)
+	for i, want := range []struct {
+		name   string
+		weight int
+		kind   Kind
+	}{{"decision_tree", 90, DecisionTree}, {"xgboost", 10, XGBoost}} {
+		assert.Equal(t, want.name, vs[i].Name)
+		assert.Equal(t, want.weight, vs[i].Weight)
+		assert.Equal(t, i, vs[i].Index)
+		assert.Equal(t, want.kind, vs[i].Live.Model().Info().Kind)
+		assert.Equal(t, want.name, vs[i].Live.Model().Info().Name)
+	}
+	v, ok := r.Variant("xgboost")
+	assert.True(t, ok)
+	assert.Equal(t, "xgboost", v.Name)
+	_, ok = r.Variant("random_forest")
+	assert.False(t, ok)
+
+	reg, err := OpenRegistry(models.FS)
+	require.NoError(t, err)
+	_, err = LoadRouter(mustSplit(t, "decision_tree=1,svm=1"), reg.Load, nil)
+	var re *ReloadError
+	require.ErrorAs(t, err, &re)
+	assert.Equal(t, "svm", re.Variant)
+	assert.Equal(t, StepLoad, re.Step)
+	assert.ErrorIs(t, err, ErrNotFound)
+
+	_, err = LoadRouter(nil, reg.Load, nil)
+	assert.EqualError(t, err, "classify: router: no split")
+}
+
+func mustSplit(t testing.TB, s string) *Split {
+	t.Helper()
+	split, err := ParseSplit(s)
+	require.NoError(t, err)
+	return split
+}
+
+func TestNewRouterErrors(t *testing.T) {
+	split := mustSplit(t, "a=1,b=1")
+	_, err := NewRouter(split, map[string]*Live{"a": {}})
+	assert.EqualError(t, err, `classify: router: variant "b" has no Live`)
+	_, err = NewRouter(split, map[string]*Live{"a": {}, "b": {}, "c": {}})
+	assert.EqualError(t, err, `classify: router: "c" is not a variant of the split a=1,b=1`)
+	_, err = NewRouter(nil, nil)
+	assert.EqualError(t, err, "classify: router: no split")
+
+	// An empty Live is a variant without a model for now.
+	r, err := NewRouter(split, map[string]*Live{"a": {}, "b": {}})
+	require.NoError(t, err)
+	assert.Nil(t, r.Route("k", 0).Live.Model())
+}
+
+// TestRouterShares routes 100,000 distinct keys through a 90/10 router and
+// finds each variant's share within one percentage point of its weight;
+// keyless requests, routed by an injected random source, too.
+func TestRouterShares(t *testing.T) {
+	r := productionRouter(t, "decision_tree=90,xgboost=10")
+	const n = 100_000
+	byKey := map[string]int{}
+	byRandom := map[string]int{}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range n {
+		byKey[r.Route("client-"+strconv.Itoa(i), 0.99).Name]++ // u is ignored when there is a key
+		byRandom[r.Route("", rng.Float64()).Name]++
+	}
+	for _, got := range []map[string]int{byKey, byRandom} {
+		assert.InDelta(t, 0.90, float64(got["decision_tree"])/n, 0.01, "%v", got)
+		assert.InDelta(t, 0.10, float64(got["xgboost"])/n, 0.01, "%v", got)
+	}
+}
+
+// TestRouterStickyAcrossRestarts builds two routers independently, as two
+// processes would, and finds every key in the same variant; a reload that
+// keeps the weights keeps the assignments too.
+func TestRouterStickyAcrossRestarts(t *testing.T) {
+	a := productionRouter(t, "decision_tree=90,xgboost=10")
+	b := productionRouter(t, "decision_tree=90,xgboost=10")
+	reg, err := OpenRegistry(models.FS)
+	require.NoError(t, err)
+	before := map[string]string{}
+	for i := range 10_000 {
+		key := "user-" + strconv.Itoa(i)
+		before[key] = a.Route(key, 0).Name
+		require.Equal(t, before[key], b.Route(key, 0.5).Name, key)
+	}
+	_, err = a.Reload(mustSplit(t, "decision_tree=90,xgboost=10"), reg.Load, nil)
+	require.NoError(t, err)
+	for key, name := range before {
+		require.Equal(t, name, a.Route(key, 0).Name, key)
+	}
+}
+
+func TestRouterReload(t *testing.T) {
+	setosa, virginica := constRules(t, "setosa"), constRules(t, "virginica")
+	models := map[string]Model{"a": setosa, "b": virginica}
+	load := func(name string) (Model, error) {
+		if m, ok := models[name]; ok {
+			return m, nil
+		}
+		return nil, fmt.Errorf("%w: %q", ErrNotFound, name)
+	}
+	r, err := LoadRouter(mustSplit(t, "a=90,b=10"), load, nil)
+	require.NoError(t, err)
+	table := r.Table()
+	liveA := table.Variants()[0].Live
+
+	// Same split: the models are swapped in place, the table stays.
+	models["a"] = constRules(t, "versicolor")
+	got, err := r.Reload(nil, load, nil)
+	require.NoError(t, err)
+	assert.Equal(t, []Model{models["a"], virginica}, got)
+	assert.Same(t, table, r.Table())
+	assert.Same(t, models["a"], liveA.Model())
+
+	// A new split: b promoted, a kept at weight 0 (still loaded), c added.
+	models["c"] = setosa
+	_, err = r.Reload(mustSplit(t, "a=0,b=100,c=0"), load, nil)
+	require.NoError(t, err)
+	assert.NotSame(t, table, r.Table())
+	assert.Equal(t, "a=0,b=100,c=0", r.Split().String())
+	v, ok := r.Variant("a")
+	require.True(t, ok)
+	assert.Same(t, liveA, v.Live, "a kept variant keeps its Live")
+	assert.Equal(t, 0, v.Weight)
+	for i := range 1000 {
+		assert.Equal(t, "b", r.Route(strconv.Itoa(i), 0).Name)
+	}
+
+	// Failures change nothing: not the models, not the split.
+	other, err := LoadRules(strings.NewReader(testRules))
+	require.NoError(t, err)
+	before := r.Table()
+	beforeModels := []Model{}
+	for _, v := range before.Variants() {
+		beforeModels = append(beforeModels, v.Live.Model())
+	}
+	for _, tc := range []struct {
+		name   string
+		split  string
+		load   func(string) (Model, error)
+		warmup []float64
+		step   string
+		msg    string
+	}{
+		{"unknown variant", "a=1,zzz=1", load, nil, StepLoad, `classify: reload "zzz": load: classify: model not found: "zzz"`},
+		{"corrupt", "", func(name string) (Model, error) {
+			if name == "c" {
+				return nil, ErrChecksum
+			}
+			return load(name)
+		}, nil, StepLoad, `classify: reload "c": load: classify: checksum mismatch`},
+		{"missing file", "", func(string) (Model, error) { return nil, fs.ErrNotExist }, nil, StepLoad, "file does not exist"},
+		{"other features", "", func(name string) (Model, error) {
+			if name == "b" {
+				return other, nil
+			}
+			return load(name)
+		}, nil, StepFeatures, "new model takes features [a b]"},
+		{"warm-up fails", "", load, []float64{1}, StepWarmup, "invalid input"},
+		{"no model", "", func(string) (Model, error) { return nil, nil }, nil, StepLoad, "load returned no model"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var split *Split
+			if tc.split != "" {
+				split = mustSplit(t, tc.split)
+			}
+			_, err := r.Reload(split, tc.load, tc.warmup)
+			var re *ReloadError
+			require.ErrorAs(t, err, &re)
+			assert.Equal(t, tc.step, re.Step)
+			assert.Contains(t, err.Error(), tc.msg)
+			assert.Same(t, before, r.Table())
+			for i, v := range r.Variants() {
+				assert.Same(t, beforeModels[i], v.Live.Model())
+			}
+		})
+	}
+	assert.True(t, errors.Is(&ReloadError{Err: ErrChecksum}, ErrChecksum))
+	assert.Equal(t, "classify: reload: load: x", (&ReloadError{Step: StepLoad, Err: errors.New("x")}).Error())
+}
+
+// TestRouterReloadUnderLoad routes and predicts from several goroutines
+// while the models and the split change as fast as Reload goes: every
+// answer comes from one whole model of its variant.
+func TestRouterReloadUnderLoad(t *testing.T) {
+	labels := []string{"setosa", "versicolor", "virginica"}
+	byLabel := map[string]Model{}
+	for _, l := range labels {
+		byLabel[l] = constRules(t, l)
+	}
+	// Variant x answers setosa or versicolor, variant y virginica.
+	var flip atomic.Bool
+	load := func(name string) (Model, error) {
+		if name == "y" {
+			return byLabel["virginica"], nil
+		}
+		if flip.Load() {
+			return byLabel["versicolor"], nil
+		}
+		return byLabel["setosa"], nil
+	}
+	r, err := LoadRouter(mustSplit(t, "x=50,y=50"), load, nil)
+	require.NoError(t, err)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var answers atomic.Int64
+	for g := range 4 {
+		wg.Go(func() {
+			rng := rand.New(rand.NewPCG(uint64(g), 0))
+			row := []float64{5.1, 3.5, 1.4, 0.2}
+			proba := make([]float64, 3)
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				v := r.Route("", rng.Float64())
+				m := v.Live.Model()
+				p, err := m.Predict(row, proba)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if ok := (v.Name == "y") == (p.Label == "virginica"); !ok {
+					t.Errorf("variant %s answered %s", v.Name, p.Label)
+					return
+				}
+				answers.Add(1)
+			}
+		})
+	}
+	splits := []*Split{mustSplit(t, "x=50,y=50"), mustSplit(t, "x=10,y=90")}
+	for i := range 500 {
+		flip.Store(i%2 == 0)
+		if _, err := r.Reload(splits[i%2], load, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(stop)
+	wg.Wait()
+	assert.Positive(t, answers.Load())
+}
+
+func TestRouteAllocatesNothing(t *testing.T) {
+	r := productionRouter(t, "decision_tree=90,xgboost=10")
+	key := "client-12345"
+	allocs := testing.AllocsPerRun(1000, func() {
+		_ = r.Route(key, 0.5)
+		_ = r.Route("", 0.5)
+	})
+	assert.Zero(t, allocs)
+}
