@@ -33,11 +33,15 @@ func ParseKind(s string) (Kind, error) {
 			return k, nil
 		}
 	}
+	return "", unknownKind(s)
+}
+
+func unknownKind(s string) error {
 	names := make([]string, 0, 4)
 	for _, v := range Kinds() {
 		names = append(names, string(v))
 	}
-	return "", fmt.Errorf("%w %q (valid: %s)", ErrUnknownKind, s, strings.Join(names, ", "))
+	return fmt.Errorf("%w %q (valid: %s)", ErrUnknownKind, s, strings.Join(names, ", "))
 }
 
 // Sentinel errors. Callers branch on them with errors.Is; the messages of the
@@ -111,7 +115,8 @@ const maxArtifactBytes = 64 << 20
 // programs that serve production models want Registry.Load instead, which
 // also verifies checksums.
 func New(kind Kind, path string) (Model, error) {
-	if _, err := ParseKind(string(kind)); err != nil {
+	kind, err := ParseKind(string(kind))
+	if err != nil {
 		return nil, err
 	}
 	if path == "" {
@@ -125,31 +130,65 @@ func New(kind Kind, path string) (Model, error) {
 		return nil, fmt.Errorf("classify: open %s model: %w", kind, err)
 	}
 	defer f.Close()
+	var meta *XGBoostMeta
 	if kind == XGBoost {
-		meta, err := readXGBoostSidecar(path + ".meta.json")
-		if err != nil {
+		if meta, err = readXGBoostSidecar(path + ".meta.json"); err != nil {
 			return nil, err
 		}
-		return LoadXGBoost(f, meta)
 	}
-	return Load(kind, f)
+	m, err := load(kind, f, meta)
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
 }
 
-// Load reads a model of the given kind from r. XGBoost models read this way
+// Load reads a model of the given kind from r; kind must be one of the
+// constants (ParseKind turns a name into one). XGBoost models read this way
 // get generic feature and class names; use LoadXGBoost to give names.
 func Load(kind Kind, r io.Reader) (Model, error) {
+	m, err := load(kind, r, nil)
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// loaded is a model as a loader returns it, whose Info the registry names
+// before handing it out.
+type loaded interface {
+	Model
+	infoRef() *Info
+}
+
+func (m *Rules) infoRef() *Info   { return &m.info }
+func (m *Tree) infoRef() *Info    { return &m.info }
+func (m *Forest) infoRef() *Info  { return &m.info }
+func (m *Booster) infoRef() *Info { return &m.info }
+
+// load dispatches on kind. It returns a nil interface, never a typed nil
+// pointer, with an error.
+func load(kind Kind, r io.Reader, meta *XGBoostMeta) (loaded, error) {
+	var (
+		m   loaded
+		err error
+	)
 	switch kind {
 	case Heuristic:
-		return LoadRules(r)
+		m, err = LoadRules(r)
 	case DecisionTree:
-		return LoadDecisionTree(r)
+		m, err = LoadDecisionTree(r)
 	case RandomForest:
-		return LoadRandomForest(r)
+		m, err = LoadRandomForest(r)
 	case XGBoost:
-		return LoadXGBoost(r, nil)
+		m, err = LoadXGBoost(r, meta)
+	default:
+		err = unknownKind(string(kind))
 	}
-	_, err := ParseKind(string(kind))
-	return nil, err
+	if err != nil {
+		return nil, err
+	}
+	return m, nil
 }
 
 // readAll reads r whole, refusing more than maxArtifactBytes.

@@ -60,3 +60,30 @@ func TestNewAndLoad(t *testing.T) {
 	_, err = New(RandomForest, treePath)
 	assert.ErrorIs(t, err, ErrFormat)
 }
+
+func TestNewCanonicalisesKind(t *testing.T) {
+	m, err := New(" Heuristic ", "")
+	require.NoError(t, err)
+	assert.Equal(t, Heuristic, m.Info().Kind)
+
+	// Load takes the constants only, and a failed load is a nil interface.
+	m, err = Load("Heuristic", nil)
+	require.ErrorIs(t, err, ErrUnknownKind)
+	assert.Nil(t, m)
+	m, err = Load(DecisionTree, failingReader{})
+	require.Error(t, err)
+	assert.Nil(t, m, "a failed load must not return a typed nil inside the interface")
+}
+
+func TestNewXGBoost(t *testing.T) {
+	m, err := New(XGBoost, filepath.Join("models", "xgboost.model"))
+	require.NoError(t, err)
+	assert.Equal(t, irisClasses, m.Info().Classes, "names come from the sidecar")
+	p, err := m.Predict([]float64{5.1, 3.5, 1.4, 0.2}, nil)
+	require.NoError(t, err)
+	assert.Equal(t, "setosa", p.Label)
+
+	m, err = New(XGBoost, filepath.Join("models", "missing.model"))
+	require.ErrorIs(t, err, os.ErrNotExist)
+	assert.Nil(t, m)
+}

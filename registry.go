@@ -200,44 +200,25 @@ func (r *Registry) Load(name string) (Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	var m Model
+	var meta *XGBoostMeta
 	if e.Kind == XGBoost {
 		mb, err := r.readVerified(e.File+".meta.json", e.MetaSHA256)
 		if err != nil {
 			return nil, err
 		}
-		meta, err := ReadXGBoostMeta(bytes.NewReader(mb))
-		if err != nil {
+		if meta, err = ReadXGBoostMeta(bytes.NewReader(mb)); err != nil {
 			return nil, err
 		}
-		m, err = LoadXGBoost(bytes.NewReader(b), meta)
-		if err != nil {
-			return nil, err
-		}
-	} else if m, err = Load(e.Kind, bytes.NewReader(b)); err != nil {
+	}
+	m, err := load(e.Kind, bytes.NewReader(b), meta)
+	if err != nil {
 		return nil, err
 	}
-	info := identity(m)
+	info := m.infoRef()
 	if !slices.Equal(info.Features, e.Features) || !slices.Equal(info.Classes, e.Classes) {
 		return nil, fmt.Errorf("%w: model %q: artifact has features %v and classes %v, manifest says %v and %v",
 			ErrFormat, name, info.Features, info.Classes, e.Features, e.Classes)
 	}
 	info.Name, info.Version = e.Name, e.Version
 	return m, nil
-}
-
-// identity returns a pointer to a model's Info, for the registry to name it
-// before handing it out.
-func identity(m Model) *Info {
-	switch m := m.(type) {
-	case *Rules:
-		return &m.info
-	case *Tree:
-		return &m.info
-	case *Forest:
-		return &m.info
-	case *Booster:
-		return &m.info
-	}
-	panic(fmt.Sprintf("classify: unexpected model type %T", m))
 }
