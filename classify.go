@@ -205,38 +205,30 @@ func readAll(r io.Reader, what string) ([]byte, error) {
 
 // checkRow validates one row for a model with n features. When
 // float32Input is true, values that overflow float32 are refused too, as
-// scikit-learn and XGBoost refuse them. It is small enough to inline, and
-// builds an error only for a bad row.
+// scikit-learn and XGBoost refuse them. It builds an error only for a bad
+// row.
 func checkRow(row []float64, n int, float32Input bool) error {
+	if len(row) != n {
+		return fmt.Errorf("%w: row has %d values, model takes %d", ErrInput, len(row), n)
+	}
 	limit := math.MaxFloat64
 	if float32Input {
 		limit = math.MaxFloat32
 	}
-	if len(row) != n {
-		return rowError(row, n, limit)
-	}
-	for _, v := range row {
+	for i, v := range row {
 		if !(math.Abs(v) <= limit) { // NaN fails too
-			return rowError(row, n, limit)
+			return valueError(i, v)
 		}
 	}
 	return nil
 }
 
-// rowError says what is wrong with a row that checkRow refused.
-func rowError(row []float64, n int, limit float64) error {
-	if len(row) != n {
-		return fmt.Errorf("%w: row has %d values, model takes %d", ErrInput, len(row), n)
+// valueError says why checkRow refused value v of feature i.
+func valueError(i int, v float64) error {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return fmt.Errorf("%w: feature %d is %v", ErrInput, i, v)
 	}
-	for i, v := range row {
-		switch {
-		case math.IsNaN(v) || math.IsInf(v, 0):
-			return fmt.Errorf("%w: feature %d is %v", ErrInput, i, v)
-		case math.Abs(v) > limit:
-			return fmt.Errorf("%w: feature %d is %v, too large for float32", ErrInput, i, v)
-		}
-	}
-	return nil
+	return fmt.Errorf("%w: feature %d is %v, too large for float32", ErrInput, i, v)
 }
 
 // probaBuffer returns proba[:k] when it has room and a new slice otherwise.

@@ -87,3 +87,14 @@ func TestNewXGBoost(t *testing.T) {
 	require.ErrorIs(t, err, os.ErrNotExist)
 	assert.Nil(t, m)
 }
+
+func TestNewXGBoostBadSidecar(t *testing.T) {
+	dir := t.TempDir()
+	model, err := os.ReadFile(filepath.Join("models", "xgboost.model"))
+	require.NoError(t, err)
+	path := filepath.Join(dir, "m.model")
+	require.NoError(t, os.WriteFile(path, model, 0o644))
+	require.NoError(t, os.WriteFile(path+".meta.json", []byte(`{"format": 1}`), 0o644))
+	_, err = New(XGBoost, path)
+	require.ErrorIs(t, err, ErrFormat)
+}

@@ -81,11 +81,13 @@ var irisRulesJSON []byte
 // IrisRules returns the production Iris rules, built into the package: the
 // same bytes as the registry's heuristic.json, so New(Heuristic, "") needs no
 // file.
-func IrisRules() *Rules {
-	r, err := LoadRules(bytes.NewReader(irisRulesJSON))
+func IrisRules() *Rules { return mustLoadRules(irisRulesJSON) }
+
+// mustLoadRules loads rules built into the package. The tests load the
+// embedded artifact, so the panic cannot happen in a released build.
+func mustLoadRules(b []byte) *Rules {
+	r, err := LoadRules(bytes.NewReader(b))
 	if err != nil {
-		// The embedded artifact is checked by the tests; this cannot happen
-		// in a released build.
 		panic("classify: built-in Iris rules: " + err.Error())
 	}
 	return r

@@ -123,3 +123,8 @@ func TestLoadRulesErrors(t *testing.T) {
 	_, err := LoadRules(failingReader{})
 	assert.ErrorContains(t, err, "disk on fire")
 }
+
+func TestMustLoadRulesPanicsOnBadBuiltIn(t *testing.T) {
+	assert.PanicsWithValue(t, `classify: built-in Iris rules: classify: invalid model artifact: rules: format is "x", want "classify/rules"`,
+		func() { mustLoadRules([]byte(`{"format":"x","format_version":1}`)) })
+}

@@ -1,9 +1,12 @@
 package classify
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -154,4 +157,87 @@ func TestManifestErrors(t *testing.T) {
 	fsys[ManifestFile].Data = []byte(`{"format":"classify/manifest","format_version":1,"models":[],"extra":1}`)
 	_, err := OpenRegistry(fsys)
 	assert.ErrorContains(t, err, "unknown field")
+}
+
+// productionFS copies the production registry into a MapFS for tests to
+// break.
+func productionFS(t *testing.T) fstest.MapFS {
+	t.Helper()
+	fsys := fstest.MapFS{}
+	for _, name := range []string{ManifestFile, "heuristic.json", "decision_tree.json", "random_forest.json", "xgboost.model", "xgboost.model.meta.json"} {
+		b, err := os.ReadFile(filepath.Join("models", name))
+		require.NoError(t, err)
+		fsys[name] = &fstest.MapFile{Data: b}
+	}
+	return fsys
+}
+
+func TestRegistryXGBoostMeta(t *testing.T) {
+	reg, err := OpenRegistry(productionFS(t))
+	require.NoError(t, err)
+	require.NoError(t, reg.Verify())
+	m, err := reg.Load("xgboost")
+	require.NoError(t, err)
+	assert.Equal(t, "xgboost", m.Info().Name)
+
+	tests := []struct {
+		name   string
+		breakF func(fstest.MapFS)
+		is     error
+		msg    string
+	}{
+		{"meta checksum", func(f fstest.MapFS) {
+			f["xgboost.model.meta.json"].Data = append(f["xgboost.model.meta.json"].Data, ' ')
+		},
+			ErrChecksum, "xgboost.model.meta.json has sha256"},
+		{"meta missing", func(f fstest.MapFS) { delete(f, "xgboost.model.meta.json") }, nil, "open xgboost.model.meta.json"},
+		{"model checksum", func(f fstest.MapFS) { f["xgboost.model"].Data[100] ^= 1 }, ErrChecksum, "xgboost.model has sha256"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			fsys := productionFS(t)
+			tc.breakF(fsys)
+			reg, err := OpenRegistry(fsys)
+			require.NoError(t, err)
+			_, err = reg.Load("xgboost")
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.msg)
+			if tc.is != nil {
+				assert.ErrorIs(t, err, tc.is)
+			}
+			assert.Error(t, reg.Verify())
+		})
+	}
+
+	// A meta that passes its checksum but is not a classify/xgboost-meta.
+	fsys := productionFS(t)
+	bad := []byte(`{"format":"other","format_version":1}`)
+	fsys["xgboost.model.meta.json"].Data = bad
+	var man Manifest
+	require.NoError(t, json.Unmarshal(fsys[ManifestFile].Data, &man))
+	for i := range man.Models {
+		if man.Models[i].Name == "xgboost" {
+			man.Models[i].MetaSHA256 = sum(string(bad))
+		}
+	}
+	writeManifest(t, fsys, man)
+	reg, err = OpenRegistry(fsys)
+	require.NoError(t, err)
+	_, err = reg.Load("xgboost")
+	assert.ErrorIs(t, err, ErrFormat)
+}
+
+func TestRegistryBounds(t *testing.T) {
+	huge := bytes.Repeat([]byte(" "), maxArtifactBytes+1)
+	_, err := OpenRegistry(fstest.MapFS{ManifestFile: {Data: huge}})
+	require.ErrorIs(t, err, ErrFormat)
+	assert.Contains(t, err.Error(), "manifest: larger than")
+
+	fsys, _ := testRegistry(t)
+	fsys["tree.json"].Data = huge
+	reg, err := OpenRegistry(fsys)
+	require.NoError(t, err)
+	_, err = reg.Load("tree")
+	require.ErrorIs(t, err, ErrFormat)
+	assert.Contains(t, err.Error(), "tree.json is larger than")
 }

@@ -87,3 +87,12 @@ func TestSplitSticky(t *testing.T) {
 	}
 	assert.Equal(t, map[string]string{"alice": "d", "bob": "b", "carol": "a", "dave": "b", "erin": "b", "frank": "b", "grace": "b", "heidi": "c"}, got)
 }
+
+func TestSplitTopOfRange(t *testing.T) {
+	// The largest hash rounds to 1.0 as a float64 fraction; it must still
+	// land in the last arm, not past it.
+	s, err := ParseSplit("a=1,b=3")
+	require.NoError(t, err)
+	assert.Equal(t, "b", s.arms[s.at(1<<63-1)].Name)
+	assert.Equal(t, "a", s.arms[s.at(0)].Name)
+}

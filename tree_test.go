@@ -251,3 +251,11 @@ func TestTreeBatch(t *testing.T) {
 	require.ErrorIs(t, err, ErrInput)
 	assert.Contains(t, err.Error(), "row 1: classify: invalid input: feature 2 is NaN")
 }
+
+func TestInternalNodeValueChecked(t *testing.T) {
+	d := smallTree()
+	d.Value[2] = []float64{0, -1, 50}
+	_, err := LoadDecisionTree(strings.NewReader(dump(t, DecisionTree, d)))
+	require.ErrorIs(t, err, ErrFormat)
+	assert.Contains(t, err.Error(), "node 2: class weight -1")
+}
