@@ -69,3 +69,109 @@ research-golden: ## Write testdata/golden/<model>.json from the reference librar
 
 research-notebook: ## Execute research/eda/EDA.ipynb in place (outputs and figures saved)
 	cd research/eda && $(NBCONVERT) EDA.ipynb
+
+# ---------------------------------------------------------------------------
+# Go: build, check, test, serve
+# ---------------------------------------------------------------------------
+
+GO ?= go
+STATICCHECK_VERSION := v0.8.2
+GOBIN := $(shell $(GO) env GOPATH)/bin
+STATICCHECK := $(GOBIN)/staticcheck
+BIN := bin
+PORT ?= 8000
+MODEL ?= heuristic
+SERVICE_PID := $(BIN)/serve.pid
+SERVICE_LOG := $(BIN)/serve.log
+IMAGE ?= classify:dev
+
+.PHONY: environment-create format lint type-check validate-branch unit-test functional-test \
+	integration-test all-test readme-models api-run build bench service-start service-validate service-stop
+
+environment-create: ## Install everything the workflow needs: Go modules, staticcheck, Debian's research and browser packages
+	$(GO) mod download
+	GOFLAGS= $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		python3-sklearn python3-xgboost python3-pandas python3-matplotlib jupyter-nbconvert python3-ipykernel \
+		chromium wrk; \
+	else echo "not root or no apt-get: install the Debian packages listed in research/README.md by hand"; fi
+
+format: ## gofmt every Go file in place
+	gofmt -w $$(git ls-files '*.go')
+
+$(STATICCHECK):
+	GOFLAGS= $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+lint: $(STATICCHECK) ## go vet and staticcheck (installed at a pinned version)
+	$(GO) vet ./...
+	$(STATICCHECK) ./...
+
+type-check: ## Compile every package and test without running them
+	$(GO) build ./...
+	$(GO) test -count=1 -run '^$$' ./... >/dev/null
+
+validate-branch: ## Everything before a commit: formatting, lint, all tests
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt would change:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(MAKE) --no-print-directory lint
+	$(MAKE) --no-print-directory all-test
+
+unit-test: ## Unit tests: the library and each command's handlers and parsers (no binaries, no browser)
+	$(GO) test -race -short -skip 'TestFlow|TestBinary|TestDocsRenderInChromium' ./...
+
+functional-test: ## Functional tests: whole request flows through the server's handler tree
+	$(GO) test -race -run 'TestFlow' ./cmd/serve/
+
+integration-test: ## Integration tests: real binaries over TCP and files, the browser test, examples, deployment files
+	$(GO) test -race -run 'TestBinary|TestDocsRenderInChromium' ./cmd/serve/
+	$(GO) test -race ./cmd/classify/ ./examples/... ./deploy/...
+
+all-test: ## Every test with -race, and a coverage report (bin/coverage.html)
+	@mkdir -p $(BIN)
+	$(GO) test -race -coverprofile=$(BIN)/coverage.out ./...
+	$(GO) tool cover -func=$(BIN)/coverage.out | tail -1
+	$(GO) tool cover -html=$(BIN)/coverage.out -o $(BIN)/coverage.html
+
+readme-models: ## Rewrite README.md's model table from research/results/SUMMARY.md
+	$(GO) test -count=1 -run TestREADMEModels . -update-readme
+
+build: ## Build bin/serve and bin/classify
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/serve ./cmd/serve
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/classify ./cmd/classify
+
+api-run: ## Run the server in the foreground on the embedded models (MODEL=xgboost PORT=8000)
+	MPS_MODEL_TYPE=$(MODEL) MPS_API_PORT=$(PORT) $(GO) run ./cmd/serve
+
+bench: ## Library benchmarks (6 runs, benchstat summary), then the HTTP load benchmark against a bare net/http handler
+	@mkdir -p $(BIN)
+	$(GO) test -run '^$$' -bench . -benchmem -count 6 . | tee $(BIN)/bench.txt
+	GOFLAGS= $(GO) run golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da $(BIN)/bench.txt
+	bash cmd/serve/loadtest/run.sh
+
+# The service-* targets run the Docker image when a Docker engine answers,
+# and otherwise the same static binary in the background, saying so.
+service-start: ## Start the service (Docker image if an engine runs, else the static binary) on PORT
+	@mkdir -p $(BIN)
+	@if docker info >/dev/null 2>&1; then \
+		docker build -t $(IMAGE) . && docker run -d --rm --name classify -p $(PORT):8000 -e MPS_MODEL_TYPE=$(MODEL) $(IMAGE); \
+	else \
+		echo "no Docker engine answers here: starting the static binary bin/serve instead"; \
+		$(MAKE) --no-print-directory build >/dev/null || exit 1; \
+		MPS_MODEL_TYPE=$(MODEL) MPS_API_HOST=127.0.0.1 MPS_API_PORT=$(PORT) nohup $(BIN)/serve >$(SERVICE_LOG) 2>&1 & echo $$! >$(SERVICE_PID); \
+		echo "started pid $$(cat $(SERVICE_PID)) on 127.0.0.1:$(PORT); log in $(SERVICE_LOG)"; \
+	fi
+
+service-validate: ## Check the running service: /health, /ready and the seed's /predict example
+	@for i in $$(seq 50); do curl -fsS localhost:$(PORT)/health >/dev/null 2>&1 && break; sleep 0.1; done
+	curl -fsS localhost:$(PORT)/health && echo
+	curl -fsS localhost:$(PORT)/ready && echo
+	@out=$$(curl -fsS -X POST localhost:$(PORT)/predict -H 'Content-Type: application/json' \
+		-d '{"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}'); \
+	echo "$$out"; case "$$out" in '{"prediction":"setosa"'*) echo "service-validate: ok";; *) echo "service-validate: unexpected answer"; exit 1;; esac
+
+service-stop: ## Stop the service started by service-start
+	@if docker info >/dev/null 2>&1 && docker ps -q -f name=classify | grep -q .; then \
+		docker stop classify; \
+	elif [ -f $(SERVICE_PID) ]; then \
+		kill -TERM $$(cat $(SERVICE_PID)) && echo "stopped pid $$(cat $(SERVICE_PID))"; rm -f $(SERVICE_PID); \
+	else echo "no service started by service-start is running"; fi
