@@ -17,9 +17,9 @@ func newFlagSet(name, synopsis string, out io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(out)
 	fs.Usage = func() {
-		fmt.Fprintf(out, "Usage: classify %s\n\nFlags:\n", synopsis)
+		fmt.Fprintf(fs.Output(), "Usage: classify %s\n\nFlags:\n", synopsis)
 		fs.PrintDefaults()
-		fmt.Fprint(out, exitStatusHelp)
+		fmt.Fprint(fs.Output(), exitStatusHelp)
 	}
 	return fs
 }
@@ -65,7 +65,7 @@ func given(fs *flag.FlagSet) map[string]bool {
 type registryFlag struct{ dir string }
 
 func (r *registryFlag) register(fs *flag.FlagSet) {
-	fs.StringVar(&r.dir, "registry", "", "registry `DIR`ectory holding manifest.json (default: the production registry embedded in the binary)")
+	fs.StringVar(&r.dir, "registry", "", "a registry `DIR` (holding manifest.json) (default: the production registry embedded in the binary)")
 }
 
 func (r *registryFlag) open() (*classify.Registry, error) {

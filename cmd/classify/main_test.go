@@ -151,6 +151,9 @@ func TestExitCodes(t *testing.T) {
 func TestHelpDocumentsExitCodes(t *testing.T) {
 	for _, args := range [][]string{{"-h"}, {"predict", "-h"}, {"eval", "-h"}, {"models", "-h"}, {"verify", "-h"}} {
 		r := runCLI(t, "", args...)
+		if n := strings.Count(r.stdout, "Usage:"); n != 1 || r.code != 0 {
+			t.Errorf("classify %v: exit %d, usage printed %d times:\n%s", args, r.code, n, r.stdout)
+		}
 		for _, want := range []string{"Exit status:", "0  success", "1  failure", "2  usage error", "3  finished, but bad rows were skipped"} {
 			if !strings.Contains(r.stdout, want) {
 				t.Errorf("classify %v: the help lacks %q:\n%s", args, want, r.stdout)

@@ -28,7 +28,7 @@ func (s *scanFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&s.onError, "on-error", "skip", "a bad row is skipped and counted (skip) or stops the run (fail)")
 	fs.IntVar(&s.showErrors, "show-errors", 100, "report at most `N` bad rows on stderr (negative: all); the summary counts them all")
 	fs.StringVar(&s.progress, "progress", "auto", "progress line on stderr: auto (when stderr is a terminal), always or never")
-	fs.IntVar(&s.workers, "workers", runtime.GOMAXPROCS(0), "scoring goroutines (default GOMAXPROCS)")
+	fs.IntVar(&s.workers, "workers", runtime.GOMAXPROCS(0), "scoring goroutines: one per core (GOMAXPROCS) by default")
 }
 
 func (s *scanFlags) check() error {
