@@ -29,7 +29,7 @@ func BenchmarkHandler(b *testing.B) {
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			var logs syncBuffer
-			h := NewServer(classify.NewLive(classify.IrisRules()), Options{Logger: slog.New(newJSONLines(&logs, benchLevel))}).Handler()
+			h := NewServer(singleRouter(classify.IrisRules()), Options{Logger: slog.New(newJSONLines(&logs, benchLevel))}).Handler()
 			body := strings.NewReader(tc.body)
 			req := httptest.NewRequest(http.MethodPost, tc.path, body)
 			req.Header.Set("Content-Type", jsonType)

@@ -16,13 +16,20 @@ import (
 // config is the server's configuration: each setting from its flag, else
 // its environment variable, else its default.
 type config struct {
-	modelType        classify.Kind
-	modelPath        string // "" means the embedded production registry
+	split            *classify.Split // the variants MPS_MODEL_TYPE names, one for a plain name
+	modelTypeRaw     string          // MPS_MODEL_TYPE as given, for messages
+	modelPath        string          // "" means the embedded production registry
 	logLevel         slog.Level
 	host             string
 	port             int
 	shutdownTimeout  time.Duration
 	allowNonPositive bool
+	splitHeader      string
+	shadowModel      string // "" means no shadow
+	shadowFraction   float64
+	adminToken       string        // "" means the admin endpoints are off
+	reloadInterval   time.Duration // 0 means no watch
+	healthcheck      bool          // -healthcheck: probe a running server and exit
 
 	source map[string]string // setting → the flag or variable that gave it
 }
@@ -34,13 +41,18 @@ type setting struct {
 }
 
 var settings = []setting{
-	{"model-type", "MPS_MODEL_TYPE", "heuristic", "model to serve: heuristic, decision_tree, random_forest or xgboost"},
+	{"model-type", "MPS_MODEL_TYPE", "heuristic", "model to serve: heuristic, decision_tree, random_forest or xgboost (or a registry entry's name),\nor an A/B split of them with integer weights, such as decision_tree=90,xgboost=10"},
 	{"model-path", "MPS_MODEL_PATH", "", "a registry directory (holding manifest.json) to load the model from, or a single artifact file;\nempty: the production registry embedded in the binary"},
 	{"log-level", "MPS_LOG_LEVEL", "INFO", "DEBUG, INFO, WARNING or ERROR (any case)"},
 	{"host", "MPS_API_HOST", "0.0.0.0", "address to listen on"},
 	{"port", "MPS_API_PORT", "8000", "port to listen on (0: any free port; the address is logged)"},
 	{"shutdown-timeout", "MPS_SHUTDOWN_TIMEOUT", "10s", "on SIGINT or SIGTERM, how long in-flight requests may take to finish"},
 	{"allow-non-positive", "MPS_ALLOW_NON_POSITIVE", "false", "accept feature values <= 0 (the old service refused them with 422)"},
+	{"split-header", "MPS_SPLIT_HEADER", defaultSplitHeader, "request header holding the sticky key of an A/B split (a client or user id)"},
+	{"shadow-model", "MPS_SHADOW_MODEL", "", "a challenger (registry name or kind) that also answers a share of the requests,\noff the response path; its agreement with the served answer is counted. Empty: no shadow"},
+	{"shadow-fraction", "MPS_SHADOW_FRACTION", "0.1", "share of the answered rows the shadow model also answers, 0 to 1"},
+	{"admin-token", "MPS_ADMIN_TOKEN", "", "bearer token for the admin endpoints (POST /admin/reload); empty: they are off (404).\nPrefer the variable: a flag shows in the process list"},
+	{"reload-interval", "MPS_RELOAD_INTERVAL", "0", "how often to re-read the registry directory (MPS_MODEL_PATH) and reload when a served\nmodel's checksum or version changed; 0: never"},
 }
 
 // configError is a setting whose value is not allowed. Its message is the
@@ -67,6 +79,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	for _, s := range settings {
 		vals[s.flag] = fs.String(s.flag, "", "")
 	}
+	healthcheck := fs.Bool("healthcheck", false, "")
 	fs.Usage = func() { usage(out) }
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
@@ -80,7 +93,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
 
-	cfg := config{source: map[string]string{}}
+	cfg := config{source: map[string]string{}, healthcheck: *healthcheck}
 	get := func(s setting) (name, value string) {
 		switch {
 		case given[s.flag]:
@@ -98,11 +111,11 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 		bad := func(allowed string) error { return &configError{name, v, allowed} }
 		switch s.flag {
 		case "model-type":
-			k, err := classify.ParseKind(v)
+			split, err := parseModelType(v)
 			if err != nil {
-				return config{}, bad("use one of " + kindList())
+				return config{}, bad("use one of " + kindList() + ", or a split such as decision_tree=90,xgboost=10 (" + err.Error() + ")")
 			}
-			cfg.modelType = k
+			cfg.split, cfg.modelTypeRaw = split, v
 		case "model-path":
 			cfg.modelPath = v
 		case "log-level":
@@ -134,9 +147,66 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 				return config{}, bad("use true or false")
 			}
 			cfg.allowNonPositive = b
+		case "split-header":
+			if !validHeaderName(v) {
+				return config{}, bad("use a header name such as X-Client-ID (letters, digits and -)")
+			}
+			cfg.splitHeader = v
+		case "shadow-model":
+			cfg.shadowModel = strings.TrimSpace(v)
+		case "shadow-fraction":
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil || !(f >= 0 && f <= 1) {
+				return config{}, bad("use a number from 0 to 1, such as 0.1")
+			}
+			cfg.shadowFraction = f
+		case "admin-token":
+			cfg.adminToken = v
+		case "reload-interval":
+			d, err := time.ParseDuration(strings.TrimSpace(v))
+			if strings.TrimSpace(v) == "0" {
+				d, err = 0, nil
+			}
+			if err != nil || d < 0 {
+				return config{}, bad("use 0 (no watch) or a positive duration such as 30s")
+			}
+			cfg.reloadInterval = d
+			if d > 0 && cfg.modelPath == "" {
+				return config{}, bad("the embedded registry never changes; set MPS_MODEL_PATH to a registry directory to watch, or use 0")
+			}
 		}
 	}
 	return cfg, nil
+}
+
+// parseModelType reads MPS_MODEL_TYPE (or an admin request's model_type):
+// one model's name, or a split such as "decision_tree=90,xgboost=10". Names
+// that are kinds are matched as ParseKind matches them (any case).
+func parseModelType(v string) (*classify.Split, error) {
+	split, err := classify.ParseSplit(v)
+	if err != nil {
+		return nil, err
+	}
+	arms := append([]classify.Arm(nil), split.Arms()...)
+	for i, a := range arms {
+		if k, err := classify.ParseKind(a.Name); err == nil {
+			arms[i].Name = string(k)
+		}
+	}
+	return classify.NewSplit(arms)
+}
+
+// validHeaderName accepts the header names a client can be asked to send.
+func validHeaderName(h string) bool {
+	if h == "" || len(h) > 64 {
+		return false
+	}
+	for _, c := range h {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 func kindList() string {
@@ -188,8 +258,9 @@ func usage(w io.Writer) {
 
 Serves a classify model over HTTP: the old Python service's API (POST /predict,
 POST /predict/batch, GET /health, /ready, /models), the Open Inference Protocol
-(/v2/...), Prometheus metrics (/metrics) and interactive docs (/docs, /redoc,
-/openapi.json). Logs are JSON lines on stdout.
+(/v2/...), Prometheus metrics (/metrics), interactive docs (/docs, /redoc,
+/openapi.json) and, with an admin token, POST /admin/reload. Logs are JSON lines
+on stdout.
 
 Each setting comes from its flag, else its environment variable, else its default:
 
@@ -205,10 +276,33 @@ Each setting comes from its flag, else its environment variable, else its defaul
 		}
 	}
 	fmt.Fprintf(w, `
+  -healthcheck
+        do not serve: GET /health from the server running with these settings
+        (http://127.0.0.1:<port>, or <host>:<port> when -host names one address)
+        and exit 0 if it answers 200 {"status":"healthy"} within %s, else 1.
+        For the Docker image's HEALTHCHECK, which has no curl:
+        HEALTHCHECK CMD ["/serve", "-healthcheck"]
+
 MPS_MODEL_TYPE names the model: in a registry (the embedded one or a directory),
 the entry of that name, or else the only entry of that kind; with a file path,
 the kind of the artifact (xgboost reads feature and class names from
 <file>.meta.json beside it).
+
+A/B split: MPS_MODEL_TYPE=decision_tree=90,xgboost=10 serves both (they must take
+the same features). A request carrying the split header (X-Client-ID unless
+MPS_SPLIT_HEADER says otherwise) goes to the variant its key hashes to: always
+the same one, in every process and after restarts, while the weights stay the
+same. A request without it is split at random by weight; a batch goes whole to
+one variant. Answers name the variant and version that answered (headers
+X-Model-Variant and X-Model-Version, and "variant" in the body's "model"). The
+/v2 endpoints address each variant by its name instead; the split does not apply.
+
+Reload without a restart: SIGHUP, POST /admin/reload (with MPS_ADMIN_TOKEN), or a
+watch (MPS_RELOAD_INTERVAL). Every model is read again, its checksum verified, and
+parsed and given a warm-up prediction before any is swapped in; if anything
+fails, the models serving before keep serving, the error is logged and counted
+(mps_model_reloads_total{result="failure"}) and /ready stays 200. To promote a
+canary: POST /admin/reload with {"model_type": "decision_tree=0,xgboost=100"}.
 
 Limits: request bodies up to %d bytes (413 beyond), headers up to %d bytes,
 batches up to %d rows; read-header timeout %s, read and write timeouts %s,
@@ -217,6 +311,6 @@ idle timeout %s.
 Exit status: 0 after a clean shutdown on SIGINT or SIGTERM (in-flight requests
 finish first), 2 for bad configuration (one line on stderr names the setting,
 its value and what is allowed), 1 for any other failure (a model that does not
-load, a port that is taken).
-`, defaultMaxBodyBytes, maxHeaderBytes, defaultMaxBatch, readHeaderTimeout, readTimeout, idleTimeout)
+load, a port that is taken) and for a failed -healthcheck.
+`, healthcheckTimeout, defaultMaxBodyBytes, maxHeaderBytes, defaultMaxBatch, readHeaderTimeout, readTimeout, idleTimeout)
 }

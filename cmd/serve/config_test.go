@@ -25,7 +25,13 @@ func env(kv map[string]string) func(string) string {
 func TestConfigDefaults(t *testing.T) {
 	cfg, err := parseConfig(nil, env(nil), &bytes.Buffer{})
 	require.NoError(t, err)
-	assert.Equal(t, classify.Heuristic, cfg.modelType)
+	assert.Equal(t, "heuristic=1", cfg.split.String())
+	assert.Equal(t, "X-Client-ID", cfg.splitHeader)
+	assert.Equal(t, "", cfg.shadowModel)
+	assert.Equal(t, 0.1, cfg.shadowFraction)
+	assert.Equal(t, "", cfg.adminToken)
+	assert.Equal(t, time.Duration(0), cfg.reloadInterval)
+	assert.False(t, cfg.healthcheck)
 	assert.Equal(t, "", cfg.modelPath)
 	assert.Equal(t, slog.LevelInfo, cfg.logLevel)
 	assert.Equal(t, "0.0.0.0", cfg.host)
@@ -41,7 +47,7 @@ func TestConfigEnvAndFlags(t *testing.T) {
 	}
 	cfg, err := parseConfig(nil, env(vars), &bytes.Buffer{})
 	require.NoError(t, err)
-	assert.Equal(t, classify.XGBoost, cfg.modelType)
+	assert.Equal(t, "xgboost=1", cfg.split.String())
 	assert.Equal(t, "/srv/models", cfg.modelPath)
 	assert.Equal(t, slog.LevelWarn, cfg.logLevel)
 	assert.Equal(t, "127.0.0.1", cfg.host)
@@ -53,7 +59,7 @@ func TestConfigEnvAndFlags(t *testing.T) {
 	// Flags override the environment.
 	cfg, err = parseConfig([]string{"-model-type", "random_forest", "-port=0", "-log-level", "DEBUG", "-host", "localhost"}, env(vars), &bytes.Buffer{})
 	require.NoError(t, err)
-	assert.Equal(t, classify.RandomForest, cfg.modelType)
+	assert.Equal(t, "random_forest=1", cfg.split.String())
 	assert.Equal(t, 0, cfg.port)
 	assert.Equal(t, slog.LevelDebug, cfg.logLevel)
 	assert.Equal(t, "localhost", cfg.host)
@@ -74,10 +80,18 @@ func TestConfigErrors(t *testing.T) {
 		vars map[string]string
 		want string
 	}{
-		{"model type", nil, map[string]string{"MPS_MODEL_TYPE": "svm"},
-			`serve: MPS_MODEL_TYPE="svm" is not allowed: use one of heuristic, decision_tree, random_forest, xgboost`},
-		{"model type flag", []string{"-model-type", "svm"}, nil,
-			`serve: -model-type="svm" is not allowed: use one of heuristic, decision_tree, random_forest, xgboost`},
+		{"model type", nil, map[string]string{"MPS_MODEL_TYPE": "decision_tree=x"},
+			`serve: MPS_MODEL_TYPE="decision_tree=x" is not allowed: use one of heuristic, decision_tree, random_forest, xgboost, or a split such as decision_tree=90,xgboost=10 (classify: split: weight of "decision_tree" is "x", not an integer)`},
+		{"model type flag", []string{"-model-type", "a=0,b=0"}, nil,
+			`serve: -model-type="a=0,b=0" is not allowed: use one of heuristic, decision_tree, random_forest, xgboost, or a split such as decision_tree=90,xgboost=10 (classify: split: every weight is 0)`},
+		{"split header", nil, map[string]string{"MPS_SPLIT_HEADER": "X Client"},
+			`serve: MPS_SPLIT_HEADER="X Client" is not allowed: use a header name such as X-Client-ID (letters, digits and -)`},
+		{"shadow fraction", nil, map[string]string{"MPS_SHADOW_FRACTION": "1.5"},
+			`serve: MPS_SHADOW_FRACTION="1.5" is not allowed: use a number from 0 to 1, such as 0.1`},
+		{"reload interval", nil, map[string]string{"MPS_RELOAD_INTERVAL": "often", "MPS_MODEL_PATH": "/srv"},
+			`serve: MPS_RELOAD_INTERVAL="often" is not allowed: use 0 (no watch) or a positive duration such as 30s`},
+		{"reload interval without a path", nil, map[string]string{"MPS_RELOAD_INTERVAL": "1s"},
+			`serve: MPS_RELOAD_INTERVAL="1s" is not allowed: the embedded registry never changes; set MPS_MODEL_PATH to a registry directory to watch, or use 0`},
 		{"log level", nil, map[string]string{"MPS_LOG_LEVEL": "verbose"},
 			`serve: MPS_LOG_LEVEL="verbose" is not allowed: use DEBUG, INFO, WARNING or ERROR (any case)`},
 		{"port text", nil, map[string]string{"MPS_API_PORT": "http"},
@@ -131,6 +145,20 @@ func TestExitCodeOtherErrors(t *testing.T) {
 	assert.Equal(t, 0, exitCode(nil, &stderr))
 }
 
+// loadModel loads the configured models as run does and returns the first
+// variant's model and the registry.
+func loadModel(cfg config) (classify.Model, *classify.Registry, error) {
+	src, err := newSource(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	router, _, cat, err := loadRouter(cfg, src)
+	if err != nil {
+		return nil, nil, err
+	}
+	return router.Variants()[0].Live.Model(), cat.reg, nil
+}
+
 func TestLoadModel(t *testing.T) {
 	cfgFor := func(vars map[string]string) config {
 		cfg, err := parseConfig(nil, env(vars), &bytes.Buffer{})
@@ -176,13 +204,32 @@ func TestLoadModel(t *testing.T) {
 		_, _, err = loadModel(cfgFor(map[string]string{"MPS_MODEL_PATH": dir, "MPS_MODEL_TYPE": "xgboost"}))
 		var ce *configError
 		require.ErrorAs(t, err, &ce)
-		assert.Equal(t, `serve: MPS_MODEL_TYPE="xgboost" is not allowed: `+dir+` has no model of that name or kind (models: [iris-rules])`, err.Error())
+		assert.Equal(t, `serve: MPS_MODEL_TYPE="xgboost" is not allowed: `+dir+` has no model named "xgboost" or of that kind; use one of iris-rules, or a split of them such as decision_tree=90,xgboost=10`, err.Error())
 
 		// A corrupt artifact is not a configuration error: exit status 1.
 		require.NoError(t, os.WriteFile(filepath.Join(dir, "rules.json"), append(b, ' '), 0o644))
 		_, _, err = loadModel(cfgFor(map[string]string{"MPS_MODEL_PATH": dir}))
 		require.ErrorIs(t, err, classify.ErrChecksum)
 		assert.Equal(t, 1, exitCode(err, &bytes.Buffer{}))
+	})
+	t.Run("unknown model", func(t *testing.T) {
+		_, _, err := loadModel(cfgFor(map[string]string{"MPS_MODEL_TYPE": "svm"}))
+		assert.EqualError(t, err, `serve: MPS_MODEL_TYPE="svm" is not allowed: the embedded registry has no model named "svm" or of that kind; use one of heuristic, decision_tree, random_forest, xgboost, or a split of them such as decision_tree=90,xgboost=10`)
+		_, _, err = loadModel(cfgFor(map[string]string{"MPS_MODEL_TYPE": "svm", "MPS_MODEL_PATH": "../../models/decision_tree.json"}))
+		assert.EqualError(t, err, `serve: MPS_MODEL_TYPE="svm" is not allowed: use one of heuristic, decision_tree, random_forest, xgboost`)
+		_, _, err = loadModel(cfgFor(map[string]string{"MPS_MODEL_TYPE": "decision_tree=1,xgboost=1", "MPS_MODEL_PATH": "../../models/decision_tree.json"}))
+		assert.EqualError(t, err, `serve: MPS_MODEL_TYPE="decision_tree=1,xgboost=1" is not allowed: a split needs a registry, and MPS_MODEL_PATH names a single file`)
+		_, _, err = loadModel(cfgFor(map[string]string{"MPS_SHADOW_MODEL": "svm"}))
+		assert.EqualError(t, err, `serve: MPS_SHADOW_MODEL="svm" is not allowed: the embedded registry has no model of that name or kind; use one of heuristic, decision_tree, random_forest, xgboost`)
+	})
+	t.Run("split and shadow", func(t *testing.T) {
+		cfg := cfgFor(map[string]string{"MPS_MODEL_TYPE": "Decision_Tree=90,xgboost=10", "MPS_SHADOW_MODEL": "random_forest"})
+		src, err := newSource(cfg)
+		require.NoError(t, err)
+		router, challenger, _, err := loadRouter(cfg, src)
+		require.NoError(t, err)
+		assert.Equal(t, "decision_tree=90,xgboost=10", router.Split().String())
+		assert.Equal(t, classify.RandomForest, challenger.Model().Info().Kind)
 	})
 	t.Run("errors", func(t *testing.T) {
 		_, _, err := loadModel(cfgFor(map[string]string{"MPS_MODEL_PATH": "/no/such/dir"}))

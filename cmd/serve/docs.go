@@ -52,11 +52,10 @@ func htmlPage(page []byte) http.HandlerFunc {
 }
 
 func (s *Server) handleOpenAPI(w http.ResponseWriter, r *http.Request) {
-	c := s.serving()
-	if c == nil {
+	v := s.view()
+	if v.openapi == nil {
 		s.noModel(w, r)
 		return
 	}
-	noteModel(w, c.name)
-	writeBody(w, http.StatusOK, c.openapi)
+	writeBody(w, http.StatusOK, v.openapi)
 }

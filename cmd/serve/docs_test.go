@@ -75,7 +75,7 @@ func TestDocsRenderInChromium(t *testing.T) {
 	}
 	var mu sync.Mutex
 	served := map[string]int{}
-	h := NewServer(classify.NewLive(classify.IrisRules()), Options{}).Handler()
+	h := NewServer(singleRouter(classify.IrisRules()), Options{}).Handler()
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rec := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		h.ServeHTTP(rec, r)

@@ -67,15 +67,16 @@ func TestFlowPredictShowsInMetrics(t *testing.T) {
 
 	metrics := string(hs.get("/metrics").body)
 	for _, want := range []string{
-		`mps_http_requests_total{method="POST",model="decision_tree",route="/predict",status="200"} 3`,
-		`mps_http_requests_total{method="POST",model="decision_tree",route="/predict",status="422"} 1`,
-		`mps_http_requests_total{method="POST",model="decision_tree",route="/predict/batch",status="200"} 1`,
-		`mps_http_requests_total{method="GET",model="",route="unmatched",status="404"} 1`,
-		`mps_http_request_duration_seconds_count{method="POST",model="decision_tree",route="/predict",status="200"} 3`,
-		`mps_predictions_total{class="setosa",model="decision_tree"} 4`,
-		`mps_predictions_total{class="virginica",model="decision_tree"} 1`,
-		`mps_predictions_total{class="versicolor",model="decision_tree"} 0`,
-		`mps_model_info{kind="decision_tree",name="decision_tree",version="` + version + `"} 1`,
+		`mps_http_requests_total{method="POST",model="decision_tree",route="/predict",status="200",variant="decision_tree"} 3`,
+		`mps_http_requests_total{method="POST",model="decision_tree",route="/predict",status="422",variant="decision_tree"} 1`,
+		`mps_http_requests_total{method="POST",model="decision_tree",route="/predict/batch",status="200",variant="decision_tree"} 1`,
+		`mps_http_requests_total{method="GET",model="",route="unmatched",status="404",variant=""} 1`,
+		`mps_http_request_duration_seconds_count{method="POST",model="decision_tree",route="/predict",status="200",variant="decision_tree"} 3`,
+		`mps_predictions_total{class="setosa",model="decision_tree",variant="decision_tree"} 4`,
+		`mps_predictions_total{class="virginica",model="decision_tree",variant="decision_tree"} 1`,
+		`mps_predictions_total{class="versicolor",model="decision_tree",variant="decision_tree"} 0`,
+		`mps_model_info{kind="decision_tree",name="decision_tree",role="primary",variant="decision_tree",version="` + version + `"} 1`,
+		`mps_split_weight{variant="decision_tree"} 1`,
 		`mps_http_requests_in_flight 1`, // the /metrics request itself
 		`go_goroutines `,
 		`process_cpu_seconds_total `,
@@ -95,10 +96,13 @@ func TestFlowSwapChangesEverything(t *testing.T) {
 	assert.Equal(t, "dry", got.json(t)["prediction"])
 	assert.Equal(t, "weather", hs.get("/models").json(t)["models"].([]any)[0].(map[string]any)["name"])
 	assert.Equal(t, http.StatusOK, hs.get("/v2/models/weather").status)
-	assert.Equal(t, http.StatusNotFound, hs.get("/v2/models/heuristic").status)
+	// The variant keeps its name (the one the split gives it), and /v2
+	// addresses it by that name too.
+	assert.Equal(t, "weather", hs.get("/v2/models/heuristic").json(t)["name"])
+	assert.Equal(t, http.StatusNotFound, hs.get("/v2/models/random_forest").status)
 
 	metrics := string(hs.get("/metrics").body)
-	assert.Contains(t, metrics, `mps_model_info{kind="decision_tree",name="weather",version="2.1.0"} 1`)
+	assert.Contains(t, metrics, `mps_model_info{kind="decision_tree",name="weather",role="primary",variant="heuristic",version="2.1.0"} 1`)
 	assert.NotContains(t, metrics, `mps_model_info{kind="heuristic"`)
 }
 
@@ -172,7 +176,7 @@ func TestFlowPanicRecovery(t *testing.T) {
 	assert.Equal(t, 1, panics)
 	assert.Equal(t, 2, requests)
 	assert.Contains(t, string(hs.get("/metrics").body),
-		`mps_http_requests_total{method="POST",model="weather",route="/predict",status="500"} 1`)
+		`mps_http_requests_total{method="POST",model="weather",route="/predict",status="500",variant="weather"} 1`)
 }
 
 func TestFlowAbortHandlerPanicPropagates(t *testing.T) {

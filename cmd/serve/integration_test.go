@@ -313,7 +313,7 @@ func TestBinaryBadConfiguration(t *testing.T) {
 		{"log level", []string{"MPS_LOG_LEVEL=loud"}, nil,
 			`serve: MPS_LOG_LEVEL="loud" is not allowed: use DEBUG, INFO, WARNING or ERROR (any case)`, 2},
 		{"model type", []string{"MPS_MODEL_TYPE=svm"}, nil,
-			`serve: MPS_MODEL_TYPE="svm" is not allowed: use one of heuristic, decision_tree, random_forest, xgboost`, 2},
+			`serve: MPS_MODEL_TYPE="svm" is not allowed: the embedded registry has no model named "svm" or of that kind; use one of heuristic, decision_tree, random_forest, xgboost, or a split of them such as decision_tree=90,xgboost=10`, 2},
 		{"model path", []string{"MPS_MODEL_PATH=/nonexistent"}, nil,
 			`serve: MPS_MODEL_PATH="/nonexistent" is not allowed: no such file or directory; use a registry directory holding manifest.json, or a model file`, 2},
 		{"port flag", nil, []string{"-port", "99999"},

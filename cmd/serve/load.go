@@ -1,30 +1,52 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
+	"strings"
 
 	"github.com/ml-production-service/classify"
 	"github.com/ml-production-service/classify/models"
 )
 
-// loadModel loads the model the configuration names. With no model path it
-// opens the production registry embedded in the binary; a directory path is
-// a registry on disk; any other path is a single artifact of kind
-// cfg.modelType. In a registry, the model is the entry named cfg.modelType,
-// or else the only entry of that kind. It returns the registry too, when
-// there is one, for /models to report the manifest entry.
-func loadModel(cfg config) (classify.Model, *classify.Registry, error) {
-	typeName := cfg.source["model-type"]
+// source re-opens where the models come from, for the first load and for
+// every reload: the production registry embedded in the binary, a registry
+// directory, or a single artifact file.
+type source func() (*catalog, error)
+
+// catalog is a source as it is now: it loads models by name.
+type catalog struct {
+	reg   *classify.Registry // nil for a single file
+	where string
+	names []string // the models it holds
+	// load returns the model called name: in a registry, the entry of
+	// that name, or else the only entry of that kind; for a file, the
+	// artifact, when name is its kind.
+	load func(name string) (classify.Model, error)
+	// fingerprint identifies the artifacts of the named models, so a watch
+	// sees when one changed.
+	fingerprint func(names []string) string
+}
+
+// registryError is a registry that could not be opened at all.
+type registryError struct{ err error }
+
+func (e *registryError) Error() string { return e.err.Error() }
+func (e *registryError) Unwrap() error { return e.err }
+
+// newSource returns the source the configuration names. With no model path
+// it is the production registry embedded in the binary; a directory path is
+// a registry on disk; any other path is a single artifact of the kind
+// MPS_MODEL_TYPE names.
+func newSource(cfg config) (source, error) {
 	if cfg.modelPath == "" {
-		reg, err := classify.OpenRegistry(models.FS)
-		if err != nil {
-			return nil, nil, fmt.Errorf("embedded registry: %w", err)
-		}
-		m, err := loadFromRegistry(reg, cfg.modelType, typeName, "the embedded registry")
-		return m, reg, err
+		return registrySource("the embedded registry", func() (*classify.Registry, error) {
+			return classify.OpenRegistry(models.FS)
+		}), nil
 	}
 	pathName := cfg.source["model-path"]
 	fi, err := os.Stat(cfg.modelPath)
@@ -33,45 +55,147 @@ func loadModel(cfg config) (classify.Model, *classify.Registry, error) {
 		if errors.Is(err, fs.ErrNotExist) {
 			allowed = "no such file or directory; " + allowed
 		}
-		return nil, nil, &configError{pathName, cfg.modelPath, allowed}
+		return nil, &configError{pathName, cfg.modelPath, allowed}
 	}
 	if fi.IsDir() {
 		if _, err := os.Stat(cfg.modelPath + "/" + classify.ManifestFile); err != nil {
-			return nil, nil, &configError{pathName, cfg.modelPath, "the directory holds no " + classify.ManifestFile + "; use a registry directory or a model file"}
+			return nil, &configError{pathName, cfg.modelPath, "the directory holds no " + classify.ManifestFile + "; use a registry directory or a model file"}
 		}
-		reg, err := classify.OpenRegistryDir(cfg.modelPath)
-		if err != nil {
-			return nil, nil, err
-		}
-		m, err := loadFromRegistry(reg, cfg.modelType, typeName, cfg.modelPath)
-		return m, reg, err
+		dir := cfg.modelPath
+		return registrySource(dir, func() (*classify.Registry, error) { return classify.OpenRegistryDir(dir) }), nil
 	}
-	m, err := classify.New(cfg.modelType, cfg.modelPath)
+	arms := cfg.split.Arms()
+	typeName := cfg.source["model-type"]
+	if len(arms) != 1 {
+		return nil, &configError{typeName, cfg.modelTypeRaw, "a split needs a registry, and " + pathName + " names a single file"}
+	}
+	kind, err := classify.ParseKind(arms[0].Name)
 	if err != nil {
-		return nil, nil, fmt.Errorf("load %s model from %s: %w", cfg.modelType, cfg.modelPath, err)
+		return nil, &configError{typeName, cfg.modelTypeRaw, "use one of " + kindList()}
 	}
-	return m, nil, nil
+	return fileSource(kind, cfg.modelPath), nil
 }
 
-func loadFromRegistry(reg *classify.Registry, kind classify.Kind, typeName, where string) (classify.Model, error) {
-	name := string(kind)
-	if _, err := reg.Entry(name); err != nil {
-		var ofKind []string
-		var all []string
+func registrySource(where string, open func() (*classify.Registry, error)) source {
+	return func() (*catalog, error) {
+		reg, err := open()
+		if err != nil {
+			return nil, &registryError{fmt.Errorf("%s: %w", where, err)}
+		}
+		c := &catalog{reg: reg, where: where}
 		for _, e := range reg.Manifest().Models {
-			all = append(all, e.Name)
-			if e.Kind == kind {
-				ofKind = append(ofKind, e.Name)
+			c.names = append(c.names, e.Name)
+		}
+		c.load = func(name string) (classify.Model, error) {
+			e, err := c.resolve(name)
+			if err != nil {
+				return nil, err
 			}
+			return reg.Load(e.Name)
 		}
-		if len(ofKind) != 1 {
-			return nil, &configError{typeName, string(kind), fmt.Sprintf("%s has no model of that name or kind (models: %v)", where, all)}
+		c.fingerprint = func(names []string) string {
+			var b strings.Builder
+			for _, name := range names {
+				if e, err := c.resolve(name); err == nil {
+					fmt.Fprintf(&b, "%s=%s/%s/%s/%s;", name, e.Name, e.Version, e.SHA256, e.MetaSHA256)
+				} else {
+					fmt.Fprintf(&b, "%s=?;", name)
+				}
+			}
+			return b.String()
 		}
-		name = ofKind[0]
+		return c, nil
 	}
-	m, err := reg.Load(name)
+}
+
+// resolve returns the registry entry called name, or else the only entry
+// of kind name.
+func (c *catalog) resolve(name string) (classify.Entry, error) {
+	e, err := c.reg.Entry(name)
+	if err == nil {
+		return e, nil
+	}
+	var ofKind []classify.Entry
+	for _, e := range c.reg.Manifest().Models {
+		if string(e.Kind) == name {
+			ofKind = append(ofKind, e)
+		}
+	}
+	if len(ofKind) == 1 {
+		return ofKind[0], nil
+	}
+	return classify.Entry{}, fmt.Errorf("%w: %s has no model named %q or of that kind (models: %s)",
+		classify.ErrNotFound, c.where, name, strings.Join(c.names, ", "))
+}
+
+func fileSource(kind classify.Kind, path string) source {
+	return func() (*catalog, error) {
+		c := &catalog{where: path, names: []string{string(kind)}}
+		c.load = func(name string) (classify.Model, error) {
+			if name != string(kind) {
+				return nil, fmt.Errorf("%w: %q (%s holds one %s model)", classify.ErrNotFound, name, path, kind)
+			}
+			m, err := classify.New(kind, path)
+			if err != nil {
+				return nil, fmt.Errorf("load %s model from %s: %w", kind, path, err)
+			}
+			return m, nil
+		}
+		c.fingerprint = func([]string) string {
+			h := sha256.New()
+			for _, p := range []string{path, path + ".meta.json"} {
+				if b, err := os.ReadFile(p); err == nil {
+					h.Write(b)
+				}
+				h.Write([]byte{0})
+			}
+			return hex.EncodeToString(h.Sum(nil))
+		}
+		return c, nil
+	}
+}
+
+// loadRouter loads the split's variants from the source for the first
+// time, and the shadow model if one is named. A name the source does not
+// hold is a configuration error.
+func loadRouter(cfg config, src source) (*classify.Router, *classify.Live, *catalog, error) {
+	cat, err := src()
 	if err != nil {
-		return nil, fmt.Errorf("load model %q from %s: %w", name, where, err)
+		return nil, nil, nil, err
 	}
-	return m, nil
+	typeName := cfg.source["model-type"]
+	router, err := classify.LoadRouter(cfg.split, cat.load, nil)
+	if err != nil {
+		var re *classify.ReloadError
+		if errors.As(err, &re) && errors.Is(err, classify.ErrNotFound) && cat.reg != nil {
+			return nil, nil, nil, &configError{typeName, cfg.modelTypeRaw, fmt.Sprintf(
+				"%s has no model named %q or of that kind; use one of %s, or a split of them such as decision_tree=90,xgboost=10",
+				cat.where, re.Variant, strings.Join(cat.names, ", "))}
+		}
+		if errors.As(err, &re) && re.Step == classify.StepFeatures {
+			return nil, nil, nil, &configError{typeName, cfg.modelTypeRaw, "every variant of a split must take the same features: " + re.Err.Error()}
+		}
+		return nil, nil, nil, fmt.Errorf("load from %s: %w", cat.where, err)
+	}
+	if cfg.shadowModel == "" {
+		return router, nil, cat, nil
+	}
+	shadowName := cfg.source["shadow-model"]
+	m, err := cat.load(cfg.shadowModel)
+	if errors.Is(err, classify.ErrNotFound) {
+		return nil, nil, nil, &configError{shadowName, cfg.shadowModel, fmt.Sprintf("%s has no model of that name or kind; use one of %s",
+			cat.where, strings.Join(cat.names, ", "))}
+	}
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("load shadow model %q from %s: %w", cfg.shadowModel, cat.where, err)
+	}
+	challenger := &classify.Live{}
+	primary := router.Variants()[0].Live.Model().Info().Features
+	if _, err := challenger.Reload(func() (classify.Model, error) { return m, nil }, nil); err != nil {
+		return nil, nil, nil, fmt.Errorf("shadow model %q: %w", cfg.shadowModel, err)
+	}
+	if got := m.Info().Features; strings.Join(got, ",") != strings.Join(primary, ",") {
+		return nil, nil, nil, &configError{shadowName, cfg.shadowModel, fmt.Sprintf("the shadow model takes features %v, the served ones %v", got, primary)}
+	}
+	return router, challenger, cat, nil
 }

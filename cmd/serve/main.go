@@ -95,8 +95,6 @@ import (
 	"strconv"
 	"syscall"
 	"time"
-
-	"github.com/ml-production-service/classify"
 )
 
 func main() {
@@ -114,6 +112,9 @@ func exitCode(err error, stderr io.Writer) int {
 	switch {
 	case err == nil, errors.Is(err, flag.ErrHelp):
 		return 0
+	case errors.As(err, new(*checkError)):
+		fmt.Fprintln(stderr, "serve:", err)
+		return 1
 	case errors.As(err, &ce), errors.As(err, &ue):
 		fmt.Fprintln(stderr, err)
 		return 2
@@ -131,6 +132,12 @@ const logFlushInterval = 100 * time.Millisecond
 // within the shutdown timeout and returns nil.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	cfg, err := parseConfig(args, getenv, stdout)
+	if cfg.healthcheck || err != nil && isHealthcheck(args) {
+		if err != nil {
+			return &checkError{err}
+		}
+		return healthcheck(ctx, cfg, stdout)
+	}
 	if err != nil {
 		return err
 	}
@@ -140,16 +147,27 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	defer stopFlushing()
 	go logs.flushEvery(flushCtx, logFlushInterval)
 	logger := slog.New(newJSONLines(logs, cfg.logLevel))
-	model, reg, err := loadModel(cfg)
+	src, err := newSource(cfg)
 	if err != nil {
 		return err
 	}
-	srv := NewServer(classify.NewLive(model), Options{
+	router, challenger, cat, err := loadRouter(cfg, src)
+	if err != nil {
+		return err
+	}
+	srv := NewServer(router, Options{
 		Logger:           logger,
-		Registry:         reg,
+		Registry:         cat.reg,
+		Source:           src,
+		AdminToken:       cfg.adminToken,
+		SplitHeader:      cfg.splitHeader,
+		Challenger:       challenger,
+		ShadowModel:      cfg.shadowModel,
+		ShadowFraction:   cfg.shadowFraction,
 		AllowNonPositive: cfg.allowNonPositive,
 		Version:          version(),
 	})
+	srv.loaded(cat)
 	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.host, strconv.Itoa(cfg.port)))
 	if err != nil {
 		return err
@@ -163,10 +181,35 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	info := model.Info()
-	logger.Info("listening", "addr", ln.Addr().String(), "model", srv.serving().name,
-		"kind", string(info.Kind), "version", info.Version, "source", orDefault(cfg.modelPath, "embedded registry"))
+	v := srv.view()
+	info := v.primary().info
+	logger.Info("listening", "addr", ln.Addr().String(), "model", servingName(v),
+		"kind", string(info.Kind), "version", info.Version, "split", v.table.Split().String(),
+		"shadow", cfg.shadowModel, "admin", cfg.adminToken != "", "reload_interval", cfg.reloadInterval.String(),
+		"source", orDefault(cfg.modelPath, "embedded registry"))
 	_ = logs.Flush() // tell whoever waits for the address now
+
+	// Reload triggers: SIGHUP, and the watch when configured. They stop
+	// when run returns.
+	reloadCtx, stopReloads := context.WithCancel(ctx)
+	defer stopReloads()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-reloadCtx.Done():
+				return
+			case <-hup:
+				_, _ = srv.Reload(nil, triggerSIGHUP)
+				_ = logs.Flush()
+			}
+		}
+	}()
+	if cfg.reloadInterval > 0 {
+		go srv.watch(reloadCtx, cfg.reloadInterval)
+	}
 
 	served := make(chan error, 1)
 	go func() { served <- hs.Serve(ln) }()
@@ -185,6 +228,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// isHealthcheck reports whether the command line asks for -healthcheck.
+func isHealthcheck(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "-healthcheck", "--healthcheck", "-healthcheck=true", "--healthcheck=true":
+			return true
+		}
+	}
+	return false
 }
 
 // version is the module version the binary was built from, or "dev".

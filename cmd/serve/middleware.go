@@ -49,7 +49,7 @@ func (s *Server) instrument(mux http.Handler) http.Handler {
 		if status == 0 {
 			status = http.StatusOK
 		}
-		s.metrics.observe(route, r.Method, status, rec.model, elapsed.Seconds())
+		s.metrics.observe(route, r.Method, status, rec.model, rec.variant, elapsed.Seconds())
 		if h := s.log.Handler(); h.Enabled(r.Context(), slog.LevelInfo) {
 			// A record without a caller's PC: slog.Logger would walk the
 			// stack for one on every request.
@@ -60,6 +60,7 @@ func (s *Server) instrument(mux http.Handler) http.Handler {
 				slog.Int("status", status),
 				slog.Int64("duration_us", elapsed.Microseconds()),
 				slog.String("model", rec.model),
+				slog.String("variant", rec.variant),
 				slog.String("request_id", id),
 				slog.Int("bytes", rec.bytes),
 				slog.String("remote", r.RemoteAddr))
@@ -122,6 +123,7 @@ type recorder struct {
 	status    int
 	bytes     int
 	model     string
+	variant   string
 	swallowed bool // the router's own body is being replaced
 }
 
@@ -131,6 +133,20 @@ var recorders = sync.Pool{New: func() any { return new(recorder) }}
 func noteModel(w http.ResponseWriter, name string) {
 	if rec, ok := w.(*recorder); ok {
 		rec.model = name
+	}
+}
+
+// noteServed records which variant and model answer the request, for logs
+// and metrics, and says so in the X-Model-Variant and X-Model-Version
+// headers.
+func noteServed(w http.ResponseWriter, c *served) {
+	if rec, ok := w.(*recorder); ok {
+		rec.model, rec.variant = c.name, c.variant
+	}
+	h := w.Header()
+	h["X-Model-Variant"] = c.variantH
+	if c.versionH != nil {
+		h["X-Model-Version"] = c.versionH
 	}
 }
 

@@ -2,14 +2,30 @@ package main
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 )
 
-// openAPI describes the API in OpenAPI 3.0 for the serving model: the
-// /predict request's properties are the model's features and the
-// probabilities' keys are its classes, so the docs of a model with other
-// features show those.
-func (s *Server) openAPI(c *served) []byte {
+// openAPI describes the API in OpenAPI 3.0 for the serving models: the
+// /predict request's properties are the models' features (every variant
+// takes the same) and the predictions and probabilities' keys are the
+// classes of any variant, so the docs of a model with other features show
+// those.
+func (s *Server) openAPI(v *view) []byte {
+	c := v.primary()
+	classes := []string{}
+	var variants []string
+	for _, sv := range v.served {
+		if sv == nil {
+			continue
+		}
+		variants = append(variants, sv.variant+" ("+sv.name+", "+string(sv.info.Kind)+", version "+orDefault(sv.info.Version, "unversioned")+")")
+		for _, cl := range sv.info.Classes {
+			if !slices.Contains(classes, cl) {
+				classes = append(classes, cl)
+			}
+		}
+	}
 	type obj = map[string]any
 	ref := func(name string) obj { return obj{"$ref": "#/components/schemas/" + name} }
 	content := func(schema obj) obj { return obj{jsonType: obj{"schema": schema}} }
@@ -29,14 +45,14 @@ func (s *Server) openAPI(c *served) []byte {
 		example[f] = 1.0
 	}
 	probs := obj{}
-	for _, cl := range c.info.Classes {
+	for _, cl := range classes {
 		probs[cl] = obj{"type": "number", "minimum": 0, "maximum": 1}
 	}
 	predictResult := obj{
 		"type":     "object",
 		"required": []string{"prediction"},
 		"properties": obj{
-			"prediction":    obj{"title": "Prediction", "type": "string", "enum": c.info.Classes},
+			"prediction":    obj{"title": "Prediction", "type": "string", "enum": classes},
 			"probabilities": obj{"type": "object", "properties": probs, "additionalProperties": false},
 		},
 	}
@@ -51,7 +67,8 @@ func (s *Server) openAPI(c *served) []byte {
 		"PredictResult": predictResult,
 		"ModelIdentity": obj{
 			"type": "object", "required": []string{"kind", "name", "version"},
-			"properties": obj{"kind": obj{"type": "string"}, "name": obj{"type": "string"}, "version": obj{"type": "string"}},
+			"properties": obj{"kind": obj{"type": "string"}, "name": obj{"type": "string"}, "version": obj{"type": "string"},
+				"variant": obj{"type": "string", "description": "The variant of the split (MPS_MODEL_TYPE) that answered."}},
 		},
 		"BatchRequest": obj{
 			"type": "object", "required": []string{"instances"},
@@ -88,7 +105,10 @@ func (s *Server) openAPI(c *served) []byte {
 		"Ready": obj{"type": "object", "required": []string{"status"}, "properties": obj{
 			"status": obj{"type": "string", "enum": []string{"ready", "unavailable"}}, "model": obj{"type": "string"}}},
 		"Models": obj{"type": "object", "required": []string{"models"}, "properties": obj{
-			"models": obj{"type": "array", "items": ref("ModelInfo")}}},
+			"models":          obj{"type": "array", "items": ref("ModelInfo")},
+			"split":           obj{"type": "string", "description": "The split in force, as MPS_MODEL_TYPE writes it: name=weight,..."},
+			"split_header":    obj{"type": "string", "description": "The request header holding the sticky key."},
+			"shadow_fraction": obj{"type": "number", "description": "The share of requests the shadow model also answers."}}},
 		"ModelInfo": obj{"type": "object", "required": []string{"name", "kind", "version", "features", "classes", "metrics", "source"},
 			"properties": obj{
 				"name": obj{"type": "string"}, "kind": obj{"type": "string", "enum": []string{"heuristic", "decision_tree", "random_forest", "xgboost"}},
@@ -96,8 +116,24 @@ func (s *Server) openAPI(c *served) []byte {
 				"classes": obj{"type": "array", "items": obj{"type": "string"}},
 				"metrics": obj{"type": "array", "items": ref("Metric")},
 				"sha256":  obj{"type": "string"}, "created": obj{"type": "string", "format": "date-time"},
-				"source": obj{"type": "string", "enum": []string{"registry", "file"}},
+				"source":  obj{"type": "string", "enum": []string{"registry", "file"}},
+				"role":    obj{"type": "string", "enum": []string{"primary", "shadow"}},
+				"variant": obj{"type": "string"}, "weight": obj{"type": "integer"},
 			}},
+		"ReloadRequest": obj{"type": "object", "additionalProperties": false, "properties": obj{
+			"model_type": obj{"type": "string", "description": "A new split, as MPS_MODEL_TYPE takes it (\"decision_tree=0,xgboost=100\", or one model's name). Absent: keep the split in force.",
+				"example": "decision_tree=0,xgboost=100"}}},
+		"ReloadResponse": obj{"type": "object", "required": []string{"status", "trigger", "split", "variants"}, "properties": obj{
+			"status":   obj{"type": "string", "enum": []string{"reloaded", "failed"}},
+			"trigger":  obj{"type": "string"},
+			"split":    obj{"type": "string", "description": "The split in force after the reload."},
+			"variants": obj{"type": "array", "items": ref("ServingVariant"), "description": "What serves now."},
+			"shadow":   ref("ServingModel"),
+			"error":    obj{"type": "string", "description": "Why the reload failed; the models serving before keep serving."}}},
+		"ServingVariant": obj{"allOf": []any{ref("ServingModel"), obj{"type": "object", "required": []string{"variant", "weight"}, "properties": obj{
+			"variant": obj{"type": "string"}, "weight": obj{"type": "integer"}}}}},
+		"ServingModel": obj{"type": "object", "required": []string{"name", "kind", "version"}, "properties": obj{
+			"name": obj{"type": "string"}, "kind": obj{"type": "string"}, "version": obj{"type": "string"}}},
 		"Metric": obj{"type": "object", "required": []string{"name", "method", "value", "source"}, "properties": obj{
 			"name": obj{"type": "string"}, "method": obj{"type": "string"}, "value": obj{"type": "number"},
 			"std": obj{"type": "number"}, "source": obj{"type": "string"}}},
@@ -138,28 +174,37 @@ func (s *Server) openAPI(c *served) []byte {
 			"parameters": ref("Parameters"), "outputs": obj{"type": "array", "items": ref("ResponseOutput")}}},
 	}
 	nameParam := obj{"name": "name", "in": "path", "required": true, "schema": obj{"type": "string"},
-		"description": "The serving model's name (GET /models)."}
+		"description": "A variant's name, or its model's name (GET /models); every variant is addressed directly, the split does not apply."}
 	versionParam := obj{"name": "version", "in": "path", "required": true, "schema": obj{"type": "string"}}
 	idHeader := obj{"X-Request-ID": obj{"description": "The request's id: the client's, or a generated one.", "schema": obj{"type": "string"}}}
-	withID := func(r obj) obj { r["headers"] = idHeader; return r }
+	modelHeaders := obj{
+		"X-Request-ID":    idHeader["X-Request-ID"],
+		"X-Model-Variant": obj{"description": "The variant of the split that answered.", "schema": obj{"type": "string"}},
+		"X-Model-Version": obj{"description": "The version of the model that answered (absent when it has none).", "schema": obj{"type": "string"}},
+	}
+	withModel := func(r obj) obj { r["headers"] = modelHeaders; return r }
+	keyParam := obj{"name": s.opts.SplitHeader, "in": "header", "required": false, "schema": obj{"type": "string"},
+		"description": "Sticky key of the A/B split (a client or user id): the same key always reaches the same variant, across requests and restarts. Without it, the variant is drawn at random by weight."}
 	tooLarge := detailErr("Body larger than the limit.")
 	paths := obj{
 		"/predict": obj{"post": obj{
 			"summary": "Predict", "operationId": "predict_predict_post", "tags": []string{"prediction"},
-			"description": "Classifies one row of named features with the serving model (" + c.name + ").",
+			"description": "Classifies one row of named features with a variant of the split (" + strings.Join(variants, "; ") + "), chosen by the " + s.opts.SplitHeader + " header when present.",
+			"parameters":  []any{keyParam},
 			"requestBody": obj{"required": true, "content": content(ref("PredictRequest"))},
 			"responses": obj{
-				"200": withID(resp("The predicted class, its probabilities and the model that answered.", ref("PredictResponse"))),
+				"200": withModel(resp("The predicted class, its probabilities and the model that answered.", ref("PredictResponse"))),
 				"413": tooLarge, "422": resp("Validation Error", ref("HTTPValidationError")),
 				"400": detailErr("Body is not UTF-8."), "503": detailErr("No model is loaded."), "500": detailErr("Internal error."),
 			},
 		}},
 		"/predict/batch": obj{"post": obj{
 			"summary": "Predict a batch", "operationId": "predict_batch", "tags": []string{"prediction"},
-			"description": "Classifies up to " + itoa(s.opts.MaxBatch) + " rows; one result per row, rows that fail validation report their errors in place.",
+			"description": "Classifies up to " + itoa(s.opts.MaxBatch) + " rows with one variant of the split, chosen as for /predict; one result per row, rows that fail validation report their errors in place.",
+			"parameters":  []any{keyParam},
 			"requestBody": obj{"required": true, "content": content(ref("BatchRequest"))},
 			"responses": obj{
-				"200": resp("One result per instance.", ref("BatchResponse")),
+				"200": withModel(resp("One result per instance.", ref("BatchResponse"))),
 				"413": tooLarge, "422": resp("The envelope is invalid.", ref("HTTPValidationError")),
 				"400": detailErr("Body is not UTF-8."), "503": detailErr("No model is loaded."), "500": detailErr("Internal error."),
 			},
@@ -170,7 +215,22 @@ func (s *Server) openAPI(c *served) []byte {
 			"responses": obj{"200": resp("A model is loaded and serving.", ref("Ready")),
 				"503": resp("No model, or shutting down.", ref("Ready"))}}},
 		"/models": obj{"get": obj{"summary": "Loaded models", "operationId": "models", "tags": []string{"operations"},
-			"responses": obj{"200": resp("The serving model with the metrics research measured.", ref("Models"))}}},
+			"responses": obj{"200": resp("The serving models (one per variant of the split, and the shadow model) with the metrics research measured.", ref("Models"))}}},
+		"/admin/reload": obj{"post": obj{"summary": "Reload the models", "operationId": "admin_reload", "tags": []string{"admin"},
+			"description": "Re-opens the registry and reloads every variant (checksum, parse, warm-up prediction) and the shadow model, then swaps them in; " +
+				"with model_type, the split changes too. All or nothing: on any failure the models and split serving before keep serving. " +
+				"Off unless the server has an admin token (MPS_ADMIN_TOKEN): then it answers 404.",
+			"security":    []any{obj{"bearerAuth": []string{}}},
+			"requestBody": obj{"required": false, "content": content(ref("ReloadRequest"))},
+			"responses": obj{
+				"200": resp("Reloaded; what serves now.", ref("ReloadResponse")),
+				"401": obj{"description": "No token or a wrong one.", "headers": obj{"WWW-Authenticate": obj{"schema": obj{"type": "string"}}},
+					"content": content(ref("HTTPError"))},
+				"404": detailErr("Admin endpoints are off (no MPS_ADMIN_TOKEN)."),
+				"413": tooLarge,
+				"422": detailErr("The body is not a reload request, or model_type is not a split."),
+				"500": resp("The reload failed; the models serving before keep serving.", ref("ReloadResponse")),
+			}}},
 		"/metrics": obj{"get": obj{"summary": "Prometheus metrics", "operationId": "metrics", "tags": []string{"operations"},
 			"responses": obj{"200": obj{"description": "Prometheus text format.", "content": obj{"text/plain": obj{"schema": obj{"type": "string"}}}}}}},
 		"/v2/health/live": obj{"get": obj{"summary": "Server live", "operationId": "v2_live", "tags": []string{"open inference protocol"},
@@ -208,10 +268,11 @@ func (s *Server) openAPI(c *served) []byte {
 		"info": obj{
 			"title":       "ML Production Service",
 			"version":     orDefault(s.opts.Version, "dev"),
-			"description": "Iris-style tabular classification, served by the classify library. Serving model: " + c.name + " (" + string(c.info.Kind) + ", version " + orDefault(c.info.Version, "unversioned") + ").",
+			"description": "Iris-style tabular classification, served by the classify library. Split: " + v.table.Split().String() + ". Variants: " + strings.Join(variants, "; ") + ".",
 		},
-		"paths":      paths,
-		"components": obj{"schemas": schemas},
+		"paths": paths,
+		"components": obj{"schemas": schemas, "securitySchemes": obj{
+			"bearerAuth": obj{"type": "http", "scheme": "bearer", "description": "The admin token (MPS_ADMIN_TOKEN)."}}},
 	}
 	b, err := json.Marshal(doc)
 	if err != nil {

@@ -96,12 +96,11 @@ func (s *Server) noModel(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handlePredict(w http.ResponseWriter, r *http.Request) {
-	c := s.serving()
+	c := s.route(w, r, s.view())
 	if c == nil {
 		s.noModel(w, r)
 		return
 	}
-	noteModel(w, c.name)
 	wk := getWork()
 	defer putWork(wk)
 	if !readJSON(w, r, wk) {
@@ -127,6 +126,7 @@ func (s *Server) handlePredict(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.counters[p.Class].Inc()
+	s.observeShadow(c, wk.row, p)
 	out := append(wk.out[:0], '{')
 	out = appendPrediction(out, c, p)
 	out = append(append(out, `,"model":`...), c.identity...)
@@ -232,12 +232,11 @@ func (s *Server) predictFailed(w http.ResponseWriter, r *http.Request, c *served
 }
 
 func (s *Server) handlePredictBatch(w http.ResponseWriter, r *http.Request) {
-	c := s.serving()
+	c := s.route(w, r, s.view()) // one variant answers the whole batch
 	if c == nil {
 		s.noModel(w, r)
 		return
 	}
-	noteModel(w, c.name)
 	wk := getWork()
 	defer putWork(wk)
 	if !readJSON(w, r, wk) {
@@ -290,6 +289,7 @@ func (s *Server) handlePredictBatch(w http.ResponseWriter, r *http.Request) {
 			p, err := c.model.Predict(wk.row, wk.proba)
 			if err == nil {
 				c.counters[p.Class].Inc()
+				s.observeShadow(c, wk.row, p)
 				out = appendPrediction(append(out, '{'), c, p)
 				out = append(out, '}')
 				k += int(d.nodes[k].size)

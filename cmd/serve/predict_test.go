@@ -17,7 +17,7 @@ func TestPredictSeedExample(t *testing.T) {
 	require.Equal(t, http.StatusOK, got.status)
 	assert.True(t, strings.HasPrefix(string(got.body), `{"prediction":"setosa",`), "prediction must come first: %s", got.body)
 	assert.JSONEq(t, `{"prediction":"setosa","probabilities":{"setosa":1,"versicolor":0,"virginica":0},
-		"model":{"kind":"heuristic","name":"heuristic","version":""}}`, string(got.body))
+		"model":{"kind":"heuristic","name":"heuristic","version":"","variant":"heuristic"}}`, string(got.body))
 }
 
 func TestPredictValidation(t *testing.T) {
@@ -130,7 +130,7 @@ func TestPredictOtherSchema(t *testing.T) {
 	hs := newHarness(t, weatherModel(), Options{})
 	got := hs.postValid("/predict", `{"temperature": 12, "humidity": 0.5, "wind": 3}`)
 	require.Equal(t, http.StatusOK, got.status, "%s", got.body)
-	assert.JSONEq(t, `{"prediction":"rain","probabilities":{"dry":0,"rain":1},"model":{"kind":"decision_tree","name":"weather","version":"2.1.0"}}`, string(got.body))
+	assert.JSONEq(t, `{"prediction":"rain","probabilities":{"dry":0,"rain":1},"model":{"kind":"decision_tree","name":"weather","version":"2.1.0","variant":"weather"}}`, string(got.body))
 	got = hs.post("/predict", seedRequest)
 	assert.Equal(t, http.StatusUnprocessableEntity, got.status)
 	assert.Contains(t, string(got.body), `"loc":["body","temperature"]`)
@@ -176,7 +176,7 @@ func TestPredictBatch(t *testing.T) {
 	assert.JSONEq(t, `{"predictions":[
 		{"prediction":"setosa","probabilities":{"setosa":1,"versicolor":0,"virginica":0}},
 		{"prediction":"virginica","probabilities":{"setosa":0,"versicolor":0,"virginica":1}}],
-		"errors":0,"model":{"kind":"heuristic","name":"heuristic","version":""}}`, string(got.body))
+		"errors":0,"model":{"kind":"heuristic","name":"heuristic","version":"","variant":"heuristic"}}`, string(got.body))
 
 	got = hs.post("/predict/batch", `{"instances":[`+seedRequest+`,{"sepal_length": 5.1}, 7]}`)
 	require.Equal(t, http.StatusOK, got.status, "%s", got.body)
@@ -186,7 +186,7 @@ func TestPredictBatch(t *testing.T) {
 		           {"loc":["body","instances",1,"petal_length"],"msg":"field required","type":"value_error.missing"},
 		           {"loc":["body","instances",1,"petal_width"],"msg":"field required","type":"value_error.missing"}]},
 		{"detail":[{"loc":["body","instances",2],"msg":"value is not a valid dict","type":"type_error.dict"}]}],
-		"errors":2,"model":{"kind":"heuristic","name":"heuristic","version":""}}`, string(got.body))
+		"errors":2,"model":{"kind":"heuristic","name":"heuristic","version":"","variant":"heuristic"}}`, string(got.body))
 
 	for _, tc := range []struct{ name, body, want string }{
 		{"no instances", `{"rows": []}`, `{"detail":[{"loc":["body","instances"],"msg":"field required","type":"value_error.missing"}]}`},

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"crypto/sha256"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
+	"net/textproto"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,6 +24,12 @@ const (
 	readTimeout         = 30 * time.Second
 	writeTimeout        = 30 * time.Second
 	idleTimeout         = 120 * time.Second
+
+	defaultSplitHeader = "X-Client-ID"
+	// shadowMaxInFlight bounds the challenger predictions running at once;
+	// a sampled request that finds them all busy is not shadowed (and is
+	// counted in mps_shadow_dropped_total).
+	shadowMaxInFlight = 64
 )
 
 // Options configure a Server. The zero value of each field is sensible.
@@ -28,9 +37,30 @@ type Options struct {
 	// Logger receives one INFO line per request and the server's events;
 	// nil discards them.
 	Logger *slog.Logger
-	// Registry, when the model came from one, supplies the manifest entry
-	// (metrics, checksum, creation time) that /models reports.
+	// Registry, when the models came from one, supplies the manifest
+	// entries (metrics, checksum, creation time) that /models reports. A
+	// reload replaces it with the registry it re-opened.
 	Registry *classify.Registry
+	// Source re-opens where the models come from, for Reload; nil means
+	// the server cannot reload.
+	Source source
+	// AdminToken turns on the admin endpoints (POST /admin/reload), which
+	// then need "Authorization: Bearer <AdminToken>". Empty: they answer 404.
+	AdminToken string
+	// SplitHeader names the request header holding the sticky key of the
+	// A/B split (default X-Client-ID).
+	SplitHeader string
+	// Rand returns numbers uniform in [0, 1): it splits requests without a
+	// key and samples shadowed requests. Default: math/rand/v2's Float64.
+	// Tests inject a seeded source.
+	Rand func() float64
+	// Challenger, when not nil, holds the shadow model: it answers
+	// ShadowFraction of the requests off the response path, and its
+	// agreement with the primary answer is counted. ShadowModel is its
+	// name in the source, for reloads.
+	Challenger     *classify.Live
+	ShadowModel    string
+	ShadowFraction float64
 	// MaxBodyBytes bounds request bodies (default 1 MiB); larger ones are
 	// answered 413.
 	MaxBodyBytes int64
@@ -43,22 +73,32 @@ type Options struct {
 	Version string
 }
 
-// Server answers the HTTP API over the model held in a classify.Live. Swap
-// replaces the serving model atomically, so a reload can be wired in
-// without touching the handlers. A Server is safe for concurrent use.
+// Server answers the HTTP API over the variants of a classify.Router.
+// Reload (and Swap, for a single variant) replace models atomically: a
+// request is answered whole by the model its variant held when it started.
+// A Server is safe for concurrent use.
 type Server struct {
-	live     *classify.Live
-	opts     Options
-	log      *slog.Logger
-	metrics  *metrics
-	cur      atomic.Pointer[served]
-	deriving sync.Mutex // serialises rebuilding cur after a swap
-	draining atomic.Bool
+	router      *classify.Router
+	opts        Options
+	log         *slog.Logger
+	metrics     *metrics
+	rand        func() float64
+	splitHeader string // canonical form of opts.SplitHeader
+	adminSum    [32]byte
+	shadow      *classify.Shadow
+	registry    atomic.Pointer[classify.Registry]
+	cur         atomic.Pointer[view]
+	deriving    sync.Mutex // serialises rebuilding cur after a change
+	draining    atomic.Bool
+	reloading   sync.Mutex  // one Reload at a time
+	watched     string      // the source's fingerprint at the last successful reload (under reloading)
+	published   []published // what mps_model_info holds now (under deriving)
 }
 
-// NewServer returns a Server answering with the model live holds (which may
-// be empty: /ready then answers 503 until a model is swapped in).
-func NewServer(live *classify.Live, opts Options) *Server {
+// NewServer returns a Server answering with the variants router holds
+// (whose Lives may be empty: /ready then answers 503 until models are
+// swapped in).
+func NewServer(router *classify.Router, opts Options) *Server {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -68,64 +108,134 @@ func NewServer(live *classify.Live, opts Options) *Server {
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = defaultMaxBatch
 	}
-	s := &Server{live: live, opts: opts, log: opts.Logger, metrics: newMetrics()}
-	s.serving() // publish the model's identity in /metrics now
+	if opts.SplitHeader == "" {
+		opts.SplitHeader = defaultSplitHeader
+	}
+	if opts.Rand == nil {
+		opts.Rand = rand.Float64
+	}
+	s := &Server{router: router, opts: opts, log: opts.Logger, metrics: newMetrics(), rand: opts.Rand,
+		splitHeader: textproto.CanonicalMIMEHeaderKey(opts.SplitHeader)}
+	s.registry.Store(opts.Registry)
+	if opts.AdminToken != "" {
+		s.adminSum = sha256.Sum256([]byte(opts.AdminToken))
+	}
+	if opts.Challenger != nil {
+		shadow, err := classify.NewShadow(opts.Challenger, opts.ShadowFraction, shadowMaxInFlight, s.reportShadow)
+		if err != nil {
+			panic("serve: " + err.Error()) // parseConfig bounds the fraction
+		}
+		s.shadow = shadow
+	}
+	s.view() // publish the models' identities in /metrics now
 	return s
 }
 
-// served is the serving model with everything the handlers derive from its
-// Info, computed once per model rather than per request.
+// served is one variant's model with everything the handlers derive from
+// its Info, computed once per model rather than per request. A request
+// predicts with model and describes the answer with the rest, so what it
+// claims is always what answered.
 type served struct {
 	model    classify.Model
 	info     classify.Info
+	variant  string
 	name     string         // Info().Name, or the kind for a model loaded from a file
 	index    map[string]int // feature name → position in a row
 	classes  [][]byte       // class labels as JSON strings
-	identity []byte         // {"kind":...,"name":...,"version":...}
+	identity []byte         // {"kind":...,"name":...,"version":...,"variant":...}
+	variantH []string       // X-Model-Variant
+	versionH []string       // X-Model-Version (nil when unversioned)
 	counters []prometheus.Counter
 	entry    *classify.Entry // the manifest entry, when the model came from a registry
-	openapi  []byte          // the API description for this model
 }
 
-// serving returns the model serving now, or nil when there is none.
-func (s *Server) serving() *served {
-	m := s.live.Model()
-	if m == nil {
-		return nil
+// view is what the server serves now: the router's table, each variant's
+// model (nil when its Live is empty) and the API description built from
+// them, rebuilt whenever one of them changes.
+type view struct {
+	table      *classify.Table
+	served     []*served // by variant index
+	challenger classify.Model
+	openapi    []byte
+}
+
+// primary returns the first variant that has a model, or nil.
+func (v *view) primary() *served {
+	for _, c := range v.served {
+		if c != nil {
+			return c
+		}
 	}
-	if c := s.cur.Load(); c != nil && c.model == m {
-		return c
+	return nil
+}
+
+// current reports whether v still matches the router and the Lives.
+func (s *Server) current(v *view) bool {
+	if v == nil || v.table != s.router.Table() {
+		return false
 	}
-	// The model changed: derive the live model's view once, whoever gets
-	// here first, and publish it.
+	for i, variant := range v.table.Variants() {
+		m := variant.Live.Model()
+		if c := v.served[i]; c == nil && m != nil || c != nil && c.model != m {
+			return false
+		}
+	}
+	return s.opts.Challenger == nil || s.opts.Challenger.Model() == v.challenger
+}
+
+// view returns what the server serves now.
+func (s *Server) view() *view {
+	if v := s.cur.Load(); s.current(v) {
+		return v
+	}
+	// Something changed: rebuild the view once, whoever gets here first,
+	// from the state at this moment, and publish it.
 	s.deriving.Lock()
 	defer s.deriving.Unlock()
-	c := s.cur.Load()
-	if live := s.live.Model(); live != nil && (c == nil || c.model != live) {
-		c = s.derive(live)
-		s.cur.Store(c)
-		s.metrics.setModel(c.name, c.info)
+	old := s.cur.Load()
+	if s.current(old) {
+		return old
 	}
-	if c != nil && c.model == m {
-		return c
+	known := map[classify.Model]*served{}
+	if old != nil {
+		for _, c := range old.served {
+			if c != nil {
+				known[c.model] = c
+			}
+		}
 	}
-	return s.derive(m) // m was swapped out meanwhile: answer with it, publish nothing
+	v := &view{table: s.router.Table()}
+	for _, variant := range v.table.Variants() {
+		m := variant.Live.Model()
+		c := known[m]
+		if m != nil && (c == nil || c.variant != variant.Name) {
+			c = s.derive(variant.Name, m)
+		}
+		v.served = append(v.served, c)
+	}
+	if s.opts.Challenger != nil {
+		v.challenger = s.opts.Challenger.Model()
+	}
+	if p := v.primary(); p != nil {
+		v.openapi = s.openAPI(v)
+	}
+	s.cur.Store(v)
+	s.publishModels(v)
+	return v
 }
 
-// Swap makes m the serving model and returns the one it replaces. The
-// next issue's reload (SIGHUP, /admin/reload) calls this.
+// Swap makes m the model of the first variant and returns the one it
+// replaces: for a server of one variant, the whole reload seam. Reload is
+// the checked way.
 func (s *Server) Swap(m classify.Model) classify.Model {
-	old := s.live.Swap(m)
-	s.serving()
+	old := s.router.Variants()[0].Live.Swap(m)
+	s.view()
 	return old
 }
 
-func (s *Server) derive(m classify.Model) *served {
+func (s *Server) derive(variant string, m classify.Model) *served {
 	info := m.Info()
-	c := &served{model: m, info: info, name: info.Name}
-	if c.name == "" {
-		c.name = string(info.Kind)
-	}
+	c := &served{model: m, info: info, variant: variant, name: modelName(info)}
 	c.index = make(map[string]int, len(info.Features))
 	for i, f := range info.Features {
 		c.index[f] = i
@@ -136,14 +246,53 @@ func (s *Server) derive(m classify.Model) *served {
 	id := append([]byte(`{"kind":`), appendString(nil, string(info.Kind))...)
 	id = append(append(id, `,"name":`...), appendString(nil, c.name)...)
 	id = append(append(id, `,"version":`...), appendString(nil, info.Version)...)
+	id = append(append(id, `,"variant":`...), appendString(nil, variant)...)
 	c.identity = append(id, '}')
-	c.counters = s.metrics.classCounters(c.name, info.Classes)
-	if s.opts.Registry != nil && info.Name != "" {
-		if e, err := s.opts.Registry.Entry(info.Name); err == nil && e.Version == info.Version {
-			c.entry = &e
+	c.variantH = []string{variant}
+	if info.Version != "" {
+		c.versionH = []string{info.Version}
+	}
+	c.counters = s.metrics.classCounters(variant, c.name, info.Classes)
+	c.entry = s.entry(info)
+	return c
+}
+
+// modelName is a model's registry name, or its kind for a model loaded
+// from a file.
+func modelName(info classify.Info) string {
+	if info.Name == "" {
+		return string(info.Kind)
+	}
+	return info.Name
+}
+
+// entry returns the manifest entry of a model loaded from the registry.
+func (s *Server) entry(info classify.Info) *classify.Entry {
+	if reg := s.registry.Load(); reg != nil && info.Name != "" {
+		if e, err := reg.Entry(info.Name); err == nil && e.Version == info.Version {
+			return &e
 		}
 	}
-	c.openapi = s.openAPI(c)
+	return nil
+}
+
+// route picks the variant that answers r: by the sticky key in the split
+// header when there is one, else at random by weight. It notes the
+// variant for the response headers, logs and metrics, and returns nil
+// when that variant has no model.
+func (s *Server) route(w http.ResponseWriter, r *http.Request, v *view) *served {
+	key := ""
+	if h := r.Header[s.splitHeader]; len(h) > 0 {
+		key = h[0]
+	}
+	u := 0.0
+	if key == "" && len(v.served) > 1 {
+		u = s.rand()
+	}
+	c := v.served[v.table.Route(key, u).Index]
+	if c != nil {
+		noteServed(w, c)
+	}
 	return c
 }
 
@@ -157,6 +306,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /ready", s.handleReady)
 	mux.HandleFunc("GET /models", s.handleModels)
 	mux.Handle("GET /metrics", s.metrics.handler())
+	if s.opts.AdminToken != "" {
+		mux.HandleFunc("POST /admin/reload", s.admin(s.handleReload))
+	}
 	s.routeV2(mux)
 	routeDocs(mux, s)
 	return s.instrument(mux)
@@ -167,23 +319,44 @@ func (s *Server) Handler() http.Handler {
 // in-flight ones finish.
 func (s *Server) Drain() { s.draining.Store(true) }
 
-func (s *Server) ready() bool { return !s.draining.Load() && s.live.Model() != nil }
+// ready reports whether the server takes traffic: not draining, and every
+// variant has a model. A failed reload does not change it.
+func (s *Server) ready() bool {
+	if s.draining.Load() {
+		return false
+	}
+	for _, v := range s.router.Variants() {
+		if v.Live.Model() == nil {
+			return false
+		}
+	}
+	return true
+}
 
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	writeBody(w, http.StatusOK, []byte(`{"status":"healthy"}`))
 }
 
+// servingName is what /ready and the start-up log call the serving models:
+// the model's name with one variant, the split with several.
+func servingName(v *view) string {
+	if len(v.served) == 1 && v.served[0] != nil {
+		return v.served[0].name
+	}
+	return v.table.Split().String()
+}
+
 func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
-	c := s.serving()
-	if !s.ready() || c == nil {
+	v := s.view()
+	if !s.ready() || v.primary() == nil {
 		writeBody(w, http.StatusServiceUnavailable, []byte(`{"status":"unavailable"}`))
 		return
 	}
-	noteModel(w, c.name)
+	noteModel(w, servingName(v))
 	writeJSON(w, http.StatusOK, struct {
 		Status string `json:"status"`
 		Model  string `json:"model"`
-	}{"ready", c.name})
+	}{"ready", servingName(v)})
 }
 
 // modelView is one model in GET /models.
@@ -196,22 +369,48 @@ type modelView struct {
 	Metrics  []classify.Metric `json:"metrics"`
 	SHA256   string            `json:"sha256,omitempty"`
 	Created  *time.Time        `json:"created,omitempty"`
-	Source   string            `json:"source"` // "registry" or "file"
+	Source   string            `json:"source"`            // "registry" or "file"
+	Role     string            `json:"role"`              // "primary" or "shadow"
+	Variant  string            `json:"variant,omitempty"` // primaries: the variant it serves
+	Weight   *int              `json:"weight,omitempty"`  // primaries: the variant's weight in the split
+}
+
+func modelViewOf(name string, info classify.Info, entry *classify.Entry) modelView {
+	v := modelView{Name: name, Kind: info.Kind, Version: info.Version,
+		Features: info.Features, Classes: info.Classes, Metrics: []classify.Metric{}, Source: "file"}
+	if e := entry; e != nil {
+		v.Source, v.SHA256, v.Created = "registry", e.SHA256, &e.Created
+		if e.Metrics != nil {
+			v.Metrics = e.Metrics
+		}
+	}
+	return v
 }
 
 func (s *Server) handleModels(w http.ResponseWriter, r *http.Request) {
+	v := s.view()
 	views := []modelView{}
-	if c := s.serving(); c != nil {
-		noteModel(w, c.name)
-		v := modelView{Name: c.name, Kind: c.info.Kind, Version: c.info.Version,
-			Features: c.info.Features, Classes: c.info.Classes, Metrics: []classify.Metric{}, Source: "file"}
-		if e := c.entry; e != nil {
-			v.Source, v.SHA256, v.Created = "registry", e.SHA256, &e.Created
-			if e.Metrics != nil {
-				v.Metrics = e.Metrics
-			}
+	for i, c := range v.served {
+		if c == nil {
+			continue
 		}
-		views = append(views, v)
+		mv := modelViewOf(c.name, c.info, c.entry)
+		weight := v.table.Variants()[i].Weight
+		mv.Role, mv.Variant, mv.Weight = "primary", c.variant, &weight
+		views = append(views, mv)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"models": views})
+	if v.challenger != nil {
+		info := v.challenger.Info()
+		mv := modelViewOf(modelName(info), info, s.entry(info))
+		mv.Role = "shadow"
+		views = append(views, mv)
+	}
+	if len(v.served) == 1 && v.served[0] != nil {
+		noteModel(w, v.served[0].name)
+	}
+	body := map[string]any{"models": views, "split": v.table.Split().String(), "split_header": s.opts.SplitHeader}
+	if s.shadow != nil {
+		body["shadow_fraction"] = s.shadow.Fraction()
+	}
+	writeJSON(w, http.StatusOK, body)
 }

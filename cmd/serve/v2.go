@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/ml-production-service/classify"
 )
@@ -56,20 +57,33 @@ func (s *Server) handleV2Server(w http.ResponseWriter, r *http.Request) {
 	}{platform, version, []string{}})
 }
 
-// v2Model returns the serving model when the path names it (and its
-// version, if given); otherwise it answers 404 and returns nil.
+// v2Model returns the model the path names, by variant name or model
+// name (and its version, if given); otherwise it answers 404 and returns
+// nil. The Open Inference Protocol names its model, so a split does not
+// apply here: every variant, weight 0 included, is addressed directly.
 func (s *Server) v2Model(w http.ResponseWriter, r *http.Request) *served {
-	c := s.serving()
+	v := s.view()
 	name, version := r.PathValue("name"), r.PathValue("version")
-	if c == nil {
+	if v.primary() == nil {
 		writeV2Error(w, http.StatusServiceUnavailable, "no model is loaded")
 		return nil
 	}
-	noteModel(w, c.name)
-	if name != c.name {
-		writeV2Error(w, http.StatusNotFound, fmt.Sprintf("model %q is not served here; this server serves %q", name, c.name))
+	var c *served
+	var names []string
+	for _, sv := range v.served {
+		if sv == nil {
+			continue
+		}
+		names = append(names, sv.variant)
+		if sv.variant == name || c == nil && sv.name == name {
+			c = sv
+		}
+	}
+	if c == nil {
+		writeV2Error(w, http.StatusNotFound, fmt.Sprintf("model %q is not served here; this server serves %q", name, strings.Join(names, `", "`)))
 		return nil
 	}
+	noteServed(w, c)
 	if version != "" && version != c.info.Version {
 		writeV2Error(w, http.StatusNotFound, fmt.Sprintf("model %q has no version %q; serving version %q", name, version, c.info.Version))
 		return nil
@@ -212,8 +226,12 @@ func (s *Server) handleV2Infer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	resp := inferResponse{ModelName: c.name, ModelVersion: c.info.Version, ID: req.ID, Outputs: []inferOutput{}}
-	for _, class := range classes {
+	for i, class := range classes {
 		c.counters[class].Inc()
+		if s.shadow != nil {
+			s.observeShadow(c, rows[i*len(c.info.Features):(i+1)*len(c.info.Features)],
+				classify.Prediction{Class: class, Label: c.info.Classes[class]})
+		}
 	}
 	if wantLabel {
 		labels := make([]string, n)

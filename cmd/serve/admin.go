@@ -1,0 +1,91 @@
+package main
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/ml-production-service/classify"
+)
+
+// Admin endpoints. They exist only when the server has an admin token
+// (MPS_ADMIN_TOKEN; otherwise they answer 404 like any unknown path), and
+// then need "Authorization: Bearer <token>": a missing or wrong token
+// answers 401. The token is compared in constant time (as SHA-256 digests,
+// so neither its content nor its length leaks through timing).
+//
+//	POST /admin/reload                                   reload every model, keep the split
+//	POST /admin/reload {"model_type": "decision_tree=0,xgboost=100"}   reload with a new split
+//
+// The answer (200 reloaded, 500 failed) says what serves afterwards:
+// {"status", "trigger", "split", "variants": [{variant, weight, name, kind,
+// version}], "shadow", "error"}.
+
+// admin wraps an admin handler in the token check.
+func (s *Server) admin(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="admin"`)
+			writeDetail(w, http.StatusUnauthorized, "Not authenticated")
+			return
+		}
+		sum := sha256.Sum256([]byte(strings.TrimSpace(token)))
+		if subtle.ConstantTimeCompare(sum[:], s.adminSum[:]) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="admin", error="invalid_token"`)
+			writeDetail(w, http.StatusUnauthorized, "Invalid authentication credentials")
+			return
+		}
+		h(w, r)
+	}
+}
+
+// reloadRequest is POST /admin/reload's optional body.
+type reloadRequest struct {
+	// ModelType is a new split, written as MPS_MODEL_TYPE is.
+	ModelType *string `json:"model_type"`
+}
+
+func (s *Server) handleReload(w http.ResponseWriter, r *http.Request) {
+	var body bytes.Buffer
+	if _, err := body.ReadFrom(r.Body); err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			writeStatusError(w, r.URL.Path, http.StatusRequestEntityTooLarge)
+			return
+		}
+		writeDetail(w, http.StatusBadRequest, "There was an error reading the body")
+		return
+	}
+	var split *classify.Split
+	if b := bytes.TrimSpace(body.Bytes()); len(b) > 0 {
+		var req reloadRequest
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&req); err != nil || dec.More() {
+			msg := "the body must be empty or {\"model_type\": \"name=weight,...\"}"
+			if err != nil {
+				msg += ": " + err.Error()
+			}
+			writeDetail(w, http.StatusUnprocessableEntity, msg)
+			return
+		}
+		if req.ModelType != nil {
+			var err error
+			if split, err = parseModelType(*req.ModelType); err != nil {
+				writeDetail(w, http.StatusUnprocessableEntity, "model_type: "+err.Error())
+				return
+			}
+		}
+	}
+	rep, err := s.Reload(split, triggerAdmin)
+	status := http.StatusOK
+	if err != nil {
+		status = http.StatusInternalServerError
+	}
+	writeJSON(w, status, rep)
+}

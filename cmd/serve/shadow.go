@@ -1,0 +1,71 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/ml-production-service/classify"
+)
+
+// Shadow traffic: with a challenger configured (MPS_SHADOW_MODEL), a
+// fraction of the answered rows (MPS_SHADOW_FRACTION) is also given to the
+// challenger on a goroutine of its own, after the primary answer is
+// ready, at most shadowMaxInFlight at a time; a row that finds every slot
+// busy is dropped, never queued. The challenger's answer never reaches the
+// client: it is compared with the primary's, counted in
+// mps_shadow_predictions_total and logged at DEBUG.
+
+// observeShadow offers one answered row to the shadow.
+func (s *Server) observeShadow(c *served, row []float64, p classify.Prediction) {
+	if s.shadow == nil {
+		return
+	}
+	u := s.rand()
+	if u < s.shadow.Fraction() && !s.shadow.ObserveFrom(c.info, row, p, u) {
+		s.metrics.shadowDropped.Inc()
+	}
+}
+
+// shadowVariant is the variant of a primary model, which the shadow's
+// report names only by its Info.
+func (s *Server) shadowVariant(info classify.Info) string {
+	if v := s.cur.Load(); v != nil {
+		for _, c := range v.served {
+			if c != nil && c.info.Name == info.Name && c.info.Kind == info.Kind && c.info.Version == info.Version {
+				return c.variant
+			}
+		}
+	}
+	return ""
+}
+
+// reportShadow records one challenger answer; it runs on the challenger's
+// goroutine.
+func (s *Server) reportShadow(r classify.ShadowResult) {
+	result := "disagree"
+	switch {
+	case r.Err != nil:
+		result = "error"
+	case r.Agree:
+		result = "agree"
+	}
+	variant, primary := s.shadowVariant(r.PrimaryModel), modelName(r.PrimaryModel)
+	challenger := modelName(r.Model)
+	if r.Model.Kind == "" {
+		challenger = s.opts.ShadowModel
+	}
+	s.metrics.shadow.WithLabelValues(variant, primary, challenger, result).Inc()
+	if !s.log.Enabled(context.Background(), slog.LevelDebug) {
+		return
+	}
+	attrs := []slog.Attr{
+		slog.String("variant", variant), slog.String("primary", primary),
+		slog.String("primary_version", r.PrimaryModel.Version), slog.String("primary_label", r.Primary.Label),
+		slog.String("challenger", challenger), slog.String("challenger_version", r.Model.Version),
+		slog.String("challenger_label", r.Challenger.Label), slog.String("result", result),
+	}
+	if r.Err != nil {
+		attrs = append(attrs, slog.String("error", r.Err.Error()))
+	}
+	s.log.LogAttrs(context.Background(), slog.LevelDebug, "shadow", attrs...)
+}
