@@ -256,3 +256,9 @@ func TestFlowSwapUnderLoad(t *testing.T) {
 	metrics := string(hs.get("/metrics").body)
 	assert.Equal(t, 1, strings.Count(metrics, "mps_model_info{"), "one serving model in mps_model_info")
 }
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
