@@ -3,10 +3,10 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"log/slog"
 	"path/filepath"
 	"strings"
 	"sync"

@@ -80,7 +80,7 @@ func (s *Server) v2Model(w http.ResponseWriter, r *http.Request) *served {
 		}
 	}
 	if c == nil {
-		writeV2Error(w, http.StatusNotFound, fmt.Sprintf("model %q is not served here; this server serves %q", name, strings.Join(names, `", "`)))
+		writeV2Error(w, http.StatusNotFound, fmt.Sprintf("model %q is not served here; this server serves \"%s\"", name, strings.Join(names, `", "`)))
 		return nil
 	}
 	noteServed(w, c)
