@@ -12,8 +12,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -371,4 +373,133 @@ func TestBinaryModelPath(t *testing.T) {
 			assert.Equal(t, 0, p.stop(t))
 		})
 	}
+}
+
+// TestBinaryCanaryReloads starts the binary with a 90/10 canary, keeps a
+// client sending keyed requests throughout, reloads by SIGHUP and then
+// promotes the canary to all traffic by POST /admin/reload: not one
+// request fails, and afterwards every key reaches xgboost. A second
+// process, as after a restart, sends every key to the variant the first
+// one did.
+func TestBinaryCanaryReloads(t *testing.T) {
+	vars := []string{"MPS_MODEL_TYPE=decision_tree=90,xgboost=10", "MPS_ADMIN_TOKEN=s3cret", "MPS_SHADOW_MODEL=random_forest"}
+	p := start(t, vars...)
+	client := &http.Client{Timeout: 5 * time.Second}
+	predict := func(p *process, key string) (string, error) {
+		req, _ := http.NewRequest(http.MethodPost, p.url("/predict"), strings.NewReader(seedRequest))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-Client-ID", key)
+		res, err := client.Do(req)
+		if err != nil {
+			return "", err
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		var v struct {
+			Prediction string
+			Model      struct{ Variant string }
+		}
+		if res.StatusCode != http.StatusOK || json.Unmarshal(b, &v) != nil || v.Prediction != "setosa" ||
+			v.Model.Variant != res.Header.Get("X-Model-Variant") {
+			return "", fmt.Errorf("%d %s", res.StatusCode, b)
+		}
+		return v.Model.Variant, nil
+	}
+	before := map[string]string{}
+	for i := range 300 {
+		key := "client-" + strconv.Itoa(i)
+		v, err := predict(p, key)
+		require.NoError(t, err)
+		before[key] = v
+	}
+	counts := map[string]int{}
+	for _, v := range before {
+		counts[v]++
+	}
+	assert.Greater(t, counts["xgboost"], 10)
+	assert.Greater(t, counts["decision_tree"], 200)
+
+	// The same keys, a new process: the same variants.
+	q := start(t, vars...)
+	for key, v := range before {
+		got, err := predict(q, key)
+		require.NoError(t, err)
+		require.Equal(t, v, got, key)
+	}
+	assert.Equal(t, 0, q.stop(t))
+
+	var sent, failed atomic.Int64
+	var firstErr atomic.Value
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				sent.Add(1)
+				if _, err := predict(p, "load-"+strconv.Itoa(g)+"-"+strconv.Itoa(i)); err != nil {
+					failed.Add(1)
+					firstErr.CompareAndSwap(nil, err.Error())
+				}
+			}
+		})
+	}
+	time.Sleep(200 * time.Millisecond)
+	require.NoError(t, p.cmd.Process.Signal(syscall.SIGHUP))
+	require.Eventually(t, func() bool { return strings.Contains(p.logs(), `"msg":"reloaded","trigger":"sighup"`) }, 10*time.Second, 20*time.Millisecond)
+	time.Sleep(200 * time.Millisecond)
+
+	req, _ := http.NewRequest(http.MethodPost, p.url("/admin/reload"), strings.NewReader(`{"model_type":"decision_tree=0,xgboost=100"}`))
+	req.Header.Set("Authorization", "Bearer s3cret")
+	res, err := client.Do(req)
+	require.NoError(t, err)
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	require.Equal(t, http.StatusOK, res.StatusCode, "%s", b)
+	assert.Contains(t, string(b), `"split":"decision_tree=0,xgboost=100"`)
+	time.Sleep(200 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+	t.Logf("%d requests during the reloads, %d failed", sent.Load(), failed.Load())
+	assert.Zero(t, failed.Load(), "first failure: %v", firstErr.Load())
+	assert.Greater(t, sent.Load(), int64(100))
+
+	for key := range before {
+		v, err := predict(p, key)
+		require.NoError(t, err)
+		require.Equal(t, "xgboost", v, key)
+	}
+	res, err = http.Get(p.url("/metrics"))
+	require.NoError(t, err)
+	b, _ = io.ReadAll(res.Body)
+	res.Body.Close()
+	metrics := string(b)
+	assert.Contains(t, metrics, `mps_model_reloads_total{reason="",result="success",target="primary",trigger="sighup"} 1`)
+	assert.Contains(t, metrics, `mps_model_reloads_total{reason="",result="success",target="primary",trigger="admin"} 1`)
+	assert.Contains(t, metrics, `mps_split_weight{variant="xgboost"} 100`)
+	assert.Equal(t, 0, p.stop(t))
+}
+
+// TestBinaryHealthcheck runs serve -healthcheck against a running binary,
+// as the image's HEALTHCHECK does.
+func TestBinaryHealthcheck(t *testing.T) {
+	p := start(t)
+	_, port, _ := net.SplitHostPort(p.addr)
+	cmd := exec.Command(binary(t), "-healthcheck")
+	cmd.Env = []string{"MPS_API_PORT=" + port}
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	assert.Contains(t, string(out), "healthy")
+	assert.Equal(t, 0, p.stop(t))
+
+	cmd = exec.Command(binary(t), "-healthcheck")
+	cmd.Env = []string{"MPS_API_PORT=" + port}
+	out, err = cmd.CombinedOutput()
+	var exit *exec.ExitError
+	require.ErrorAs(t, err, &exit, "%s", out)
+	assert.Equal(t, 1, exit.ExitCode())
 }
