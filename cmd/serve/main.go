@@ -8,8 +8,9 @@
 //	POST /predict          one row of named features → {"prediction": "setosa", "probabilities": {...}, "model": {...}}
 //	POST /predict/batch    {"instances": [row, ...]} (1 to 1000 rows) → one result per row, in order
 //	GET  /health           {"status": "healthy"} while the process runs
-//	GET  /ready            200 while a model is loaded and serving; 503 otherwise and while shutting down
-//	GET  /models           the serving model: kind, name, version, features, classes, metrics from the manifest
+//	GET  /ready            200 while every variant has a model; 503 otherwise and while shutting down
+//	GET  /models           the serving models (one per variant, and the shadow): kind, name, version, features, classes, metrics
+//	POST /admin/reload     reload the models, optionally with a new split (only with MPS_ADMIN_TOKEN)
 //	GET  /metrics          Prometheus metrics
 //	GET  /openapi.json     the OpenAPI 3.0 description (features and classes of the serving model)
 //	GET  /docs, /redoc     Swagger UI and ReDoc, their assets embedded (no CDN)
@@ -65,6 +66,78 @@
 // registry the model is the entry named MPS_MODEL_TYPE, or else the only
 // entry of that kind.
 //
+// # A/B splits and canaries
+//
+// MPS_MODEL_TYPE may be a weighted split, "decision_tree=90,xgboost=10"
+// (integer weights; a plain name is a split of one). Each name is a
+// variant, loaded as a plain MPS_MODEL_TYPE is; all must take the same
+// features. The server holds them in a classify.Router. A request with the
+// header X-Client-ID (MPS_SPLIT_HEADER names another) goes to the variant
+// its key hashes to (FNV-1a, then splitmix64): the same key reaches the
+// same variant on every request, in every replica and after restarts, as
+// long as the weights are the same. A request without a key is split at
+// random by weight. A batch goes whole to one variant. Every answer names
+// its variant and model version in the headers X-Model-Variant and
+// X-Model-Version, and /predict and /predict/batch also in the body's
+// "model" object, {"kind", "name", "version", "variant"}. The Open
+// Inference Protocol names its model, so under /v2 the split does not
+// apply: /v2/models/{name} addresses each variant by its variant name (or
+// its model's name), weight 0 included. /ready answers with "model" set to
+// the model's name for one variant and to the split for several.
+//
+// # Shadow traffic
+//
+// MPS_SHADOW_MODEL names a challenger in the same source (it must take the
+// same features). A share of the answered rows, MPS_SHADOW_FRACTION
+// (default 0.1), is also given to it after the primary answer is ready, on
+// a goroutine of its own, at most 64 at a time; a row that finds them all
+// busy is dropped (mps_shadow_dropped_total), never queued, so the
+// challenger cannot slow or fail an answer. Each result is counted in
+// mps_shadow_predictions_total{variant, primary, challenger, result} with
+// result agree, disagree or error (the agreement rate is agree over their
+// sum), and logged at DEBUG as a "shadow" line with both labels.
+//
+// # Reloading models
+//
+// Three triggers reload without a restart: SIGHUP; POST /admin/reload; and,
+// when MPS_RELOAD_INTERVAL is set (MPS_MODEL_PATH must then be a registry
+// directory or a file), a watch that re-reads manifest.json at that
+// interval and reloads when the entry of a served model (a variant or the
+// shadow) changed its sha256 or version (a single file: when its bytes
+// changed). A reload re-opens the source and loads every variant: read,
+// checksum verified, parsed, checked to take the served features, one
+// warm-up prediction. Only when every variant passes are they swapped in,
+// together with the new split, if one was asked for; a request in flight
+// finishes with the model it started with. On any failure nothing changes:
+// the models serving before keep serving, /ready stays 200, the error is
+// logged ("reload failed", at ERROR) and counted in
+// mps_model_reloads_total{trigger, target, result="failure", reason} with
+// reason registry, missing, checksum, format, not_found, features, warmup
+// or other. The shadow model reloads after the variants, on its own. A
+// watch that meets a failure tries again at each interval.
+//
+// The admin endpoints exist only when MPS_ADMIN_TOKEN is set (otherwise
+// 404, as any unknown path) and then need "Authorization: Bearer <token>"
+// (compared in constant time; 401 without it or with another).
+// POST /admin/reload takes no body, or {"model_type": "<split>"} to change
+// the split as it reloads: {"model_type": "decision_tree=0,xgboost=100"}
+// promotes a canary to all traffic, keeping decision_tree loaded. It
+// answers 200 {"status": "reloaded", "trigger", "split", "variants":
+// [{"variant", "weight", "name", "kind", "version"}], "shadow"}, 500 with
+// "status": "failed" and "error" when the reload failed (and what still
+// serves), 422 for a body that is not such an object or a split that does
+// not parse.
+//
+// # Metrics
+//
+// Besides request counts and latencies (mps_http_requests_total,
+// mps_http_request_duration_seconds, labelled by route, method, status,
+// model and variant) and mps_predictions_total{variant, model, class}:
+// mps_model_info{role, variant, name, kind, version} is 1 for each model
+// serving now (role primary or shadow), its old series deleted on every
+// swap; mps_split_weight{variant} holds the split in force;
+// mps_model_reloads_total and the shadow counters are above.
+//
 // # Operations
 //
 // Logs are JSON lines on stdout (log/slog), one per request at INFO with
@@ -78,6 +151,12 @@
 // requests finish within -shutdown-timeout and exits 0 (1 if they did not
 // finish). Bad configuration exits 2 after one line on stderr naming the
 // setting, its value and what is allowed.
+//
+// serve -healthcheck does not serve: it GETs /health from the server the
+// same settings describe (127.0.0.1:MPS_API_PORT, or MPS_API_HOST when that
+// names one address) with a 2 s timeout and exits 0 when the answer is 200
+// {"status": "healthy"}, 1 otherwise (never 2, which Docker reserves), for
+// the image's HEALTHCHECK, which has no curl.
 package main
 
 import (
