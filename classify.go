@@ -205,9 +205,35 @@ func readAll(r io.Reader, what string) ([]byte, error) {
 
 // checkRow validates one row for a model with n features. When
 // float32Input is true, values that overflow float32 are refused too, as
-// scikit-learn and XGBoost refuse them. It builds an error only for a bad
-// row.
+// scikit-learn and XGBoost refuse them. Hot paths call rowOK, which
+// inlines, and rowError only for a bad row.
 func checkRow(row []float64, n int, float32Input bool) error {
+	if rowOK(row, n, float32Input) {
+		return nil
+	}
+	return rowError(row, n, float32Input)
+}
+
+// rowOK reports whether row has n values, each finite (and within float32's
+// range when float32Input is true).
+func rowOK(row []float64, n int, float32Input bool) bool {
+	limit := math.MaxFloat64
+	if float32Input {
+		limit = math.MaxFloat32
+	}
+	if len(row) != n {
+		return false
+	}
+	for _, v := range row {
+		if !(math.Abs(v) <= limit) { // NaN fails too
+			return false
+		}
+	}
+	return true
+}
+
+// rowError says why rowOK refused a row.
+func rowError(row []float64, n int, float32Input bool) error {
 	if len(row) != n {
 		return fmt.Errorf("%w: row has %d values, model takes %d", ErrInput, len(row), n)
 	}
@@ -215,12 +241,11 @@ func checkRow(row []float64, n int, float32Input bool) error {
 	if float32Input {
 		limit = math.MaxFloat32
 	}
-	for i, v := range row {
-		if !(math.Abs(v) <= limit) { // NaN fails too
-			return valueError(i, v)
-		}
+	i := 0 // the first bad value
+	for i < len(row)-1 && math.Abs(row[i]) <= limit {
+		i++
 	}
-	return nil
+	return valueError(i, row[i])
 }
 
 // valueError says why checkRow refused value v of feature i.

@@ -181,23 +181,29 @@ func (m *Rules) classify(row []float64) (class, fired int) {
 
 // Predict implements Model.
 func (m *Rules) Predict(row []float64, proba []float64) (Prediction, error) {
-	if err := checkRow(row, len(m.info.Features), false); err != nil {
-		return Prediction{}, err
+	if !rowOK(row, len(m.info.Features), false) {
+		return Prediction{}, rowError(row, len(m.info.Features), false)
 	}
 	c, _ := m.classify(row)
-	return m.answer(c, probaBuffer(proba, len(m.info.Classes))), nil
+	p := probaBuffer(proba, len(m.info.Classes))
+	oneHot(p, c)
+	return Prediction{Class: c, Label: m.info.Classes[c], Probabilities: p}, nil
 }
 
 func (m *Rules) answer(c int, p []float64) Prediction {
-	// A loop rather than clear: for a handful of classes a call to memclr
-	// costs more than the stores.
+	oneHot(p, c)
+	return Prediction{Class: c, Label: m.info.Classes[c], Probabilities: p}
+}
+
+// oneHot writes 1 for class c and 0 elsewhere. A loop rather than clear: for
+// a handful of classes a call to memclr costs more than the stores.
+func oneHot(p []float64, c int) {
 	for i := range p {
 		p[i] = 0
 		if i == c {
 			p[i] = 1
 		}
 	}
-	return Prediction{Class: c, Label: m.info.Classes[c], Probabilities: p}
 }
 
 // PredictBatch implements Model.

@@ -277,8 +277,8 @@ func (e *flatTrees) batch(rows []float64, classes []int, proba []float64, nf int
 }
 
 func (e *flatTrees) predict(info *Info, row []float64, proba []float64) (Prediction, error) {
-	if err := checkRow(row, len(info.Features), true); err != nil {
-		return Prediction{}, err
+	if !rowOK(row, len(info.Features), true) {
+		return Prediction{}, rowError(row, len(info.Features), true)
 	}
 	p := probaBuffer(proba, e.classes)
 	c := e.proba(row, p)
