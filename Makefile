@@ -86,7 +86,7 @@ SERVICE_LOG := $(BIN)/serve.log
 IMAGE ?= classify:dev
 
 .PHONY: environment-create format lint type-check validate-branch unit-test functional-test \
-	integration-test all-test readme-models api-run build bench service-start service-validate service-stop
+	integration-test all-test readme-models api-run build bench bench-reference service-start service-validate service-stop
 
 environment-create: ## Install everything the workflow needs: Go modules, staticcheck, Debian's research and browser packages
 	$(GO) mod download
@@ -175,3 +175,6 @@ service-stop: ## Stop the service started by service-start
 	elif [ -f $(SERVICE_PID) ]; then \
 		kill -TERM $$(cat $(SERVICE_PID)) && echo "stopped pid $$(cat $(SERVICE_PID))"; rm -f $(SERVICE_PID); \
 	else echo "no service started by service-start is running"; fi
+
+bench-reference: ## Time scikit-learn and XGBoost on one row, to compare with `make bench` on the same machine
+	$(PY) research/bench_reference.py
