@@ -128,6 +128,8 @@ func TestConfigUsage(t *testing.T) {
 		assert.Contains(t, out.String(), "-"+s.flag+", "+s.env)
 	}
 	assert.Contains(t, out.String(), "Exit status")
+	assert.Contains(t, out.String(), "  -healthcheck\n")
+	assert.Contains(t, out.String(), `{"model_type": "decision_tree=0,xgboost=100"}`)
 
 	_, err = parseConfig([]string{"-nope"}, env(nil), &bytes.Buffer{})
 	var ue *usageError
