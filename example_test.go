@@ -90,9 +90,13 @@ func ExampleSplit_ForKey() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(split.ForKey("client-42").Name == split.ForKey("client-42").Name)
 	fmt.Println(split)
+	for _, client := range []string{"alice", "bob", "carol"} {
+		fmt.Println(client, "->", split.ForKey(client).Name) // the same in every process
+	}
 	// Output:
-	// true
 	// decision_tree=90,xgboost=10
+	// alice -> decision_tree
+	// bob -> decision_tree
+	// carol -> decision_tree
 }
