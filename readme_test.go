@@ -85,3 +85,38 @@ func TestREADMEQuickStart(t *testing.T) {
 		t.Fatal("README.md does not quote the example's output")
 	}
 }
+
+// TestREADMEConfiguration fails when the server reads an MPS_ variable that
+// the README's configuration table does not list, or the table lists one the
+// server does not read.
+func TestREADMEConfiguration(t *testing.T) {
+	src, err := os.ReadFile("cmd/serve/config.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := map[string]bool{}
+	for _, m := range regexp.MustCompile(`"(MPS_[A-Z_]+)"`).FindAllStringSubmatch(string(src), -1) {
+		read[m[1]] = true
+	}
+	listed := map[string]bool{}
+	for _, m := range regexp.MustCompile("(?m)^\\| `(MPS_[A-Z_]+)` \\|").FindAllStringSubmatch(string(readme), -1) {
+		listed[m[1]] = true
+	}
+	if len(read) < 5 {
+		t.Fatalf("found only %v in cmd/serve/config.go", read)
+	}
+	for v := range read {
+		if !listed[v] {
+			t.Errorf("the server reads %s but README.md's configuration table does not list it", v)
+		}
+	}
+	for v := range listed {
+		if !read[v] {
+			t.Errorf("README.md's configuration table lists %s, which the server does not read", v)
+		}
+	}
+}
