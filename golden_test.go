@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -41,7 +42,21 @@ func readGolden(t *testing.T, name string) golden {
 	require.Equal(t, "classify/golden", g.Format, path)
 	require.Equal(t, 1, g.FormatVersion, path)
 	require.Equal(t, name, g.Model, path)
-	require.NotEmpty(t, g.Cases, path)
+	// Every Iris row once, and edge cases: a truncated file must fail.
+	names := map[string]bool{}
+	iris, edge := 0, 0
+	for _, c := range g.Cases {
+		require.False(t, names[c.Name], "%s: case %q appears twice", path, c.Name)
+		names[c.Name] = true
+		switch {
+		case strings.HasPrefix(c.Name, "iris/"):
+			iris++
+		case strings.HasPrefix(c.Name, "edge/"):
+			edge++
+		}
+	}
+	require.Equal(t, 150, iris, "%s: every Iris row", path)
+	require.Positive(t, edge, "%s: edge cases (thresholds, extremes)", path)
 	return g
 }
 

@@ -125,14 +125,15 @@ func (s *Split) randomIndex(u float64) int {
 // at maps a uniform 63-bit value to an arm's position.
 func (s *Split) at(x uint64) int {
 	total := s.upper[len(s.upper)-1]
-	// Scale x from [0, 2^63) to [0, total) without modulo bias worth the name.
-	pos := uint64((float64(x&(1<<63-1)) / (1 << 63)) * float64(total))
-	for i, u := range s.upper {
-		if pos < u {
-			return i
-		}
+	// Scale x from [0, 2^63) to [0, total) without modulo bias worth the
+	// name. Float rounding can give total itself for the largest x: clamp,
+	// so that a zero-weight last arm is never picked.
+	pos := min(uint64((float64(x&(1<<63-1))/(1<<63))*float64(total)), total-1)
+	i := 0
+	for pos >= s.upper[i] { // ends: pos < total == the last upper bound
+		i++
 	}
-	return len(s.arms) - 1
+	return i
 }
 
 // mix is splitmix64's finaliser: it spreads FNV's hash of similar keys

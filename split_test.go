@@ -96,3 +96,10 @@ func TestSplitTopOfRange(t *testing.T) {
 	assert.Equal(t, "b", s.arms[s.at(1<<63-1)].Name)
 	assert.Equal(t, "a", s.arms[s.at(0)].Name)
 }
+
+func TestSplitZeroWeightLastArm(t *testing.T) {
+	s, err := ParseSplit("a=3,b=0")
+	require.NoError(t, err)
+	assert.Equal(t, "a", s.arms[s.at(1<<63-1)].Name, "rounding at the top must not reach a zero-weight arm")
+	assert.Equal(t, "a", s.ForRandom(1).Name)
+}
