@@ -125,12 +125,33 @@ def explain(rel, a, b):
     return list(difflib.unified_diff(la, lb, "committed", "regenerated", lineterm="", n=0))[:20]
 
 
+# The artifacts are byte-identical only when made by the same library builds.
+PINNED = {"sklearn": "1.2.1", "xgboost": "1.7.4"}
+
+
+def check_versions(python):
+    """Fail at once, clearly, when the reference libraries are not the pinned
+    versions (a newer Debian, a pip environment), rather than with byte diffs."""
+    probe = "import sklearn, xgboost; print(sklearn.__version__, xgboost.__version__)"
+    out = subprocess.run([python, "-c", probe], capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit(f"research-check: {python} cannot import scikit-learn and XGBoost:\n{out.stderr.strip()}\n"
+                 "install Debian 12's python3-sklearn and python3-xgboost (research/README.md)")
+    found = dict(zip(PINNED, out.stdout.split()))
+    wrong = [f"{k} {found.get(k)} (want {v})" for k, v in PINNED.items() if found.get(k) != v]
+    if wrong:
+        sys.exit("research-check: the committed artifacts were made with scikit-learn 1.2.1 and XGBoost 1.7.4 "
+                 f"(Debian 12's packages); {python} has " + ", ".join(wrong) +
+                 ": a byte comparison would fail for that reason alone")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--python", default=sys.executable)
     ap.add_argument("--keep", action="store_true", help="keep the temporary copy for inspection")
     args = ap.parse_args()
     started = time.time()
+    check_versions(args.python)
 
     tmp = Path(tempfile.mkdtemp(prefix="research-check-"))
     problems = []
