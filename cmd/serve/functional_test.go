@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -83,6 +84,26 @@ func TestFlowPredictShowsInMetrics(t *testing.T) {
 	} {
 		assert.Contains(t, metrics, want)
 	}
+}
+
+func TestFlowUnknownMethodsShareOneSeries(t *testing.T) {
+	hs := newHarness(t, classify.IrisRules(), Options{})
+	for i := 1; i <= 50; i++ {
+		hs.do(fmt.Sprintf("M%d", i), "/health", "", nil, false)
+	}
+	hs.do(http.MethodDelete, "/health", "", nil, false)
+
+	metrics := string(hs.get("/metrics").body)
+	assert.NotRegexp(t, `method="M\d+"`, metrics, "each unknown method made a series of its own")
+	var other []string
+	for _, line := range strings.Split(metrics, "\n") {
+		if strings.HasPrefix(line, "mps_http_requests_total{") && strings.Contains(line, `method="OTHER"`) {
+			other = append(other, line)
+		}
+	}
+	require.Len(t, other, 1, "the unknown methods' series: %v", other)
+	assert.True(t, strings.HasSuffix(other[0], " 50"), other[0])
+	assert.Contains(t, metrics, `mps_http_requests_total{method="DELETE",`, "a standard method keeps its name")
 }
 
 func TestFlowSwapChangesEverything(t *testing.T) {

@@ -92,6 +92,7 @@ func (m *metrics) handler() http.Handler {
 // observe records one answered request.
 func (m *metrics) observe(route, method string, status int, model, variant string, seconds float64) {
 	code := statusText(status)
+	method = methodLabel(method)
 	m.requests.WithLabelValues(route, method, code, model, variant).Inc()
 	m.duration.WithLabelValues(route, method, code, model, variant).Observe(seconds)
 }
@@ -153,6 +154,19 @@ func (m *metrics) reloaded(trigger, target string, err error) {
 		return
 	}
 	m.reloads.WithLabelValues(trigger, target, resultFailure, reloadReason(err)).Inc()
+}
+
+// methodLabel bounds the method label: net/http accepts any method token,
+// so a client could otherwise create as many series as it likes. The
+// standard methods keep their name; any other is "OTHER" (as promhttp
+// does).
+func methodLabel(method string) string {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodDelete,
+		http.MethodPatch, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return method
+	}
+	return "OTHER"
 }
 
 // statusCodes caches the label text of the status codes this server sends.
