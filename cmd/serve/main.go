@@ -113,8 +113,10 @@
 // logged ("reload failed", at ERROR) and counted in
 // mps_model_reloads_total{trigger, target, result="failure", reason} with
 // reason registry, missing, checksum, format, not_found, features, warmup
-// or other. The shadow model reloads after the variants, on its own. A
-// watch that meets a failure tries again at each interval.
+// or other. The shadow model is loaded and proved (features, warm-up)
+// before the variants and swapped in with them: when it fails, nothing
+// changes either. A watch that meets a failure tries again at each
+// interval.
 //
 // The admin endpoints exist only when MPS_ADMIN_TOKEN is set (otherwise
 // 404, as any unknown path) and then need "Authorization: Bearer <token>"

@@ -19,8 +19,9 @@ import (
 // are they all swapped in (with a new split, when the admin request sets
 // one). On any failure nothing changes: the old models keep serving,
 // /ready stays 200, the error is logged and mps_model_reloads_total counts
-// it with its reason. The shadow model reloads after the variants, on its
-// own.
+// it with its reason. The shadow model is loaded and proved before the
+// variants, and swapped in with them: when it fails, nothing changes
+// either.
 
 // Triggers, as the reload counter and log lines name them.
 const (
@@ -102,22 +103,30 @@ func (s *Server) reloadLocked(split *classify.Split, trigger string) error {
 		s.metrics.reloaded(trigger, targetPrimary, err)
 		return err
 	}
+	// The challenger is loaded and proved (features, warm-up) first, on a
+	// Live of its own, so that its failure leaves everything as it was:
+	// nothing is half applied, and the watch tries again.
+	var challenger classify.Model
+	if s.opts.Challenger != nil {
+		trial := classify.NewLive(s.opts.Challenger.Model())
+		challenger, err = trial.Reload(func() (classify.Model, error) { return cat.load(s.opts.ShadowModel) }, nil)
+		if err != nil {
+			s.metrics.reloaded(trigger, targetShadow, err)
+			return fmt.Errorf("the shadow model %q did not load, so nothing reloaded: %w", s.opts.ShadowModel, err)
+		}
+	}
 	_, err = s.router.Reload(split, cat.load, nil)
 	s.metrics.reloaded(trigger, targetPrimary, err)
 	if err != nil {
 		return err
 	}
+	if challenger != nil {
+		s.opts.Challenger.Swap(challenger)
+		s.metrics.reloaded(trigger, targetShadow, nil)
+	}
 	s.registry.Store(cat.reg)
 	s.watched = cat.fingerprint(s.names())
-	defer s.refresh() // describe the new models with the new registry's entries
-	if s.opts.Challenger == nil {
-		return nil
-	}
-	_, err = s.opts.Challenger.Reload(func() (classify.Model, error) { return cat.load(s.opts.ShadowModel) }, nil)
-	s.metrics.reloaded(trigger, targetShadow, err)
-	if err != nil {
-		return fmt.Errorf("the variants reloaded, the shadow model %q did not: %w", s.opts.ShadowModel, err)
-	}
+	s.refresh() // describe the new models with the new registry's entries
 	return nil
 }
 

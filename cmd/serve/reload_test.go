@@ -378,3 +378,59 @@ func TestReloadWithoutSource(t *testing.T) {
 	assert.Equal(t, "this server has no model source to reload from", got.json(t)["error"])
 	assert.False(t, hs.srv.checkSource(triggerWatch))
 }
+
+// TestReloadShadowFailureChangesNothing reloads with a new split while the
+// shadow model's artifact is broken: the challenger is proved before
+// anything is swapped, so the split, the variants and the challenger stay
+// as they were, the answer is "failed", and the watch keeps trying until
+// the artifact is repaired.
+func TestReloadShadowFailureChangesNothing(t *testing.T) {
+	dir := copyRegistry(t)
+	reg, err := classify.OpenRegistryDir(dir)
+	require.NoError(t, err)
+	xgb, err := reg.Load("xgboost")
+	require.NoError(t, err)
+	challenger := classify.NewLive(xgb)
+	hs := registryServer(t, dir, "decision_tree", Options{Challenger: challenger, ShadowModel: "xgboost"})
+	before := hs.srv.router.Variants()[0].Live.Model()
+
+	pristine, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	require.NoError(t, err)
+	artifact, err := os.ReadFile(filepath.Join(dir, "xgboost.model"))
+	require.NoError(t, err)
+	junk := []byte("binf not really a model")
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "xgboost.model"), junk, 0o644))
+	editManifest(t, dir, "xgboost", func(e map[string]any) { e["sha256"] = sha256Hex(junk) })
+
+	got := hs.admin(`{"model_type": "decision_tree=0,random_forest=100"}`)
+	require.Equal(t, http.StatusInternalServerError, got.status, "%s", got.body)
+	body := got.json(t)
+	assert.Equal(t, "failed", body["status"])
+	assert.Equal(t, "decision_tree=1", body["split"], "the new split is not applied")
+	assert.Contains(t, body["error"], `shadow model "xgboost"`)
+	assert.Equal(t, []any{map[string]any{"variant": "decision_tree", "weight": 1.0, "name": "decision_tree",
+		"kind": "decision_tree", "version": "1.0.0"}}, body["variants"])
+	require.Len(t, hs.srv.router.Variants(), 1)
+	assert.Same(t, before, hs.srv.router.Variants()[0].Live.Model(), "the variant keeps serving")
+	assert.Same(t, xgb, challenger.Model(), "the challenger keeps serving")
+	assert.Equal(t, float64(1), reloads(hs, triggerAdmin, targetShadow, resultFailure, "format"))
+	assert.Equal(t, float64(0), reloads(hs, triggerAdmin, targetPrimary, resultSuccess, ""), "the variants were not reloaded")
+
+	// The watch sees the changed manifest and tries, and tries again at the
+	// next check: the failure did not record the source as loaded.
+	assert.True(t, hs.srv.checkSource(triggerWatch))
+	assert.True(t, hs.srv.checkSource(triggerWatch))
+	assert.Equal(t, float64(2), reloads(hs, triggerWatch, targetShadow, resultFailure, "format"))
+	assert.Same(t, xgb, challenger.Model())
+
+	// Repaired, both reload together.
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "xgboost.model"), artifact, 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "manifest.json"), pristine, 0o644))
+	got = hs.admin(`{"model_type": "decision_tree=0,random_forest=100"}`)
+	require.Equal(t, http.StatusOK, got.status, "%s", got.body)
+	assert.Equal(t, "decision_tree=0,random_forest=100", got.json(t)["split"])
+	assert.NotSame(t, xgb, challenger.Model(), "the challenger reloaded")
+	assert.Equal(t, float64(1), reloads(hs, triggerAdmin, targetShadow, resultSuccess, ""))
+	assert.Equal(t, float64(1), reloads(hs, triggerAdmin, targetPrimary, resultSuccess, ""))
+	assert.False(t, hs.srv.checkSource(triggerWatch), "no change since the last reload")
+}
