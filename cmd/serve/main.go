@@ -51,7 +51,9 @@
 // The model's name in the path is the serving model's name (its registry
 // name, or its kind when loaded from a file). An infer request carries one
 // input tensor, FP32 or FP64, of shape [N, features] with N up to 1000 and
-// its data flat (row-major) or nested. The answer holds the output "label"
+// its data flat (N*features numbers, row-major) or nested exactly as the
+// shape is (N arrays of features numbers); any other nesting answers 400
+// saying what is wrong. The answer holds the output "label"
 // (BYTES, shape [N]) by default; listing outputs in the request selects
 // them, and "probabilities" (FP64, shape [N, classes], columns in class
 // order) must be asked for. Errors answer 400, 404 or 503 with

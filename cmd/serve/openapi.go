@@ -165,7 +165,7 @@ func (s *Server) openAPI(v *view) []byte {
 			"parameters": ref("Parameters"),
 			"data":       ref("TensorData")}},
 		"TensorData": obj{"type": "array", "items": obj{"anyOf": []any{obj{"type": "number"}, obj{"type": "string"}, obj{"type": "array", "items": obj{}}}},
-			"description": "Row-major values, flat or nested."},
+			"description": "Row-major values: flat (N×F numbers) or nested exactly as the shape is (N arrays of F numbers); any other nesting answers 400."},
 		"ResponseOutput": obj{"type": "object", "required": []string{"name", "shape", "datatype", "data"}, "properties": obj{
 			"name": obj{"type": "string"}, "shape": obj{"type": "array", "items": obj{"type": "integer"}},
 			"datatype": obj{"type": "string"}, "parameters": ref("Parameters"), "data": ref("TensorData")}},

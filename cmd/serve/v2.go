@@ -272,26 +272,70 @@ func (s *Server) inferRows(c *served, req inferRequest) ([]float64, int, error) 
 	if err := d.parse(in.Data); err != nil {
 		return nil, 0, fmt.Errorf("input %q: data: %v", in.Name, err)
 	}
-	rows := make([]float64, 0, n*nf)
-	for i, nd := range d.nodes {
-		switch nd.kind {
-		case jArray:
-			continue
-		case jNumber:
-			v := d.number(i)
-			if in.Datatype == "FP32" {
-				v = float64(float32(v))
-			}
-			rows = append(rows, v)
-		default:
-			return nil, 0, fmt.Errorf("input %q: data holds %s; numbers are expected", in.Name, d.raw(i))
-		}
-	}
 	if d.nodes[0].kind != jArray {
 		return nil, 0, fmt.Errorf("input %q: data must be an array", in.Name)
 	}
-	if len(rows) != n*nf {
-		return nil, 0, fmt.Errorf("input %q: shape %v needs %d values, data holds %d", in.Name, in.Shape, n*nf, len(rows))
+	// Data is either flat (n*nf numbers) or nested as the shape is: n
+	// arrays of nf numbers each. Anything else is refused, not flattened.
+	rows := make([]float64, 0, n*nf)
+	// numbers appends the count elements that follow node at, which must
+	// all be numbers, and says where the first that is not is.
+	numbers := func(at, count int, where string) (string, error) {
+		i := at + 1
+		for k := range count {
+			switch d.nodes[i].kind {
+			case jNumber:
+				v := d.number(i)
+				if in.Datatype == "FP32" {
+					v = float64(float32(v))
+				}
+				rows = append(rows, v)
+			case jArray:
+				return fmt.Sprintf("%s[%d]", where, k), nil
+			default:
+				return "", fmt.Errorf("input %q: data holds %s; numbers are expected", in.Name, d.raw(i))
+			}
+			i += int(d.nodes[i].size)
+		}
+		return "", nil
+	}
+	root := d.nodes[0]
+	nested := root.count > 0 && d.nodes[1].kind == jArray
+	if !nested {
+		at, err := numbers(0, int(root.count), "data")
+		if err != nil {
+			return nil, 0, err
+		}
+		if at != "" {
+			return nil, 0, fmt.Errorf("input %q: %s is an array but data[0] is a number; data must be flat (%d numbers) or nested as shape %v (%d arrays of %d numbers)",
+				in.Name, at, n*nf, in.Shape, n, nf)
+		}
+		if len(rows) != n*nf {
+			return nil, 0, fmt.Errorf("input %q: shape %v needs %d values, data holds %d", in.Name, in.Shape, n*nf, len(rows))
+		}
+		return rows, n, nil
+	}
+	if int(root.count) != n {
+		return nil, 0, fmt.Errorf("input %q: shape %v needs %d rows, nested data holds %d", in.Name, in.Shape, n, root.count)
+	}
+	i := 1
+	for r := range n {
+		row := d.nodes[i]
+		if row.kind != jArray {
+			return nil, 0, fmt.Errorf("input %q: data[%d] is %s but data[0] is an array; nested data must be %d arrays of %d numbers",
+				in.Name, r, d.raw(i), n, nf)
+		}
+		if int(row.count) != nf {
+			return nil, 0, fmt.Errorf("input %q: data[%d] holds %d values; shape %v needs %d per row", in.Name, r, row.count, in.Shape, nf)
+		}
+		at, err := numbers(i, nf, fmt.Sprintf("data[%d]", r))
+		if err != nil {
+			return nil, 0, err
+		}
+		if at != "" {
+			return nil, 0, fmt.Errorf("input %q: %s is an array; shape %v nests data two levels deep at most", in.Name, at, in.Shape)
+		}
+		i += int(row.size)
 	}
 	return rows, n, nil
 }
