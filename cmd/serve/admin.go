@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -23,7 +24,9 @@ import (
 //
 // The answer (200 reloaded, 500 failed) says what serves afterwards:
 // {"status", "trigger", "split", "variants": [{variant, weight, name, kind,
-// version}], "shadow", "error"}.
+// version}], "shadow", "error"}. A body that is not a reload request, a
+// model_type that is not a split, or a split naming a model the source does
+// not hold answers 422 {"detail": "..."}, and nothing changes.
 
 // admin wraps an admin handler in the token check.
 func (s *Server) admin(h http.HandlerFunc) http.HandlerFunc {
@@ -83,9 +86,32 @@ func (s *Server) handleReload(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	rep, err := s.Reload(split, triggerAdmin)
+	if msg, ok := s.unknownVariant(split, err); ok {
+		writeDetail(w, http.StatusUnprocessableEntity, msg)
+		return
+	}
 	status := http.StatusOK
 	if err != nil {
 		status = http.StatusInternalServerError
 	}
 	writeJSON(w, status, rep)
+}
+
+// unknownVariant tells whether err is the failure of a reload with split
+// because a variant the split names is not in the model source: a client
+// error, answered 422 as a malformed split is, with the message.
+func (s *Server) unknownVariant(split *classify.Split, err error) (string, bool) {
+	var re *classify.ReloadError
+	if split == nil || !errors.As(err, &re) || re.Variant == "" || !errors.Is(err, classify.ErrNotFound) {
+		return "", false
+	}
+	msg := fmt.Sprintf("model_type: the model source has no model named %q or of that kind", re.Variant)
+	if reg := s.registry.Load(); reg != nil {
+		var names []string
+		for _, e := range reg.Manifest().Models {
+			names = append(names, e.Name)
+		}
+		msg += "; use one of " + strings.Join(names, ", ")
+	}
+	return msg, true
 }

@@ -129,8 +129,9 @@
 // answers 200 {"status": "reloaded", "trigger", "split", "variants":
 // [{"variant", "weight", "name", "kind", "version"}], "shadow"}, 500 with
 // "status": "failed" and "error" when the reload failed (and what still
-// serves), 422 for a body that is not such an object or a split that does
-// not parse.
+// serves), 422 {"detail": "..."} for a body that is not such an object, a
+// split that does not parse, or a split naming a model the source does not
+// hold (nothing changes).
 //
 // # Metrics
 //

@@ -228,7 +228,7 @@ func (s *Server) openAPI(v *view) []byte {
 					"content": content(ref("HTTPError"))},
 				"404": detailErr("Admin endpoints are off (no MPS_ADMIN_TOKEN)."),
 				"413": tooLarge,
-				"422": detailErr("The body is not a reload request, or model_type is not a split."),
+				"422": detailErr("The body is not a reload request, model_type is not a split, or it names a model the source does not hold; nothing changes."),
 				"500": resp("The reload failed; the models serving before keep serving.", ref("ReloadResponse")),
 			}}},
 		"/metrics": obj{"get": obj{"summary": "Prometheus metrics", "operationId": "metrics", "tags": []string{"operations"},

@@ -256,11 +256,18 @@ func TestReloadPromotesCanary(t *testing.T) {
 	assert.Contains(t, metrics, `mps_split_weight{variant="decision_tree"} 0`)
 	assert.Contains(t, metrics, `mps_split_weight{variant="xgboost"} 100`)
 
-	// A split naming a model the registry lacks changes nothing.
-	got = hs.admin(`{"model_type": "xgboost=50,svm=50"}`)
-	assert.Equal(t, http.StatusInternalServerError, got.status)
-	assert.Equal(t, "decision_tree=0,xgboost=100", got.json(t)["split"])
-	assert.Equal(t, float64(1), reloads(hs, triggerAdmin, targetPrimary, resultFailure, "not_found"))
+	// A split naming a model the registry lacks is the client's error, and
+	// changes nothing.
+	for i, split := range []string{"xgboost=50,svm=50", "nosuch=50,xgboost=50"} {
+		got = hs.admin(`{"model_type": "` + split + `"}`)
+		assert.Equal(t, http.StatusUnprocessableEntity, got.status, "%s", got.body)
+		detail, _ := got.json(t)["detail"].(string)
+		assert.True(t, strings.HasPrefix(detail, "model_type: the model source has no model named "), detail)
+		assert.Contains(t, detail, "; use one of heuristic, decision_tree, random_forest, xgboost")
+		assert.Equal(t, float64(i+1), reloads(hs, triggerAdmin, targetPrimary, resultFailure, "not_found"))
+	}
+	assert.Contains(t, hs.admin(`{"model_type": "nosuch=50,xgboost=50"}`).json(t)["detail"], `"nosuch"`)
+	assert.Equal(t, "decision_tree=0,xgboost=100", hs.srv.router.Table().Split().String())
 
 	// Back to one model: the split's variants shrink to it.
 	got = hs.admin(`{"model_type": "Random_Forest"}`)
