@@ -17,7 +17,7 @@ import (
 func evalCmd(ctx context.Context, args []string, e env) error {
 	fs := newFlagSet("eval", "eval [flags] [FILE]\n\n"+
 		"Scores a labelled FILE (CSV or JSON Lines; stdin when FILE is - or absent) and prints\n"+
-		"the accuracy, the confusion matrix and per-class precision and recall.", e.stdout)
+		"the accuracy, the confusion matrix and per-class precision and recall."+recordLimitHelp, e.stdout)
 	var f scanFlags
 	f.register(fs)
 	label := fs.String("label", "species", "the `COLUMN` (or JSON key) holding the true class")

@@ -89,32 +89,101 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// maxRecordBytes bounds a CSV record: the bytes from the end of the record
+// before it to the end of its own last line (a quoted field may span lines).
+// A longer record is a fatal error, not a bad row: it is most likely an
+// unterminated quoted field, which would run on to the end of the file, and
+// nothing after it can be trusted to be split into the right records.
+const maxRecordBytes = maxLineBytes
+
+// csvBufferSize is the size of the buffer between the input and the
+// csv.Reader: how far the reader may have read ahead of the record it parses.
+const csvBufferSize = 256 << 10
+
 // csvSource splits CSV input into records after its header row.
 type csvSource struct {
-	r      *csv.Reader
-	header []string
+	name      string // for messages
+	r         *csv.Reader
+	lim       *recordLimiter
+	maxRecord int64 // see maxRecordBytes
+	start     int64 // input offset where the next record starts
+	header    []string
 }
 
-func newCSVSource(r io.Reader) (*csvSource, error) {
-	cr := csv.NewReader(bufio.NewReaderSize(r, 256<<10))
+func newCSVSource(name string, r io.Reader) (*csvSource, error) {
+	return newCSVSourceLimit(name, r, maxRecordBytes)
+}
+
+// newCSVSourceLimit is newCSVSource with records bounded to maxRecord bytes.
+func newCSVSourceLimit(name string, r io.Reader, maxRecord int64) (*csvSource, error) {
+	lim := &recordLimiter{r: r, limit: maxRecord + csvBufferSize}
+	cr := csv.NewReader(bufio.NewReaderSize(lim, csvBufferSize))
 	cr.FieldsPerRecord = -1 // a wrong field count is a bad row, reported by the decoder
-	header, err := cr.Read()
+	s := &csvSource{name: name, r: cr, lim: lim, maxRecord: maxRecord}
+	header, err := s.next()
 	if err == io.EOF {
-		return nil, errors.New("the input is empty: CSV needs a header row")
+		return nil, fmt.Errorf("%s: the input is empty: CSV needs a header row", name)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("header: %w", err)
+		var tl *recordTooLongError
+		if errors.As(err, &tl) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%s: header: %w", name, err)
 	}
 	header[0] = strings.TrimPrefix(header[0], "\ufeff") // a byte order mark, as spreadsheets write
 	for i, h := range header {
 		header[i] = strings.TrimSpace(h)
 	}
-	return &csvSource{r: cr, header: header}, nil
+	s.header = header
+	return s, nil
+}
+
+// recordTooLongError is a CSV record longer than the limit: fatal.
+type recordTooLongError struct {
+	name string // the input
+	line int    // where the record starts; 0: only blank lines since the last record
+	max  int64
+}
+
+func (e *recordTooLongError) Error() string {
+	if e.line == 0 {
+		return fmt.Sprintf("%s: more than %d bytes of blank lines", e.name, e.max)
+	}
+	return fmt.Sprintf("%s:%d: CSV record longer than %d bytes (an unterminated quoted field?): "+
+		"stopped, as the rest of the input cannot be split into records reliably", e.name, e.line, e.max)
+}
+
+// next reads the next record: its fields, a *csv.ParseError for a record
+// with a syntax error (a bad row), io.EOF, or a fatal error. A record longer
+// than s.maxRecord bytes is fatal, whether or not it parsed.
+func (s *csvSource) next() ([]string, error) {
+	fields, err := s.r.Read()
+	var pe *csv.ParseError
+	if err != nil && !errors.As(err, &pe) {
+		if s.lim.tripped { // only blank lines since the last record
+			return nil, &recordTooLongError{name: s.name, max: s.maxRecord}
+		}
+		return nil, err
+	}
+	end := s.r.InputOffset()
+	if s.lim.tripped || end-s.start > s.maxRecord {
+		line := 0
+		if pe != nil {
+			line = pe.StartLine
+		} else {
+			line, _ = s.r.FieldPos(0)
+		}
+		return nil, &recordTooLongError{name: s.name, line: line, max: s.maxRecord}
+	}
+	s.start = end
+	s.lim.limit = end + s.maxRecord + csvBufferSize
+	return fields, err
 }
 
 func (s *csvSource) read(c *chunk) (bool, error) {
 	for len(c.recs) < chunkRows {
-		fields, err := s.r.Read()
+		fields, err := s.next()
 		if err == io.EOF {
 			return false, nil
 		}
@@ -130,6 +199,33 @@ func (s *csvSource) read(c *chunk) (bool, error) {
 		c.recs = append(c.recs, record{line: line, fields: fields})
 	}
 	return true, nil
+}
+
+// recordLimiter keeps a csv.Reader from reading far past the start of the
+// record it is parsing, so that an unterminated quoted field cannot make it
+// read the whole input into memory. Once limit bytes have been read it
+// reports the end of the input and sets tripped. The csvSource moves limit
+// on after each record to the record's end plus the record limit plus the
+// read-ahead of the buffer in between: reading past it means the record
+// being parsed is longer than the record limit.
+type recordLimiter struct {
+	r       io.Reader
+	n       int64 // bytes read
+	limit   int64
+	tripped bool
+}
+
+func (l *recordLimiter) Read(p []byte) (int, error) {
+	if l.n >= l.limit {
+		l.tripped = true
+		return 0, io.EOF
+	}
+	if int64(len(p)) > l.limit-l.n {
+		p = p[:l.limit-l.n]
+	}
+	n, err := l.r.Read(p)
+	l.n += int64(n)
+	return n, err
 }
 
 // jsonlSource splits JSON Lines input into records, one per non-blank line.

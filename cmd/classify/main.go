@@ -37,6 +37,14 @@
 // the same float64. An input that already has a column or key of those names
 // is refused.
 //
+// A CSV record (a row, with the line breaks inside its quoted fields) may be
+// at most 1 MiB. A longer one is most likely an unterminated quoted field,
+// which would swallow the rest of the file as one field; it stops the run
+// with exit status 1 and the line where the record starts, whatever
+// -on-error says, since the rows after it cannot be split reliably. So a
+// stray quote costs at most a few MiB of memory, never the whole file. A
+// JSON line longer than 1 MiB is a bad row.
+//
 // Files are streamed: chunks of rows are read, scored in parallel by one
 // worker per core (GOMAXPROCS) and written in input order, so memory stays
 // constant however large the file. When stderr is a terminal a progress line
@@ -57,8 +65,9 @@
 // # Exit status
 //
 //	0  success
-//	1  failure: a fatal bad row (-on-error=fail), a checksum mismatch, an
-//	   unreadable file, a file without a column the model needs
+//	1  failure: a fatal bad row (-on-error=fail), a CSV record over 1 MiB, a
+//	   checksum mismatch, an unreadable file, a file without a column the
+//	   model needs
 //	2  usage: unknown command, bad flags or arguments, unknown model or kind
 //	3  finished, but bad rows were skipped (-on-error=skip); the output holds
 //	   every other row
@@ -174,7 +183,8 @@ Run 'classify COMMAND -h' for a command's flags.
 const exitStatusHelp = `
 Exit status:
   0  success
-  1  failure (a fatal bad row with -on-error=fail, a checksum mismatch, an unreadable file)
+  1  failure (a fatal bad row with -on-error=fail, a CSV record over 1 MiB, a checksum mismatch,
+     an unreadable file)
   2  usage error (unknown command, bad flags or arguments, unknown model or kind)
   3  finished, but bad rows were skipped (-on-error=skip); the output holds every other row
 `

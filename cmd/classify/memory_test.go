@@ -68,6 +68,10 @@ func TestPredictConstantMemory(t *testing.T) {
 	if lines != n+1 {
 		t.Errorf("%d lines out, want %d", lines, n+1)
 	}
+	// Maxrss counts the test process's own peak too: the child is started
+	// with vfork, sharing this process's memory until exec. So the tests
+	// that run before this one (the files sorted before memory_test.go) must
+	// stay light, under -race as well.
 	maxRSS := cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss // KiB on Linux
 	t.Logf("%d rows: peak RSS %d KiB; %s", n, maxRSS, stderr.String())
 	if maxRSS > 64<<10 {

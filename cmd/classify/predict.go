@@ -14,7 +14,7 @@ import (
 func predictCmd(ctx context.Context, args []string, e env) error {
 	fs := newFlagSet("predict", "predict [flags] [FILE]\n\n"+
 		"Scores FILE (CSV with a header row, or JSON Lines; stdin when FILE is - or absent)\n"+
-		"and writes it back with each row's prediction and class probabilities.", e.stdout)
+		"and writes it back with each row's prediction and class probabilities."+recordLimitHelp, e.stdout)
 	var f scanFlags
 	f.register(fs)
 	outPath := fs.String("o", "", "write predictions to this `FILE` (default stdout)")

@@ -11,6 +11,14 @@ import (
 	"github.com/ml-production-service/classify"
 )
 
+// recordLimitHelp ends the synopsis of predict and eval; it states
+// maxRecordBytes and maxLineBytes.
+const recordLimitHelp = "\n\n" +
+	"A CSV record (a row, with the line breaks inside its quoted fields) may be at most 1 MiB:\n" +
+	"a longer one, most likely an unterminated quoted field, stops the run with exit status 1\n" +
+	"whatever -on-error says, as the rest of the file cannot be split into rows reliably.\n" +
+	"A JSON line longer than 1 MiB is a bad row."
+
 // scanFlags are the flags predict and eval share: the input and what to do
 // with bad rows.
 type scanFlags struct {
@@ -89,10 +97,10 @@ func openScan(cmd string, f *scanFlags, set map[string]bool, path string, label 
 	}
 	switch in.format {
 	case formatCSV:
-		src, err := newCSVSource(in.r)
+		src, err := newCSVSource(in.name, in.r)
 		if err != nil {
 			in.close()
-			return nil, fmt.Errorf("%s: %w", in.name, err)
+			return nil, err
 		}
 		for _, t := range taken {
 			for _, h := range src.header {
