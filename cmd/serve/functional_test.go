@@ -9,7 +9,9 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/ml-production-service/classify"
 	"github.com/ml-production-service/classify/models"
@@ -237,12 +239,20 @@ func TestFlowConcurrentPredictions(t *testing.T) {
 	}
 }
 
+// TestFlowSwapUnderLoad swaps between two models with different schemas
+// while readers predict: every answer comes whole from one of them. It
+// keeps swapping until each reader has answered several times and both
+// models have answered (with a deadline), and checks that they did, so a
+// busy machine cannot make it pass having checked nothing.
 func TestFlowSwapUnderLoad(t *testing.T) {
+	const readers, perReader, minSwaps = 4, 20, 50
 	hs := newHarness(t, classify.IrisRules(), Options{})
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	bad := make(chan string, 16)
-	for range 4 {
+	var answered [readers]atomic.Int64
+	var iris, weather atomic.Int64
+	for g := range readers {
 		wg.Go(func() {
 			for {
 				select {
@@ -252,21 +262,41 @@ func TestFlowSwapUnderLoad(t *testing.T) {
 				}
 				body := serve(hs.h, http.MethodPost, "/predict", seedRequest)
 				// Either model answers whole: Iris's labels or a weather 422.
-				if !strings.Contains(body, `"prediction":"setosa"`) && !strings.Contains(body, `"loc":["body","temperature"]`) {
+				switch {
+				case strings.Contains(body, `"prediction":"setosa"`):
+					iris.Add(1)
+				case strings.Contains(body, `"loc":["body","temperature"]`):
+					weather.Add(1)
+				default:
 					select {
 					case bad <- body:
 					default:
 					}
+					continue
 				}
+				answered[g].Add(1)
 			}
 		})
 	}
-	for i := range 50 {
-		if i%2 == 0 {
+	done := func() bool {
+		for g := range answered {
+			if answered[g].Load() < perReader {
+				return false
+			}
+		}
+		return iris.Load() > 0 && weather.Load() > 0
+	}
+	swaps := 0
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); swaps++ {
+		if swaps >= minSwaps && done() {
+			break
+		}
+		if swaps%2 == 0 {
 			hs.srv.Swap(weatherModel())
 		} else {
 			hs.srv.Swap(classify.IrisRules())
 		}
+		time.Sleep(200 * time.Microsecond)
 	}
 	close(stop)
 	wg.Wait()
@@ -274,6 +304,13 @@ func TestFlowSwapUnderLoad(t *testing.T) {
 	for b := range bad {
 		t.Errorf("answer from a half-swapped model: %s", b)
 	}
+	t.Logf("%d swaps; %d Iris answers, %d weather answers", swaps, iris.Load(), weather.Load())
+	assert.GreaterOrEqual(t, swaps, minSwaps)
+	for g := range answered {
+		assert.Positive(t, answered[g].Load(), "reader %d answered nothing", g)
+	}
+	assert.Positive(t, iris.Load(), "no answer from the Iris model was checked")
+	assert.Positive(t, weather.Load(), "no answer from the weather model was checked")
 	metrics := string(hs.get("/metrics").body)
 	assert.Equal(t, 1, strings.Count(metrics, "mps_model_info{"), "one serving model in mps_model_info")
 }
