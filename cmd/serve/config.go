@@ -52,7 +52,7 @@ var settings = []setting{
 	{"shadow-model", "MPS_SHADOW_MODEL", "", "a challenger (registry name or kind) that also answers a share of the requests,\noff the response path; its agreement with the served answer is counted. Empty: no shadow"},
 	{"shadow-fraction", "MPS_SHADOW_FRACTION", "0.1", "share of the answered rows the shadow model also answers, 0 to 1"},
 	{"admin-token", "MPS_ADMIN_TOKEN", "", "bearer token for the admin endpoints (POST /admin/reload); empty: they are off (404).\nPrefer the variable: a flag shows in the process list"},
-	{"reload-interval", "MPS_RELOAD_INTERVAL", "0", "how often to re-read the registry directory (MPS_MODEL_PATH) and reload when a served\nmodel's checksum or version changed; 0: never"},
+	{"reload-interval", "MPS_RELOAD_INTERVAL", "0", "how often to re-read MPS_MODEL_PATH, a registry directory or a single artifact file, and reload\nwhen a served model's checksum or version changed (a single file: when its bytes did); 0: never"},
 }
 
 // configError is a setting whose value is not allowed. Its message is the

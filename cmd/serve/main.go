@@ -32,7 +32,10 @@
 // this off), unknown fields are ignored, and errors answer 422 with
 // {"detail": [{"loc": ["body", field], "msg": ..., "type": ...}]}. Other
 // errors are JSON too: {"detail": "Not Found"} (404), "Method Not Allowed"
-// (405), "Request body too large" (413, bodies over 1 MiB). Added answers
+// (405), "Request body too large" (413, bodies over 1 MiB). The exceptions
+// are the answers net/http gives before any handler runs, which are plain
+// text and cannot be changed from a handler: 431 for headers over the
+// limit, 400 for a malformed request line or header. Added answers
 // the old service did not give: infinities and values beyond float32 are
 // refused with 422 (value_error.number.not_finite_number, not_le) where the
 // old service failed with 500.
@@ -56,8 +59,11 @@
 // saying what is wrong. The answer holds the output "label"
 // (BYTES, shape [N]) by default; listing outputs in the request selects
 // them, and "probabilities" (FP64, shape [N, classes], columns in class
-// order) must be asked for. Errors answer 400, 404 or 503 with
-// {"error": "..."}.
+// order) must be asked for. Errors answer {"error": "..."}: 400 for a
+// request or tensor that is not valid, 404 for a model, version or path
+// not served, 405 for a method the route does not take, 413 for a body
+// over the limit, 500 for a prediction that failed (or a panic), 503 when
+// no model is loaded.
 //
 // # Models
 //

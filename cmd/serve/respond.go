@@ -10,7 +10,10 @@ import (
 
 // Every answer is JSON, errors included. Routes of the old service answer
 // errors as FastAPI did, {"detail": ...}; the Open Inference Protocol routes
-// (under /v2) answer {"error": "..."} as that protocol says.
+// (under /v2) answer {"error": "..."} as that protocol says. The exceptions
+// are net/http's own answers, given before any handler runs and so beyond
+// reach: 431 for headers over the limit and 400 for a malformed request
+// line or header are plain text.
 
 const jsonType = "application/json"
 
