@@ -205,8 +205,9 @@ func readAll(r io.Reader, what string) ([]byte, error) {
 
 // checkRow validates one row for a model with n features. When
 // float32Input is true, values that overflow float32 are refused too, as
-// scikit-learn and XGBoost refuse them. Hot paths call rowOK, which
-// inlines, and rowError only for a bad row.
+// scikit-learn and XGBoost refuse them. Prediction paths call rowOK, which
+// inlines where checkRow does not, and build the error with rowError only
+// for a bad row; checkRow is the one-call form for everything else.
 func checkRow(row []float64, n int, float32Input bool) error {
 	if rowOK(row, n, float32Input) {
 		return nil

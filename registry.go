@@ -63,9 +63,14 @@ const ManifestFile = "manifest.json"
 
 // OpenRegistry reads and validates the manifest at the root of fsys.
 func OpenRegistry(fsys fs.FS) (*Registry, error) {
-	b, err := fs.ReadFile(fsys, ManifestFile)
+	f, err := fsys.Open(ManifestFile)
 	if err != nil {
 		return nil, fmt.Errorf("classify: registry: %w", err)
+	}
+	defer f.Close()
+	b, err := readAll(f, ManifestFile)
+	if err != nil {
+		return nil, err
 	}
 	m, err := parseManifest(b)
 	if err != nil {
@@ -83,9 +88,6 @@ func parseManifest(b []byte) (Manifest, error) {
 	var m Manifest
 	fail := func(format string, args ...any) (Manifest, error) {
 		return Manifest{}, fmt.Errorf("%w: manifest: %s", ErrFormat, fmt.Sprintf(format, args...))
-	}
-	if len(b) > maxArtifactBytes {
-		return fail("larger than %d bytes", maxArtifactBytes)
 	}
 	if err := decodeStrict(b, &m); err != nil {
 		return fail("%v", err)

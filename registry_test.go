@@ -231,7 +231,7 @@ func TestRegistryBounds(t *testing.T) {
 	huge := bytes.Repeat([]byte(" "), maxArtifactBytes+1)
 	_, err := OpenRegistry(fstest.MapFS{ManifestFile: {Data: huge}})
 	require.ErrorIs(t, err, ErrFormat)
-	assert.Contains(t, err.Error(), "manifest: larger than")
+	assert.Contains(t, err.Error(), "manifest.json is larger than")
 
 	fsys, _ := testRegistry(t)
 	fsys["tree.json"].Data = huge

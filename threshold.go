@@ -38,9 +38,3 @@ func sklearnBound(t float64) float64 {
 	}
 	return float32Bound(p)
 }
-
-// xgboostBound turns an XGBoost split condition t (compared as
-// float32(x) < t) into the equivalent float64 bound for x <= bound.
-func xgboostBound(t float32) float64 {
-	return float32Bound(math.Nextafter32(t, float32(math.Inf(-1))))
-}

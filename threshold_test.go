@@ -49,26 +49,6 @@ func TestSklearnBound(t *testing.T) {
 	}
 }
 
-func TestXGBoostBound(t *testing.T) {
-	rng := rand.New(rand.NewPCG(3, 4))
-	thresholds := []float32{0, 0.8, 1.75, 2.45, -3.25, 1e-40, math.MaxFloat32, -math.MaxFloat32, math.SmallestNonzeroFloat32}
-	for range 4000 {
-		thresholds = append(thresholds, float32((rng.Float64()-0.5)*20))
-	}
-	for _, thr := range thresholds {
-		bound := xgboostBound(thr)
-		for _, x := range probes(thr) {
-			if math.Abs(x) > math.MaxFloat32 {
-				continue
-			}
-			want := float32(x) < thr
-			if got := x <= bound; got != want {
-				t.Fatalf("threshold %v, x %v: bound %v says %v, XGBoost says %v", thr, x, bound, got, want)
-			}
-		}
-	}
-}
-
 func TestFloat32BoundOverflow(t *testing.T) {
 	b := float32Bound(math.MaxFloat32)
 	if float32(b) != math.MaxFloat32 || !math.IsInf(float64(float32(math.Nextafter(b, math.Inf(1)))), 1) {

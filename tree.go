@@ -123,21 +123,23 @@ func (e *flatTrees) add(t *treeDump, features int) error {
 		return fmt.Errorf("arrays differ in length (children_left %d, children_right %d, feature %d, threshold %d, value %d)",
 			len(t.ChildrenLeft), len(t.ChildrenRight), n, len(t.Threshold), len(t.Value))
 	}
-	seen := make([]bool, n)
-	stack := []int{0}
-	e.roots = append(e.roots, int32(len(e.nodes)))
-	// pending maps a node's position in e.nodes to the dump id of its right
-	// child, filled in when that child is placed.
+	// placed[id] is dump node id's position in e.nodes, -1 until placed.
+	placed := make([]int32, n)
+	for i := range placed {
+		placed[i] = -1
+	}
+	// fixes: a split's position in e.nodes and the dump id of its right
+	// child, whose position is known once the left subtree is placed.
 	type fix struct{ at, right int }
 	var fixes []fix
-	placed := make(map[int]int32, n)
+	stack := []int{0}
+	e.roots = append(e.roots, int32(len(e.nodes)))
 	for len(stack) > 0 {
 		id := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		if seen[id] {
+		if placed[id] >= 0 {
 			return fmt.Errorf("node %d is reached twice", id)
 		}
-		seen[id] = true
 		placed[id] = int32(len(e.nodes))
 		l, r := t.ChildrenLeft[id], t.ChildrenRight[id]
 		if l == -1 && r == -1 {
@@ -167,8 +169,8 @@ func (e *flatTrees) add(t *treeDump, features int) error {
 		e.ids = append(e.ids, int32(id))
 		stack = append(stack, r, l) // left is popped first: preorder
 	}
-	for id, s := range seen {
-		if !s {
+	for id, at := range placed {
+		if at < 0 {
 			return fmt.Errorf("node %d is not reachable from the root", id)
 		}
 	}
@@ -265,8 +267,8 @@ func (e *flatTrees) batch(rows []float64, classes []int, proba []float64, nf int
 	}
 	for i := range classes {
 		row := rows[i*nf : (i+1)*nf]
-		if err := checkRow(row, nf, true); err != nil {
-			return fmt.Errorf("row %d: %w", i, err)
+		if !rowOK(row, nf, true) {
+			return fmt.Errorf("row %d: %w", i, rowError(row, nf, true))
 		}
 		if proba != nil {
 			p = proba[i*k : (i+1)*k]

@@ -48,9 +48,9 @@ import (
 //
 // Why round the inputs rather than move the thresholds: leaves converts the
 // float32 condition in the file to float64, so the float64 bound that would
-// make raw float64 inputs decide like XGBoost (xgboostBound in threshold.go,
-// which lies strictly between two float32 values) cannot be written into the
-// file, and leaves' trees are unexported. Rounding costs one conversion per
+// make raw float64 inputs decide like XGBoost (float32Bound in threshold.go
+// of the float32 below the split: it lies strictly between two float32
+// values) cannot be written into the file, and leaves' trees are unexported. Rounding costs one conversion per
 // feature into a pooled buffer (a stack array handed to leaves escapes, as
 // leaves calls through an interface): no allocation, and a few nanoseconds
 // next to the tree walks. BenchmarkXGBoost against BenchmarkLeavesPredict
@@ -334,35 +334,21 @@ func xgbInfo(meta *XGBoostMeta, m *xgbfix.Model, nClasses int) (Info, error) {
 }
 
 func (meta *XGBoostMeta) checkFormat() error {
-	if meta.Format != xgbMetaFormat {
-		return xgbErrorf(ErrFormat, "meta format %q, want %q", meta.Format, xgbMetaFormat)
-	}
-	if meta.FormatVersion < 1 || meta.FormatVersion > xgbMetaVersion {
-		return xgbErrorf(ErrFormat, "meta format version %d, this package reads %d", meta.FormatVersion, xgbMetaVersion)
+	if err := checkFormat(meta.Format, meta.FormatVersion, xgbMetaFormat, xgbMetaVersion); err != nil {
+		return xgbErrorf(ErrFormat, "meta: %v", err)
 	}
 	return nil
 }
 
 func (meta *XGBoostMeta) checkNames() error {
-	if err := xgbCheckNames("feature", meta.Features, 1); err != nil {
-		return err
+	if _, err := indexNames("feature", meta.Features); err != nil {
+		return xgbErrorf(ErrFormat, "meta: %v", err)
 	}
-	return xgbCheckNames("class", meta.Classes, 2)
-}
-
-func xgbCheckNames(what string, names []string, least int) error {
-	if len(names) < least {
-		return xgbErrorf(ErrFormat, "meta names %d %ss, need at least %d", len(names), what, least)
+	if len(meta.Classes) < 2 {
+		return xgbErrorf(ErrFormat, "meta: %d class names, a classifier needs at least 2", len(meta.Classes))
 	}
-	seen := make(map[string]int, len(names))
-	for i, s := range names {
-		if s == "" {
-			return xgbErrorf(ErrFormat, "meta %s %d has an empty name", what, i)
-		}
-		if j, ok := seen[s]; ok {
-			return xgbErrorf(ErrFormat, "meta %ss %d and %d are both named %q", what, j, i, s)
-		}
-		seen[s] = i
+	if _, err := indexNames("class", meta.Classes); err != nil {
+		return xgbErrorf(ErrFormat, "meta: %v", err)
 	}
 	return nil
 }
@@ -419,8 +405,8 @@ func (b *Booster) Info() Info { return b.info }
 // range. The probabilities are XGBoost's float32 results, computed the way
 // XGBoost computes them. With room in proba it allocates nothing.
 func (b *Booster) Predict(row, proba []float64) (Prediction, error) {
-	if err := checkRow(row, b.nFeatures, true); err != nil {
-		return Prediction{}, err
+	if !rowOK(row, b.nFeatures, true) {
+		return Prediction{}, rowError(row, b.nFeatures, true)
 	}
 	p := probaBuffer(proba, b.nClasses)
 	s := b.scratch.Get().(*[]float64)
@@ -443,8 +429,8 @@ func (b *Booster) PredictBatch(rows []float64, classes []int, proba []float64) e
 	own := (*s)[len(*s)-b.nClasses:]
 	for i := range classes {
 		row := rows[i*b.nFeatures : (i+1)*b.nFeatures]
-		if err := checkRow(row, b.nFeatures, true); err != nil {
-			return fmt.Errorf("classify: xgboost: row %d: %w", i, err)
+		if !rowOK(row, b.nFeatures, true) {
+			return fmt.Errorf("classify: xgboost: row %d: %w", i, rowError(row, b.nFeatures, true))
 		}
 		p := own
 		if proba != nil {

@@ -209,6 +209,9 @@ func TestXGBoostThresholdRows(t *testing.T) {
 	if probes < 500 {
 		t.Errorf("only %d probe rows", probes)
 	}
+	if wrong == 0 {
+		t.Error("leaves without the threshold rewrite agrees on every probe row: the probes no longer sit on splits, so this test shows nothing")
+	}
 }
 
 // xgbLayoutOnly loads data into leaves with only the magic stripped and the
@@ -477,14 +480,14 @@ func TestLoadXGBoostMeta(t *testing.T) {
 	}{
 		{"too few features", func(m *XGBoostMeta) { m.Features = m.Features[:3] }, "meta names 3 features, model has 4"},
 		{"too many classes", func(m *XGBoostMeta) { m.Classes = append(m.Classes, "other") }, "meta names 4 classes, model has 3"},
-		{"one class", func(m *XGBoostMeta) { m.Classes = m.Classes[:1] }, "meta names 1 classs, need at least 2"},
-		{"no features", func(m *XGBoostMeta) { m.Features = nil }, "meta names 0 features"},
-		{"empty feature name", func(m *XGBoostMeta) { m.Features[2] = "" }, "meta feature 2 has an empty name"},
-		{"duplicate class", func(m *XGBoostMeta) { m.Classes[2] = "setosa" }, `meta classs 0 and 2 are both named "setosa"`},
+		{"one class", func(m *XGBoostMeta) { m.Classes = m.Classes[:1] }, "meta: 1 class names, a classifier needs at least 2"},
+		{"no features", func(m *XGBoostMeta) { m.Features = nil }, "meta: no feature names"},
+		{"empty feature name", func(m *XGBoostMeta) { m.Features[2] = "" }, "meta: feature 2 has an empty name"},
+		{"duplicate class", func(m *XGBoostMeta) { m.Classes[2] = "setosa" }, `meta: class name "setosa" appears twice`},
 		{"objective", func(m *XGBoostMeta) { m.Objective = "binary:logistic" }, `meta objective "binary:logistic", model objective "multi:softprob"`},
-		{"format", func(m *XGBoostMeta) { m.Format = "classify/rules" }, `meta format "classify/rules"`},
-		{"newer version", func(m *XGBoostMeta) { m.FormatVersion = 2 }, "meta format version 2"},
-		{"version 0", func(m *XGBoostMeta) { m.FormatVersion = 0 }, "meta format version 0"},
+		{"format", func(m *XGBoostMeta) { m.Format = "classify/rules" }, `meta: format is "classify/rules", want "classify/xgboost-meta"`},
+		{"newer version", func(m *XGBoostMeta) { m.FormatVersion = 2 }, "meta: classify/xgboost-meta version 2 is not supported"},
+		{"version 0", func(m *XGBoostMeta) { m.FormatVersion = 0 }, "meta: classify/xgboost-meta version 0 is not supported"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -519,10 +522,10 @@ func TestReadXGBoostMeta(t *testing.T) {
 		{"truncated", valid, "meta: unexpected EOF"},
 		{"trailing data", valid + "} {}", "unexpected data after the JSON object"},
 		{"wrong type", `{"features": "a"}`, "meta: json: cannot unmarshal"},
-		{"no format", `{"format_version": 1, "features": ["a"], "classes": ["x", "y"]}`, `meta format ""`},
-		{"newer version", strings.Replace(valid, `"format_version": 1`, `"format_version": 2`, 1) + "}", "meta format version 2"},
-		{"no classes", `{"format": "classify/xgboost-meta", "format_version": 1, "features": ["a"]}`, "meta names 0 classs"},
-		{"duplicate feature", strings.Replace(valid, `["a"]`, `["a", "a"]`, 1) + "}", `meta features 0 and 1 are both named "a"`},
+		{"no format", `{"format_version": 1, "features": ["a"], "classes": ["x", "y"]}`, `meta: format is ""`},
+		{"newer version", strings.Replace(valid, `"format_version": 1`, `"format_version": 2`, 1) + "}", "meta: classify/xgboost-meta version 2 is not supported"},
+		{"no classes", `{"format": "classify/xgboost-meta", "format_version": 1, "features": ["a"]}`, "meta: 0 class names"},
+		{"duplicate feature", strings.Replace(valid, `["a"]`, `["a", "a"]`, 1) + "}", `meta: feature name "a" appears twice`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
