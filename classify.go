@@ -235,27 +235,46 @@ func rowOK(row []float64, n int, float32Input bool) bool {
 
 // rowError says why rowOK refused a row.
 func rowError(row []float64, n int, float32Input bool) error {
-	if len(row) != n {
-		return fmt.Errorf("%w: row has %d values, model takes %d", ErrInput, len(row), n)
-	}
-	limit := math.MaxFloat64
+	e := &InputError{Feature: -1, Got: len(row), Want: n, Limit: math.MaxFloat64}
 	if float32Input {
-		limit = math.MaxFloat32
+		e.Limit = math.MaxFloat32
+	}
+	if len(row) != n {
+		return e
 	}
 	i := 0 // the first bad value
-	for i < len(row)-1 && math.Abs(row[i]) <= limit {
+	for i < len(row)-1 && math.Abs(row[i]) <= e.Limit {
 		i++
 	}
-	return valueError(i, row[i])
+	e.Feature, e.Value = i, row[i]
+	return e
 }
 
-// valueError says why checkRow refused value v of feature i.
-func valueError(i int, v float64) error {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return fmt.Errorf("%w: feature %d is %v", ErrInput, i, v)
-	}
-	return fmt.Errorf("%w: feature %d is %v, too large for float32", ErrInput, i, v)
+// InputError is a row a model refused: the wrong length (Feature is -1), or
+// a value that is NaN, infinite or beyond Limit, the largest magnitude the
+// model takes (math.MaxFloat32 for the tree models, whose reference
+// libraries compute in float32; math.MaxFloat64 for rules). It matches
+// ErrInput with errors.Is, and errors.As finds it inside a batch's
+// "row N: ..." error too.
+type InputError struct {
+	Feature   int     // index of the first refused value, -1 for a wrong length
+	Value     float64 // the refused value
+	Limit     float64 // the largest magnitude the model takes
+	Got, Want int     // the row's length and the model's feature count
 }
+
+func (e *InputError) Error() string {
+	switch {
+	case e.Feature < 0:
+		return fmt.Sprintf("%v: row has %d values, model takes %d", ErrInput, e.Got, e.Want)
+	case math.IsNaN(e.Value) || math.IsInf(e.Value, 0):
+		return fmt.Sprintf("%v: feature %d is %v", ErrInput, e.Feature, e.Value)
+	}
+	return fmt.Sprintf("%v: feature %d is %v, too large for float32", ErrInput, e.Feature, e.Value)
+}
+
+// Is reports whether target is ErrInput.
+func (e *InputError) Is(target error) bool { return target == ErrInput }
 
 // probaBuffer returns proba[:k] when it has room and a new slice otherwise.
 func probaBuffer(proba []float64, k int) []float64 {

@@ -259,3 +259,30 @@ func TestInternalNodeValueChecked(t *testing.T) {
 	require.ErrorIs(t, err, ErrFormat)
 	assert.Contains(t, err.Error(), "node 2: class weight -1")
 }
+
+func TestInputErrorSaysWhatAndWhere(t *testing.T) {
+	tree, err := LoadDecisionTree(strings.NewReader(dump(t, DecisionTree, smallTree())))
+	require.NoError(t, err)
+	rules := IrisRules()
+
+	_, err = tree.Predict([]float64{1, 2, 1e39, math.NaN()}, nil)
+	var ie *InputError
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, InputError{Feature: 2, Value: 1e39, Limit: math.MaxFloat32, Got: 4, Want: 4}, *ie)
+
+	// Rules compare float64s: 1e39 is a valid value there.
+	_, err = rules.Predict([]float64{1, 2, 1e39, math.Inf(-1)}, nil)
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, 3, ie.Feature)
+	assert.Equal(t, math.MaxFloat64, ie.Limit)
+
+	err = tree.PredictBatch([]float64{1, 2, 3, 4, 1, 2}, []int{0, 0}, nil)
+	require.ErrorIs(t, err, ErrInput)
+	err = tree.PredictBatch([]float64{1, 2, 3, 4, 1, 2, 3, math.Inf(1)}, []int{0, 0}, nil)
+	require.ErrorAs(t, err, &ie, "found through the batch's row wrapper")
+	assert.Equal(t, 3, ie.Feature)
+
+	_, err = tree.Predict([]float64{1}, nil)
+	require.ErrorAs(t, err, &ie)
+	assert.Equal(t, InputError{Feature: -1, Limit: math.MaxFloat32, Got: 1, Want: 4}, *ie)
+}

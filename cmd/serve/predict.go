@@ -215,14 +215,24 @@ func (s *Server) predictFailed(w http.ResponseWriter, r *http.Request, c *served
 		writeStatusError(w, r.URL.Path, http.StatusInternalServerError)
 		return nil
 	}
+	// The library's *InputError carries the model's own limit (float32's
+	// for the tree models, float64's for rules); report every value beyond
+	// it, as pydantic reports every field. A model of another package that
+	// returns a bare ErrInput gets its non-finite values placed, and the
+	// error itself reported on the body otherwise.
+	limit := math.Inf(1)
+	var ie *classify.InputError
+	if errors.As(err, &ie) {
+		limit = ie.Limit
+	}
 	var issues []issue
 	for i, v := range row {
 		at := loc(prefix, c.info.Features[i])
 		switch {
 		case math.IsNaN(v) || math.IsInf(v, 0):
 			issues = append(issues, notFiniteIssue(at))
-		case math.Abs(v) > math.MaxFloat32:
-			issues = append(issues, notLeIssue(at, math.MaxFloat32))
+		case math.Abs(v) > limit:
+			issues = append(issues, notLeIssue(at, limit))
 		}
 	}
 	if len(issues) == 0 {

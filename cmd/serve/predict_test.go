@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"math"
 	"net/http"
 	"strings"
 	"testing"
@@ -143,7 +144,10 @@ func TestPredictOtherSchema(t *testing.T) {
 func TestPredictFloat32Overflow(t *testing.T) {
 	m := weatherModel()
 	m.predict = func(row, proba []float64) (classify.Prediction, error) {
-		return classify.Prediction{}, errors.Join(classify.ErrInput, errors.New("too large for float32"))
+		if math.Abs(row[0]) > math.MaxFloat32 {
+			return classify.Prediction{}, &classify.InputError{Feature: 0, Value: row[0], Limit: math.MaxFloat32, Got: 3, Want: 3}
+		}
+		return classify.Prediction{}, errors.Join(classify.ErrInput, errors.New("refused"))
 	}
 	hs := newHarness(t, m, Options{})
 	got := hs.post("/predict", `{"temperature": 1e39, "humidity": 0.5, "wind": 3}`)
@@ -154,6 +158,19 @@ func TestPredictFloat32Overflow(t *testing.T) {
 	got = hs.post("/predict", `{"temperature": 1, "humidity": 0.5, "wind": 3}`)
 	assert.Equal(t, http.StatusUnprocessableEntity, got.status)
 	assert.Contains(t, string(got.body), `"loc":["body"],"msg":"classify: invalid input`)
+}
+
+// TestPredictLimitIsTheModels: 1e39 is too large for the tree models'
+// float32 arithmetic but a valid value for the rules, which compare
+// float64s; the answer must not depend on another field being bad.
+func TestPredictLimitIsTheModels(t *testing.T) {
+	hs := newHarness(t, classify.IrisRules(), Options{})
+	got := hs.post("/predict", `{"sepal_length": "inf", "sepal_width": 1e39, "petal_length": 1.4, "petal_width": 0.2}`)
+	assert.Equal(t, http.StatusUnprocessableEntity, got.status)
+	assert.NotContains(t, string(got.body), "sepal_width", "1e39 is valid for rules: %s", got.body)
+	assert.Contains(t, string(got.body), `"loc":["body","sepal_length"]`)
+	got = hs.post("/predict", `{"sepal_length": 5.1, "sepal_width": 1e39, "petal_length": 1.4, "petal_width": 0.2}`)
+	assert.Equal(t, http.StatusOK, got.status, "%s", got.body)
 }
 
 func TestPredictModelFailure(t *testing.T) {
