@@ -11,7 +11,8 @@ import (
 // response path and reports whether it agreed with the primary answer.
 // Observe never blocks and never fails the caller: the challenger runs on
 // its own goroutine, at most maxInFlight at a time, and a request that finds
-// them all busy is not shadowed (and counted as dropped).
+// them all busy is not shadowed: ObserveFrom says so (ShadowDropped), for
+// the caller to count.
 //
 // A Shadow is safe for concurrent use.
 type Shadow struct {
@@ -27,6 +28,7 @@ type Shadow struct {
 type ShadowResult struct {
 	Primary      Prediction // Class and Label only: the caller's buffers are not kept
 	PrimaryModel Info       // the model that gave the primary answer, as ObserveFrom was told
+	Tag          string     // the caller's tag, as ObserveFrom was told (a variant name, say)
 	Challenger   Prediction
 	Model        Info // the challenger that answered
 	Agree        bool
@@ -52,24 +54,35 @@ func NewShadow(challenger *Live, fraction float64, maxInFlight int, report func(
 // Fraction returns the share of observed requests that are shadowed.
 func (s *Shadow) Fraction() float64 { return s.fraction }
 
+// ShadowOutcome is what became of one observed request.
+type ShadowOutcome uint8
+
+// The outcomes of ObserveFrom.
+const (
+	ShadowSkipped ShadowOutcome = iota // not sampled
+	ShadowStarted                      // the challenger is predicting; report will be called
+	ShadowDropped                      // sampled, but every slot was busy
+)
+
 // Observe offers one answered request to the shadow. u, uniform in [0, 1)
 // (rand.Float64), decides whether it is sampled. It returns whether the
 // challenger was started; false means not sampled or no free slot.
 func (s *Shadow) Observe(row []float64, primary Prediction, u float64) bool {
-	return s.ObserveFrom(Info{}, row, primary, u)
+	return s.ObserveFrom(Info{}, "", row, primary, u) == ShadowStarted
 }
 
 // ObserveFrom is Observe for a caller serving several models (a Router's
-// variants): the report's PrimaryModel is model, so agreement can be
-// counted per primary.
-func (s *Shadow) ObserveFrom(model Info, row []float64, primary Prediction, u float64) bool {
+// variants): the report's PrimaryModel is model and its Tag is tag, so
+// agreement can be counted per primary; the outcome tells a sampled request
+// dropped for want of a slot from one not sampled.
+func (s *Shadow) ObserveFrom(model Info, tag string, row []float64, primary Prediction, u float64) ShadowOutcome {
 	if !(u < s.fraction) {
-		return false
+		return ShadowSkipped
 	}
 	select {
 	case s.slots <- struct{}{}:
 	default:
-		return false
+		return ShadowDropped
 	}
 	row = slices.Clone(row)
 	primary.Probabilities = nil
@@ -79,7 +92,7 @@ func (s *Shadow) ObserveFrom(model Info, row []float64, primary Prediction, u fl
 			<-s.slots
 			s.wg.Done()
 		}()
-		r := ShadowResult{Primary: primary, PrimaryModel: model}
+		r := ShadowResult{Primary: primary, PrimaryModel: model, Tag: tag}
 		m := s.challenger.Model()
 		if m == nil {
 			r.Err = errors.New("classify: shadow: no challenger model")
@@ -90,7 +103,7 @@ func (s *Shadow) ObserveFrom(model Info, row []float64, primary Prediction, u fl
 		}
 		s.report(r)
 	}()
-	return true
+	return ShadowStarted
 }
 
 // Wait blocks until every started challenger prediction has reported.

@@ -67,6 +67,8 @@ func TestShadowNeverBlocks(t *testing.T) {
 	p := Prediction{Label: "setosa"}
 	assert.True(t, s.Observe([]float64{1, 2, 3, 4}, p, 0))
 	assert.False(t, s.Observe([]float64{1, 2, 3, 4}, p, 0), "all slots busy: dropped, not queued")
+	assert.Equal(t, ShadowDropped, s.ObserveFrom(Info{}, "", []float64{1, 2, 3, 4}, p, 0))
+	assert.Equal(t, ShadowSkipped, s.ObserveFrom(Info{}, "", []float64{1, 2, 3, 4}, p, 1))
 	close(release)
 	s.Wait()
 }
@@ -96,10 +98,11 @@ func TestShadowObserveFromNamesThePrimary(t *testing.T) {
 	s, err := NewShadow(NewLive(IrisRules()), 1, 1, func(r ShadowResult) { results <- r })
 	require.NoError(t, err)
 	primary := Info{Kind: XGBoost, Name: "xgboost", Version: "2"}
-	assert.True(t, s.ObserveFrom(primary, []float64{5.1, 3.5, 1.4, 0.2}, Prediction{Label: "setosa"}, 0.999))
+	assert.Equal(t, ShadowStarted, s.ObserveFrom(primary, "canary", []float64{5.1, 3.5, 1.4, 0.2}, Prediction{Label: "setosa"}, 0.999))
 	s.Wait()
 	r := <-results
 	assert.Equal(t, primary, r.PrimaryModel)
+	assert.Equal(t, "canary", r.Tag)
 	assert.True(t, r.Agree)
-	assert.False(t, s.ObserveFrom(primary, nil, Prediction{}, 1), "u = 1 is never sampled")
+	assert.Equal(t, ShadowSkipped, s.ObserveFrom(primary, "", nil, Prediction{}, 1), "u = 1 is never sampled")
 }

@@ -20,23 +20,9 @@ func (s *Server) observeShadow(c *served, row []float64, p classify.Prediction) 
 	if s.shadow == nil {
 		return
 	}
-	u := s.rand()
-	if u < s.shadow.Fraction() && !s.shadow.ObserveFrom(c.info, row, p, u) {
+	if s.shadow.ObserveFrom(c.info, c.variant, row, p, s.rand()) == classify.ShadowDropped {
 		s.metrics.shadowDropped.Inc()
 	}
-}
-
-// shadowVariant is the variant of a primary model, which the shadow's
-// report names only by its Info.
-func (s *Server) shadowVariant(info classify.Info) string {
-	if v := s.cur.Load(); v != nil {
-		for _, c := range v.served {
-			if c != nil && c.info.Name == info.Name && c.info.Kind == info.Kind && c.info.Version == info.Version {
-				return c.variant
-			}
-		}
-	}
-	return ""
 }
 
 // reportShadow records one challenger answer; it runs on the challenger's
@@ -49,7 +35,7 @@ func (s *Server) reportShadow(r classify.ShadowResult) {
 	case r.Agree:
 		result = "agree"
 	}
-	variant, primary := s.shadowVariant(r.PrimaryModel), modelName(r.PrimaryModel)
+	variant, primary := r.Tag, modelName(r.PrimaryModel)
 	challenger := modelName(r.Model)
 	if r.Model.Kind == "" {
 		challenger = s.opts.ShadowModel
