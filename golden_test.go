@@ -2,13 +2,17 @@ package classify_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/ml-production-service/classify"
@@ -66,6 +70,8 @@ func readGolden(t *testing.T, name string) golden {
 func TestGoldenParity(t *testing.T) {
 	reg, err := classify.OpenRegistry(models.FS)
 	require.NoError(t, err)
+	readme, err := os.ReadFile("README.md")
+	require.NoError(t, err)
 	entries := reg.Manifest().Models
 	require.Len(t, entries, 4, "the registry holds the four production models")
 	kinds := map[classify.Kind]bool{}
@@ -109,6 +115,11 @@ func TestGoldenParity(t *testing.T) {
 				require.True(t, slices.Equal(p.Probabilities, batchProba[i*nc:(i+1)*nc]), c.Name)
 			}
 			t.Logf("%s: %d cases against %s, largest probability difference %.3g", e.Name, len(g.Cases), g.Reference, worst)
+			// README.md's exactness table quotes these figures.
+			row := regexp.MustCompile(`(?m)^\| ` + e.Name + ` \| (\d+) \| [^|]+ \| 0 \| (\S+) \|$`).FindSubmatch(readme)
+			require.NotNil(t, row, "README.md's exactness table has no row for %s", e.Name)
+			assert.Equal(t, strconv.Itoa(len(g.Cases)), string(row[1]), "README.md: %s's case count", e.Name)
+			assert.Equal(t, fmt.Sprintf("%.3g", worst), string(row[2]), "README.md: %s's largest probability difference", e.Name)
 		})
 	}
 	for _, k := range classify.Kinds() {

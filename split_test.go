@@ -103,3 +103,15 @@ func TestSplitZeroWeightLastArm(t *testing.T) {
 	assert.Equal(t, "a", s.arms[s.at(1<<63-1)].Name, "rounding at the top must not reach a zero-weight arm")
 	assert.Equal(t, "a", s.ForRandom(1).Name)
 }
+
+// TestSplitREADMECanary pins the README's worked example: clients client-1
+// to client-1000 on a 90/10 split fall 906 to 94.
+func TestSplitREADMECanary(t *testing.T) {
+	s, err := ParseSplit("decision_tree=90,xgboost=10")
+	require.NoError(t, err)
+	got := map[string]int{}
+	for i := 1; i <= 1000; i++ {
+		got[s.ForKey("client-"+strconv.Itoa(i)).Name]++
+	}
+	assert.Equal(t, map[string]int{"decision_tree": 906, "xgboost": 94}, got)
+}
