@@ -209,12 +209,16 @@ func validHeaderName(h string) bool {
 	return true
 }
 
-func kindList() string {
+func kindList() string { return strings.Join(kindNames(), ", ") }
+
+// kindNames lists the model kinds the library loads, for messages and the
+// OpenAPI document.
+func kindNames() []string {
 	var names []string
 	for _, k := range classify.Kinds() {
 		names = append(names, string(k))
 	}
-	return strings.Join(names, ", ")
+	return names
 }
 
 // parseLevel maps the Python service's level names to slog's.

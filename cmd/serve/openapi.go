@@ -111,7 +111,7 @@ func (s *Server) openAPI(v *view) []byte {
 			"shadow_fraction": obj{"type": "number", "description": "The share of requests the shadow model also answers."}}},
 		"ModelInfo": obj{"type": "object", "required": []string{"name", "kind", "version", "features", "classes", "metrics", "source"},
 			"properties": obj{
-				"name": obj{"type": "string"}, "kind": obj{"type": "string", "enum": []string{"heuristic", "decision_tree", "random_forest", "xgboost"}},
+				"name": obj{"type": "string"}, "kind": obj{"type": "string", "enum": kindNames()},
 				"version": obj{"type": "string"}, "features": obj{"type": "array", "items": obj{"type": "string"}},
 				"classes": obj{"type": "array", "items": obj{"type": "string"}},
 				"metrics": obj{"type": "array", "items": ref("Metric")},
@@ -267,7 +267,7 @@ func (s *Server) openAPI(v *view) []byte {
 		"openapi": "3.0.3",
 		"info": obj{
 			"title":       "ML Production Service",
-			"version":     orDefault(s.opts.Version, "dev"),
+			"version":     s.opts.Version,
 			"description": "Iris-style tabular classification, served by the classify library. Split: " + v.table.Split().String() + ". Variants: " + strings.Join(variants, "; ") + ".",
 		},
 		"paths": paths,

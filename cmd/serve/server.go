@@ -114,6 +114,9 @@ func NewServer(router *classify.Router, opts Options) *Server {
 	if opts.Rand == nil {
 		opts.Rand = rand.Float64
 	}
+	if opts.Version == "" {
+		opts.Version = "dev"
+	}
 	s := &Server{router: router, opts: opts, log: opts.Logger, metrics: newMetrics(), rand: opts.Rand,
 		splitHeader: textproto.CanonicalMIMEHeaderKey(opts.SplitHeader)}
 	s.registry.Store(opts.Registry)

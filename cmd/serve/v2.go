@@ -46,15 +46,11 @@ func (s *Server) routeV2(mux *http.ServeMux) {
 }
 
 func (s *Server) handleV2Server(w http.ResponseWriter, r *http.Request) {
-	version := s.opts.Version
-	if version == "" {
-		version = "dev"
-	}
 	writeJSON(w, http.StatusOK, struct {
 		Name       string   `json:"name"`
 		Version    string   `json:"version"`
 		Extensions []string `json:"extensions"`
-	}{platform, version, []string{}})
+	}{platform, s.opts.Version, []string{}})
 }
 
 // v2Model returns the model the path names, by variant name or model
