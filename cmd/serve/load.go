@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/ml-production-service/classify"
@@ -189,13 +190,15 @@ func loadRouter(cfg config, src source) (*classify.Router, *classify.Live, *cata
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("load shadow model %q from %s: %w", cfg.shadowModel, cat.where, err)
 	}
-	challenger := &classify.Live{}
+	// Same features as the served models: a configuration error, named as
+	// such; then Live.Reload's warm-up proves the challenger answers.
 	primary := router.Variants()[0].Live.Model().Info().Features
+	if got := m.Info().Features; !slices.Equal(got, primary) {
+		return nil, nil, nil, &configError{shadowName, cfg.shadowModel, fmt.Sprintf("the shadow model takes features %v, the served ones %v", got, primary)}
+	}
+	challenger := &classify.Live{}
 	if _, err := challenger.Reload(func() (classify.Model, error) { return m, nil }, nil); err != nil {
 		return nil, nil, nil, fmt.Errorf("shadow model %q: %w", cfg.shadowModel, err)
-	}
-	if got := m.Info().Features; strings.Join(got, ",") != strings.Join(primary, ",") {
-		return nil, nil, nil, &configError{shadowName, cfg.shadowModel, fmt.Sprintf("the shadow model takes features %v, the served ones %v", got, primary)}
 	}
 	return router, challenger, cat, nil
 }
