@@ -65,8 +65,14 @@ func modelOf(info classify.Info) servingModel {
 func (s *Server) Reload(split *classify.Split, trigger string) (reloadReport, error) {
 	s.reloading.Lock()
 	defer s.reloading.Unlock()
+	return s.reloadAndReport(nil, split, trigger)
+}
+
+// reloadAndReport reloads from cat (the source opened anew when nil) and
+// reports; s.reloading must be held.
+func (s *Server) reloadAndReport(cat *catalog, split *classify.Split, trigger string) (reloadReport, error) {
 	start := time.Now()
-	err := s.reloadLocked(split, trigger)
+	err := s.reloadLocked(cat, split, trigger)
 	v := s.view()
 	rep := reloadReport{Status: "reloaded", Trigger: trigger, Split: v.table.Split().String(), Variants: []servingVariant{}}
 	var versions []string
@@ -92,17 +98,20 @@ func (s *Server) Reload(split *classify.Split, trigger string) (reloadReport, er
 	return rep, nil
 }
 
-func (s *Server) reloadLocked(split *classify.Split, trigger string) error {
-	if s.opts.Source == nil {
-		err := errors.New("this server has no model source to reload from")
-		s.metrics.reloaded(trigger, targetPrimary, err)
-		return err
+func (s *Server) reloadLocked(cat *catalog, split *classify.Split, trigger string) error {
+	if cat == nil {
+		if s.opts.Source == nil {
+			err := errors.New("this server has no model source to reload from")
+			s.metrics.reloaded(trigger, targetPrimary, err)
+			return err
+		}
+		var err error
+		if cat, err = s.opts.Source(); err != nil {
+			s.metrics.reloaded(trigger, targetPrimary, err)
+			return err
+		}
 	}
-	cat, err := s.opts.Source()
-	if err != nil {
-		s.metrics.reloaded(trigger, targetPrimary, err)
-		return err
-	}
+	var err error
 	// The challenger is loaded and proved (features, warm-up) first, on a
 	// Live of its own, so that its failure leaves everything as it was:
 	// nothing is half applied, and the watch tries again.
@@ -159,26 +168,27 @@ func (s *Server) loaded(cat *catalog) {
 	s.watched = cat.fingerprint(s.names())
 }
 
-// checkSource re-opens the source and reloads when an artifact of a served
-// model changed (its entry's checksum or version, or a file's bytes) since
-// the last successful load. A reload that fails is tried again at the next
-// check (and counted again). It reports whether it reloaded.
+// checkSource re-opens the source and reloads from what it opened when an
+// artifact of a served model changed (its entry's checksum or version, or a
+// file's bytes) since the last successful load; the check and the reload
+// hold one lock, so no other reload comes between them. A reload that fails
+// is tried again at the next check (and counted again). It reports whether
+// it reloaded.
 func (s *Server) checkSource(trigger string) bool {
 	if s.opts.Source == nil {
 		return false
 	}
+	s.reloading.Lock()
+	defer s.reloading.Unlock()
 	cat, err := s.opts.Source()
 	if err != nil {
 		s.log.Warn("watch: cannot open the model source", "error", err.Error())
 		return false
 	}
-	s.reloading.Lock()
-	same := cat.fingerprint(s.names()) == s.watched
-	s.reloading.Unlock()
-	if same {
+	if cat.fingerprint(s.names()) == s.watched {
 		return false
 	}
-	_, _ = s.Reload(nil, trigger)
+	_, _ = s.reloadAndReport(cat, nil, trigger)
 	return true
 }
 
