@@ -74,7 +74,7 @@ type Options struct {
 }
 
 // Server answers the HTTP API over the variants of a classify.Router.
-// Reload (and Swap, for a single variant) replace models atomically: a
+// Reload replaces models atomically: a
 // request is answered whole by the model its variant held when it started.
 // A Server is safe for concurrent use.
 type Server struct {
@@ -225,15 +225,6 @@ func (s *Server) view() *view {
 	s.cur.Store(v)
 	s.publishModels(v)
 	return v
-}
-
-// Swap makes m the model of the first variant and returns the one it
-// replaces: for a server of one variant, the whole reload seam. Reload is
-// the checked way.
-func (s *Server) Swap(m classify.Model) classify.Model {
-	old := s.router.Variants()[0].Live.Swap(m)
-	s.view()
-	return old
 }
 
 func (s *Server) derive(variant string, m classify.Model) *served {

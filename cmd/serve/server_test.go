@@ -187,3 +187,12 @@ func TestHarnessCatchesUndocumentedAnswers(t *testing.T) {
 	assert.Error(t, openapi3filter.ValidateRequest(context.Background(),
 		&openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route}), "a request missing features")
 }
+
+// Swap makes m the model of the first variant, unchecked, and returns the
+// one it replaces: for tests that change the model behind the server's
+// back. Servers reload through Reload, which loads, checks and warms up.
+func (s *Server) Swap(m classify.Model) classify.Model {
+	old := s.router.Variants()[0].Live.Swap(m)
+	s.view()
+	return old
+}
