@@ -54,18 +54,27 @@ func (l *Live) Swap(m Model) Model {
 func (l *Live) Reload(load func() (Model, error), warmup []float64) (Model, error) {
 	l.reload.Lock()
 	defer l.reload.Unlock()
-	m, err := load()
-	if err != nil {
-		return nil, &ReloadError{Step: StepLoad, Err: err}
-	}
 	var features []string
 	if old := l.Model(); old != nil {
 		features = old.Info().Features
 	}
-	if err := prove(m, features, warmup); err != nil {
-		return nil, err
+	m, e := loadAndProve(load, features, warmup)
+	if e != nil {
+		return nil, e
 	}
 	l.Swap(m)
+	return m, nil
+}
+
+// loadAndProve loads a model and proves it (see prove).
+func loadAndProve(load func() (Model, error), features []string, warmup []float64) (Model, *ReloadError) {
+	m, err := load()
+	if err != nil {
+		return nil, &ReloadError{Step: StepLoad, Err: err}
+	}
+	if e := prove(m, features, warmup); e != nil {
+		return nil, e
+	}
 	return m, nil
 }
 

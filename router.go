@@ -189,11 +189,8 @@ func (r *Router) Reload(split *Split, load func(name string) (Model, error), war
 func prepare(split *Split, features []string, load func(name string) (Model, error), warmup []float64) ([]Model, error) {
 	models := make([]Model, 0, len(split.Arms()))
 	for _, a := range split.Arms() {
-		m, err := load(a.Name)
-		if err != nil {
-			return nil, &ReloadError{Variant: a.Name, Step: StepLoad, Err: err}
-		}
-		if e := prove(m, features, warmup); e != nil {
+		m, e := loadAndProve(func() (Model, error) { return load(a.Name) }, features, warmup)
+		if e != nil {
 			e.Variant = a.Name
 			return nil, e
 		}
