@@ -30,7 +30,6 @@ type badRow struct {
 // chunk is a run of consecutive records. A reader fills it, one worker
 // processes it, and the emitter consumes it in input order.
 type chunk struct {
-	seq    int
 	recs   []record
 	arena  []byte // backing store for the records' raw bytes
 	out    []byte // output of the scored rows, in order
@@ -89,10 +88,9 @@ func (p *pipeline) run(ctx context.Context) error {
 	go func() {
 		defer close(jobs)
 		defer close(ordered)
-		for seq := 0; ; seq++ {
+		for {
 			c := pool.Get().(*chunk)
 			c.reset()
-			c.seq = seq
 			more, err := p.read(c)
 			if len(c.recs) > 0 {
 				c.done = make(chan struct{})

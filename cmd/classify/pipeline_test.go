@@ -84,7 +84,7 @@ func TestPipelineErrors(t *testing.T) {
 		work:    func(c *chunk) {},
 		emit: func(c *chunk) error {
 			emitted++
-			if c.seq == 3 {
+			if emitted == 4 {
 				return boom
 			}
 			return nil
@@ -113,13 +113,14 @@ func TestPipelineErrors(t *testing.T) {
 	}
 
 	// A cancelled context stops a pipeline whose input never ends.
+	emitted = 0
 	ctx, cancel := context.WithCancel(context.Background())
 	p = &pipeline{
 		workers: 2,
 		read:    counter(1<<62, 10),
 		work:    func(c *chunk) {},
 		emit: func(c *chunk) error {
-			if c.seq == 10 {
+			if emitted++; emitted == 11 {
 				cancel()
 			}
 			return nil

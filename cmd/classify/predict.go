@@ -30,11 +30,7 @@ func predictCmd(ctx context.Context, args []string, e env) error {
 		path = pos[0]
 	}
 	refuse := func(info classify.Info) []string {
-		names := []string{predictionName, probabilitiesName}
-		for _, c := range info.Classes {
-			names = append(names, probabilityPrefix+c)
-		}
-		return names
+		return append(outputColumns(info), probabilitiesName)
 	}
 	s, err := openScan("predict", &f, given(fs), path, "", refuse, e)
 	if err != nil {
@@ -54,10 +50,7 @@ func predictCmd(ctx context.Context, args []string, e env) error {
 	info := s.model.Info()
 	enc := newPredictionEncoder(info, s.in.format)
 	if s.in.format == formatCSV {
-		header := append(append([]string{}, s.header...), predictionName)
-		for _, c := range info.Classes {
-			header = append(header, probabilityPrefix+c)
-		}
+		header := append(append([]string{}, s.header...), outputColumns(info)...)
 		bw.Write(appendCSVRecord(nil, header...))
 	}
 	work := func(c *chunk) {
@@ -142,4 +135,14 @@ func (e *predictionEncoder) append(dst []byte, rec *record, p classify.Predictio
 		dst = appendFloat(dst, v)
 	}
 	return append(dst, "}}\n"...)
+}
+
+// outputColumns are the CSV columns predict adds: the prediction, then one
+// probability per class.
+func outputColumns(info classify.Info) []string {
+	names := []string{predictionName}
+	for _, c := range info.Classes {
+		names = append(names, probabilityPrefix+c)
+	}
+	return names
 }
