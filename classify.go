@@ -72,6 +72,11 @@ type Info struct {
 	Version  string
 	Features []string
 	Classes  []string
+	// Missing reports whether the model takes NaN as a missing value and
+	// routes it as its reference library does (every XGBoost model;
+	// scikit-learn trees exported with their missing-value directions).
+	// When it is false, a NaN in a row is refused with ErrInput.
+	Missing bool
 }
 
 // Prediction is the answer for one row.
@@ -205,19 +210,21 @@ func readAll(r io.Reader, what string) ([]byte, error) {
 
 // checkRow validates one row for a model with n features. When
 // float32Input is true, values that overflow float32 are refused too, as
-// scikit-learn and XGBoost refuse them. Prediction paths call rowOK, which
-// inlines where checkRow does not, and build the error with rowError only
-// for a bad row; checkRow is the one-call form for everything else.
-func checkRow(row []float64, n int, float32Input bool) error {
-	if rowOK(row, n, float32Input) {
+// scikit-learn and XGBoost refuse them; when missing is true, NaN is taken
+// (a missing value) and only infinities and overflows are refused.
+// Prediction paths call rowOK, which inlines where checkRow does not, and
+// build the error with rowError only for a bad row; checkRow is the
+// one-call form for everything else.
+func checkRow(row []float64, n int, float32Input, missing bool) error {
+	if rowOK(row, n, float32Input, missing) {
 		return nil
 	}
-	return rowError(row, n, float32Input)
+	return rowError(row, n, float32Input, missing)
 }
 
 // rowOK reports whether row has n values, each finite (and within float32's
-// range when float32Input is true).
-func rowOK(row []float64, n int, float32Input bool) bool {
+// range when float32Input is true) or, when missing is true, NaN.
+func rowOK(row []float64, n int, float32Input, missing bool) bool {
 	limit := math.MaxFloat64
 	if float32Input {
 		limit = math.MaxFloat32
@@ -226,7 +233,7 @@ func rowOK(row []float64, n int, float32Input bool) bool {
 		return false
 	}
 	for _, v := range row {
-		if !(math.Abs(v) <= limit) { // NaN fails too
+		if !(math.Abs(v) <= limit) && !(missing && v != v) { // NaN fails the first test
 			return false
 		}
 	}
@@ -234,7 +241,7 @@ func rowOK(row []float64, n int, float32Input bool) bool {
 }
 
 // rowError says why rowOK refused a row.
-func rowError(row []float64, n int, float32Input bool) error {
+func rowError(row []float64, n int, float32Input, missing bool) error {
 	e := &InputError{Feature: -1, Got: len(row), Want: n, Limit: math.MaxFloat64}
 	if float32Input {
 		e.Limit = math.MaxFloat32
@@ -243,7 +250,7 @@ func rowError(row []float64, n int, float32Input bool) error {
 		return e
 	}
 	i := 0 // the first bad value
-	for i < len(row)-1 && math.Abs(row[i]) <= e.Limit {
+	for i < len(row)-1 && (math.Abs(row[i]) <= e.Limit || missing && math.IsNaN(row[i])) {
 		i++
 	}
 	e.Feature, e.Value = i, row[i]

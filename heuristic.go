@@ -181,8 +181,8 @@ func (m *Rules) classify(row []float64) (class, fired int) {
 
 // Predict implements Model.
 func (m *Rules) Predict(row []float64, proba []float64) (Prediction, error) {
-	if !rowOK(row, len(m.info.Features), false) {
-		return Prediction{}, rowError(row, len(m.info.Features), false)
+	if !rowOK(row, len(m.info.Features), false, false) {
+		return Prediction{}, rowError(row, len(m.info.Features), false, false)
 	}
 	c, _ := m.classify(row)
 	p := probaBuffer(proba, len(m.info.Classes))
@@ -217,8 +217,8 @@ func (m *Rules) PredictBatch(rows []float64, classes []int, proba []float64) err
 	}
 	for i := range classes {
 		row := rows[i*nf : (i+1)*nf]
-		if !rowOK(row, nf, false) {
-			return fmt.Errorf("row %d: %w", i, rowError(row, nf, false))
+		if !rowOK(row, nf, false, false) {
+			return fmt.Errorf("row %d: %w", i, rowError(row, nf, false, false))
 		}
 		classes[i], _ = m.classify(row)
 		if proba != nil {
@@ -231,7 +231,7 @@ func (m *Rules) PredictBatch(rows []float64, classes []int, proba []float64) err
 // Explain reports which rule fired for row: its name, or "default" when no
 // rule matched.
 func (m *Rules) Explain(row []float64) (Explanation, error) {
-	if err := checkRow(row, len(m.info.Features), false); err != nil {
+	if err := checkRow(row, len(m.info.Features), false, false); err != nil {
 		return Explanation{}, err
 	}
 	c, fired := m.classify(row)

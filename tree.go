@@ -267,8 +267,8 @@ func (e *flatTrees) batch(rows []float64, classes []int, proba []float64, nf int
 	}
 	for i := range classes {
 		row := rows[i*nf : (i+1)*nf]
-		if !rowOK(row, nf, true) {
-			return fmt.Errorf("row %d: %w", i, rowError(row, nf, true))
+		if !rowOK(row, nf, true, false) {
+			return fmt.Errorf("row %d: %w", i, rowError(row, nf, true, false))
 		}
 		if proba != nil {
 			p = proba[i*k : (i+1)*k]
@@ -279,8 +279,8 @@ func (e *flatTrees) batch(rows []float64, classes []int, proba []float64, nf int
 }
 
 func (e *flatTrees) predict(info *Info, row []float64, proba []float64) (Prediction, error) {
-	if !rowOK(row, len(info.Features), true) {
-		return Prediction{}, rowError(row, len(info.Features), true)
+	if !rowOK(row, len(info.Features), true, false) {
+		return Prediction{}, rowError(row, len(info.Features), true, false)
 	}
 	p := probaBuffer(proba, e.classes)
 	c := e.proba(row, p)

@@ -405,8 +405,8 @@ func (b *Booster) Info() Info { return b.info }
 // range. The probabilities are XGBoost's float32 results, computed the way
 // XGBoost computes them. With room in proba it allocates nothing.
 func (b *Booster) Predict(row, proba []float64) (Prediction, error) {
-	if !rowOK(row, b.nFeatures, true) {
-		return Prediction{}, rowError(row, b.nFeatures, true)
+	if !rowOK(row, b.nFeatures, true, false) {
+		return Prediction{}, rowError(row, b.nFeatures, true, false)
 	}
 	p := probaBuffer(proba, b.nClasses)
 	s := b.scratch.Get().(*[]float64)
@@ -429,8 +429,8 @@ func (b *Booster) PredictBatch(rows []float64, classes []int, proba []float64) e
 	own := (*s)[len(*s)-b.nClasses:]
 	for i := range classes {
 		row := rows[i*b.nFeatures : (i+1)*b.nFeatures]
-		if !rowOK(row, b.nFeatures, true) {
-			return fmt.Errorf("classify: xgboost: row %d: %w", i, rowError(row, b.nFeatures, true))
+		if !rowOK(row, b.nFeatures, true, false) {
+			return fmt.Errorf("classify: xgboost: row %d: %w", i, rowError(row, b.nFeatures, true, false))
 		}
 		p := own
 		if proba != nil {
