@@ -25,6 +25,7 @@ FAR_VALUES = [0.0, 1e6, -1e6, 1e30, -1e30]
 DEFAULT_MAX_CASES = 2000
 DEFAULT_RANDOM_ROWS = 200
 NAN_BASES = 3
+F32_MAX = float(np.finfo(np.float32).max)
 
 
 def f32_neighbours(t):
@@ -50,6 +51,8 @@ def feature_ranges(n_features, splits):
     lo = [math.inf] * n_features
     hi = [-math.inf] * n_features
     for fi, t in splits:
+        if not math.isfinite(t) or abs(t) > F32_MAX:
+            continue
         lo[fi] = min(lo[fi], t)
         hi[fi] = max(hi[fi], t)
     out = []
@@ -103,7 +106,7 @@ def read_rows(path, features, nan_ok):
                 raise ExportError(f"{path}:{line}: {f}={cell!r} is not a number") from None
             if math.isnan(v) and not nan_ok:
                 raise ExportError(f"{path}:{line}: {f} is NaN, but the model does not accept missing values")
-            if math.isinf(v) or (not math.isnan(v) and abs(v) > float(np.finfo(np.float32).max)):
+            if math.isinf(v) or (not math.isnan(v) and abs(v) > F32_MAX):
                 raise ExportError(f"{path}:{line}: {f}={cell} is infinite or too large for float32")
             row.append(v)
         rows.append(row)
@@ -168,6 +171,8 @@ def build_cases(features, splits, nan_ok, rows=None, rows_only=False, seed=0,
         b = rng.randrange(len(bases))
         g = []
         for pname, v in threshold_probes(t):
+            if not math.isfinite(v) or abs(v) > F32_MAX:
+                continue  # not an input the libraries accept
             x = list(bases[b])
             x[fi] = v
             g.append((f"edge/threshold/{features[fi]}={t!r}/{pname}", x))

@@ -7,6 +7,7 @@ fitted estimator accepts NaN at predict time.
 from __future__ import annotations
 
 import math
+import sys
 import warnings
 
 import numpy as np
@@ -84,18 +85,32 @@ def predict_frame(est, X):
     return pd.DataFrame(X, columns=list(names))
 
 
+def _threshold(v):
+    """tree_.threshold as a JSON number.
+
+    A tree trained with NaN may split missing from present values with a
+    threshold of +inf (every finite value goes left). JSON has no infinity, so
+    +/-inf is written as +/-1.7976931348623157e308 (the largest float64): for
+    every input scikit-learn accepts (finite, within float32) the comparison
+    float32(x) <= threshold comes out the same.
+    """
+    v = float(v)
+    if math.isnan(v):
+        raise ExportError("a tree has a NaN threshold")
+    if math.isinf(v):
+        return math.copysign(sys.float_info.max, v)
+    return v
+
+
 def _tree_dict(tree, with_missing):
     t = tree.tree_
     d = {
         "children_left": [int(v) for v in t.children_left],
         "children_right": [int(v) for v in t.children_right],
         "feature": [int(v) for v in t.feature],
-        "threshold": [float(v) for v in t.threshold],
+        "threshold": [_threshold(v) for v in t.threshold],
         "value": [[float(c) for c in row] for row in t.value[:, 0, :]],
     }
-    for v in d["threshold"]:
-        if not math.isfinite(v):
-            raise ExportError(f"a tree has a non-finite threshold {v!r}")
     if with_missing:
         d["missing_go_to_left"] = [int(v) for v in t.missing_go_to_left]
     return d
