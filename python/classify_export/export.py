@@ -37,16 +37,17 @@ class Result:
 
 
 def _names(what, flag, from_flag, from_model, count, source):
+    plural = {"feature": "features", "class": "classes"}[what]
     if from_flag is not None:
         names = list(from_flag)
         if len(names) != count:
-            raise ExportError(f"{flag} gives {len(names)} {what} names, but the model has {count} {what}s")
+            raise ExportError(f"{flag} gives {len(names)} {what} names, but the model has {count} {plural}")
     elif from_model is not None:
         names = list(from_model)
         if len(names) != count:
-            raise ExportError(f"{source} names {len(names)} {what}s, but the model has {count}")
+            raise ExportError(f"{source} names {len(names)} {plural}, but the model has {count}")
     else:
-        raise ExportError(f"the model does not name its {count} {what}s; pass {flag} with {count} names")
+        raise ExportError(f"the model does not name its {count} {plural}; pass {flag} with {count} names")
     for n in names:
         if not isinstance(n, str) or not n.strip():
             raise ExportError(f"{what} names must be non-empty strings (got {n!r})")

@@ -23,6 +23,8 @@ SUPPORTED = ", ".join(list(SKLEARN_ESTIMATORS) + list(XGBOOST_ESTIMATORS))
 
 # Canonical file suffix of each XGBoost model format.
 XGB_SUFFIX = {"json": ".json", "ubj": ".ubj", "binary": ".model"}
+# Objectives classify serves (xgb.go).
+XGB_OBJECTIVES = ("multi:softprob", "multi:softmax", "binary:logistic")
 
 
 @dataclass
@@ -65,19 +67,32 @@ def load_xgboost_bytes(data: bytes, fmt: str, what: str, cls=None):
     with tempfile.TemporaryDirectory() as d:
         path = os.path.join(d, "model" + XGB_SUFFIX[fmt])
         Path(path).write_bytes(data)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                booster = xgboost.Booster(model_file=path)
+            objective = json.loads(booster.save_config())["learner"]["objective"]["name"]
+        except Exception as e:  # xgboost.core.XGBoostError and friends
+            raise _load_error(e, fmt, what, xgboost.__version__) from None
+        if objective not in XGB_OBJECTIVES:
+            raise ExportError(f"{what}: objective {objective} is not supported (supported: {', '.join(XGB_OBJECTIVES)})")
         clf = (cls or xgboost.XGBClassifier)()
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 clf.load_model(path)
-        except Exception as e:  # xgboost.core.XGBoostError and friends
-            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-            hint = ""
-            if fmt == "binary":
-                hint = (f" (the legacy binary format is not read by xgboost {xgboost.__version__}"
-                        " from 3.1 on; load and save it as .json or .ubj with xgboost < 3.1)")
-            raise ExportError(f"{what}: xgboost {xgboost.__version__} cannot load this {fmt} model: {first}{hint}") from None
+        except Exception as e:
+            raise _load_error(e, fmt, what, xgboost.__version__) from None
     return clf
+
+
+def _load_error(e, fmt, what, version):
+    first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    hint = ""
+    if fmt == "binary":
+        hint = (f" (xgboost reads the legacy binary format only before 3.1; this is {version}: "
+                "load it with an older xgboost and save it as .json or .ubj)")
+    return ExportError(f"{what}: xgboost {version} cannot load this {fmt} model: {first}{hint}")
 
 
 def _unpickle(data: bytes, what: str):

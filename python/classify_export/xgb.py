@@ -12,11 +12,11 @@ import numpy as np
 
 from . import jsonio
 from .errors import ExportError
-from .loading import XGB_SUFFIX, load_xgboost_bytes
+from .loading import XGB_OBJECTIVES, XGB_SUFFIX, load_xgboost_bytes
 
 META_FORMAT = "classify/xgboost-meta"
 META_FORMAT_VERSION = 1
-OBJECTIVES = ("multi:softprob", "multi:softmax", "binary:logistic")
+OBJECTIVES = XGB_OBJECTIVES
 
 
 def booster_of(clf, what):
