@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 
 from . import __version__
@@ -79,7 +80,8 @@ def parser():
 
 
 def run(argv, stdout=sys.stdout, stderr=sys.stderr, environ=None) -> int:
-    args = parser().parse_args(argv)
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        args = parser().parse_args(argv)  # usage errors: message, exit 2
     try:
         if args.features is not None and args.features_file is not None:
             raise ExportError("give --features or --features-file, not both")
