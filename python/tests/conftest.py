@@ -5,12 +5,15 @@ import io
 import json
 import math
 import pickle
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from classify_export import cli
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the package source beside tests/
+
+from classify_export import cli  # noqa: E402
 
 FEATURES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
 
