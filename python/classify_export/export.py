@@ -69,6 +69,9 @@ def export(model, out, *, name=None, features=None, classes=None, rows=None, row
            version="1.0.0", created=None, metrics=(), environ=None) -> Result:
     """Export model (a path, or a fitted estimator object) into directory out.
 
+    rows, when given, is a CSV path (header = feature names, empty cell =
+    missing) or a sequence of rows (NaN = missing): the parity file's sample rows.
+
     Writes the artifact, the XGBoost sidecar when there is one, and
     <name>.parity.json; with registry_dir, also copies the artifact (and
     sidecar) there and adds or replaces its manifest entry. Raises ExportError
@@ -84,7 +87,9 @@ def export(model, out, *, name=None, features=None, classes=None, rows=None, row
         what = "the estimator"
         default_name = None
         suffix = ""
-    name = check_name(name if name is not None else (default_name or ""))
+    if name is None and default_name is None:
+        raise ExportError("an in-memory estimator needs a name (name=...)")
+    name = check_name(name if name is not None else default_name)
     if xgb_format not in XGB_FORMATS:
         raise ExportError(f"--xgb-format {xgb_format!r}: want one of {', '.join(XGB_FORMATS)}")
     if not re.match(r"^\S+$", version or ""):
@@ -139,7 +144,12 @@ def export(model, out, *, name=None, features=None, classes=None, rows=None, row
             return xgb.reference(ref_clf, X, classes_, check)
 
     files = {art_name: art, **files}
-    sample = parity.read_rows(rows, feats, nan_ok) if rows is not None else None
+    if rows is None:
+        sample = None
+    elif isinstance(rows, (str, os.PathLike)):
+        sample = parity.read_rows(rows, feats, nan_ok)
+    else:
+        sample = parity.check_rows(rows, nf, nan_ok)
     cases = parity.build_cases(feats, splits, nan_ok, rows=sample, rows_only=rows_only, seed=seed,
                                max_cases=max_cases)
     if cases:

@@ -115,6 +115,19 @@ def read_rows(path, features, nan_ok):
     return rows
 
 
+def check_rows(rows, n_features, nan_ok):
+    """In-memory sample rows as lists of floats, checked like the CSV's."""
+    A = np.asarray(rows, dtype=np.float64)
+    if A.ndim != 2 or A.shape[1] != n_features or A.shape[0] == 0:
+        raise ExportError(f"rows must be a non-empty table of {n_features} columns (got shape {A.shape})")
+    if np.isnan(A).any() and not nan_ok:
+        raise ExportError("rows hold NaN, but the model does not accept missing values")
+    finite = A[~np.isnan(A)]
+    if np.isinf(finite).any() or (np.abs(finite) > F32_MAX).any():
+        raise ExportError("rows hold a value that is infinite or too large for float32")
+    return [[float(v) for v in r] for r in A]
+
+
 def _key(x):
     return tuple("nan" if math.isnan(v) else v for v in x)
 

@@ -188,6 +188,14 @@ def test_go_reads_the_manifest(tmp_path, forest, iris, classify_cli):
     r = subprocess.run([str(classify_cli), "models", "-registry", str(reg)], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert "forest" in r.stdout
+    if xgboost is not None and int(xgboost.__version__.split(".")[0]) < 2:
+        # Go loads the legacy binary today: a registry of it alone verifies whole (checksums and loading)
+        reg2 = tmp_path / "reg2"
+        ok([tmp_path / "xgb.pkl", "--out", tmp_path / "out2", *FEATS, "--registry", reg2,
+            "--classes", "setosa,versicolor,virginica", "--xgb-format", "binary"])
+        r = subprocess.run([str(classify_cli), "verify", "-registry", str(reg2)], capture_output=True, text=True)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert r.stdout.startswith("ok")
 
 
 def go_predict(classify_cli, artifact, kind, features, inputs, tmp_path):

@@ -161,3 +161,10 @@ def test_early_stopping_refused(tmp_path, iris):
             int(clf.get_booster().attributes()["best_iteration"]) + 1 >= clf.get_booster().num_boosted_rounds():
         pytest.skip("training did not stop early")
     fails([dump(clf, tmp_path / "es.pkl"), "--out", tmp_path, "--features", "a,b,c,d"], "early stopping")
+
+
+def test_multi_label_refused(tmp_path, iris):
+    X, y = iris
+    Y = np.column_stack([y == 1, y == 2]).astype(int)
+    clf = xgboost.XGBClassifier(n_estimators=2, tree_method="hist", n_jobs=1).fit(X, Y)
+    fails([dump(clf, tmp_path / "ml.pkl"), "--out", tmp_path, "--features", "a,b,c,d"], "multi-output (2 targets)")
