@@ -172,7 +172,10 @@ def export(model, out, *, name=None, features=None, classes=None, rows=None, row
             entry["meta_sha256"] = jsonio.sha256_bytes(files[meta_name])
         entry.update({"version": version, "created": registry.created_time(created, environ),
                       "features": feats, "classes": classes_, "metrics": list(metrics)})
-        registry.validate_entry(entry)
+        reg_files = {art_name: art}
+        if meta_name:
+            reg_files[meta_name] = files[meta_name]
+        manifest_doc = registry.plan(registry_dir, reg_files, entry)
 
     out = Path(out)
     try:
@@ -183,10 +186,7 @@ def export(model, out, *, name=None, features=None, classes=None, rows=None, row
         raise ExportError(f"{out}: cannot write: {e.strerror or e}") from None
     manifest = None
     if entry is not None:
-        reg_files = {art_name: art}
-        if meta_name:
-            reg_files[meta_name] = files[meta_name]
-        manifest = registry.add(registry_dir, reg_files, entry)
+        manifest = registry.write(registry_dir, reg_files, manifest_doc)
     return Result(name=name, kind=kind, artifact=out / art_name, meta=(out / meta_name) if meta_name else None,
                   parity=out / parity_name, manifest=manifest, features=feats, classes=classes_,
                   cases=len(cases), reference=reference, nan_ok=nan_ok, notes=notes)

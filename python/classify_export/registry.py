@@ -112,16 +112,15 @@ def read_manifest(directory: Path):
     return doc
 
 
-def add(directory, files, entry):
-    """Copy files (name -> bytes) into directory and add or replace entry in its manifest.
+def plan(directory, files, entry):
+    """The manifest document with entry added or replaced; ExportError before anything is written.
 
-    Returns the manifest path. Other entries are kept in their order; a new
-    name goes last.
+    Other entries are kept in their order; a new name goes last.
     """
     directory = Path(directory)
     validate_entry(entry)
     doc = read_manifest(directory)
-    models = [m for m in doc["models"]]
+    models = list(doc["models"])
     names = [m.get("name") for m in models]
     if entry["name"] in names:
         models[names.index(entry["name"])] = entry
@@ -131,6 +130,12 @@ def add(directory, files, entry):
         if m is not entry and m.get("file") in files:
             raise ExportError(f"{directory / MANIFEST}: model {m.get('name')!r} already uses file {m.get('file')!r}")
     doc["models"] = models
+    return doc
+
+
+def write(directory, files, doc):
+    """Copy files (name -> bytes) into directory, then write its manifest; returns the manifest path."""
+    directory = Path(directory)
     try:
         directory.mkdir(parents=True, exist_ok=True)
         for name, data in files.items():
@@ -139,6 +144,11 @@ def add(directory, files, entry):
     except OSError as e:
         raise ExportError(f"{directory}: cannot write the registry: {e.strerror or e}") from None
     return directory / MANIFEST
+
+
+def add(directory, files, entry):
+    """Copy files (name -> bytes) into directory and add or replace entry in its manifest."""
+    return write(directory, files, plan(directory, files, entry))
 
 
 def write_atomic(path: Path, data: bytes):

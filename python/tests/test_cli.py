@@ -149,8 +149,13 @@ def test_registry(tmp_path, forest, iris):
     assert [e["name"] for e in m["models"]] == ["forest", "tree"]  # replaced in place, others kept
     assert m["models"][0]["version"] == "2.0.0" and m["models"][0]["metrics"] == []
 
+    m["models"][1]["file"] = "other.json"
+    (reg / "manifest.json").write_text(json.dumps(m))
+    fails([model, "--out", tmp_path / "new", *FEATS, "--registry", reg, "--name", "other"],
+          "model 'tree' already uses file 'other.json'")
     (reg / "manifest.json").write_text('{"format": "something else"}')
-    fails([model, "--out", tmp_path / "out", *FEATS, "--registry", reg], "not a classify/manifest v1 manifest")
+    fails([model, "--out", tmp_path / "new", *FEATS, "--registry", reg], "not a classify/manifest v1 manifest")
+    assert not (tmp_path / "new").exists()  # nothing written when the registry is refused
 
 
 def go_cli(tmp_path_factory):
