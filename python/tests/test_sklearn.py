@@ -9,10 +9,7 @@ import sklearn
 from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
 from sklearn.tree import DecisionTreeClassifier
 
-from conftest import (FEATURES, check_parity_against_artifact, dump, fails, load_json, ok, parity_inputs,
-                      version_tuple)
-
-SK = version_tuple(sklearn.__version__)
+from conftest import FEATURES, check_parity_against_artifact, dump, fails, load_json, ok, parity_inputs
 ESTIMATORS = {
     "DecisionTreeClassifier": (lambda: DecisionTreeClassifier(random_state=0, max_depth=4), "decision_tree"),
     "RandomForestClassifier": (lambda: RandomForestClassifier(n_estimators=4, max_depth=3, random_state=0),
@@ -157,7 +154,12 @@ def test_names_errors(tmp_path, iris):
     assert load_json(tmp_path / "plain.json")["features"] == ["a", "b", "c", "d"]
     fails([model, "--out", tmp_path, "--features-file", tmp_path / "nope.txt"], "cannot read")
     fails([model, "--out", tmp_path, "--features-file", names, "--features", "a,b,c,d"], "not both")
-    assert not (tmp_path / "plain.parity.json").exists() or True
+    classes = tmp_path / "classes.txt"
+    classes.write_text("x\n\ny\nz\n")  # blank lines are skipped
+    ok([model, "--out", tmp_path, "--features-file", names, "--classes-file", classes])
+    assert load_json(tmp_path / "plain.json")["classes"] == ["x", "y", "z"]
+    fails([model, "--out", tmp_path, "--features-file", names, "--classes-file", classes, "--classes", "a,b,c"],
+          "not both")
 
 
 def test_labels_that_collide(tmp_path, iris):
