@@ -58,6 +58,19 @@ def _names(what, flag, from_flag, from_model, count, source):
     return names
 
 
+def raw_suffix(suffix, fmt):
+    """The copied XGBoost file's suffix: the user's, unless it would name another format.
+
+    Readers (XGBoost's save_model, classify's loader) tell the format by the
+    name: JSON must end in .json, UBJSON in .ubj, the legacy binary in neither.
+    """
+    if fmt in ("json", "ubj"):
+        return loading.XGB_SUFFIX[fmt]
+    if not suffix or suffix.lower() in (".json", ".ubj"):
+        return loading.XGB_SUFFIX[fmt]
+    return suffix
+
+
 def check_name(name):
     if not name or not _NAME.match(name) or name in (".", ".."):
         raise ExportError(f"model name {name!r}: use letters, digits, '.', '_' and '-', starting with a letter or digit")
@@ -127,7 +140,7 @@ def export(model, out, *, name=None, features=None, classes=None, rows=None, row
         nan_ok = True
         if loaded.raw_bytes is not None:
             art, fmt = loaded.raw_bytes, loaded.raw_format
-            art_name = name + (suffix or loading.XGB_SUFFIX[fmt])
+            art_name = name + raw_suffix(suffix, fmt)
             ref_clf, check = est, None
         else:
             fmt = xgb_format

@@ -74,7 +74,7 @@ def random_rows(n_rows, ranges, seed):
 def read_rows(path, features, nan_ok):
     """Rows of a CSV whose header names the model's features (any order); empty cell = missing."""
     try:
-        with open(path, newline="", encoding="utf-8") as f:
+        with open(path, newline="", encoding="utf-8-sig") as f:  # a BOM is not part of the header
             records = list(csv.reader(f))
     except (OSError, UnicodeDecodeError) as e:
         raise ExportError(f"{path}: cannot read rows: {getattr(e, 'strerror', None) or e}") from None

@@ -168,3 +168,15 @@ def test_multi_label_refused(tmp_path, iris):
     Y = np.column_stack([y == 1, y == 2]).astype(int)
     clf = xgboost.XGBClassifier(n_estimators=2, tree_method="hist", n_jobs=1).fit(X, Y)
     fails([dump(clf, tmp_path / "ml.pkl"), "--out", tmp_path, "--features", "a,b,c,d"], "multi-output (2 targets)")
+
+
+def test_copied_file_named_by_its_format(tmp_path, iris):
+    X, y = iris
+    clf = fit(xgboost.XGBClassifier, X, y)
+    src = tmp_path / "model.bin"  # UBJSON under a neutral name
+    clf.save_model(str(tmp_path / "model.ubj"))
+    src.write_bytes((tmp_path / "model.ubj").read_bytes())
+    ok([src, "--out", tmp_path / "out", "--classes", "a,b,c", "--features", ",".join(FEATURES)])
+    assert (tmp_path / "out" / "model.ubj").read_bytes() == src.read_bytes()
+    assert (tmp_path / "out" / "model.ubj.meta.json").exists()
+    assert load_json(tmp_path / "out" / "model.parity.json")["artifact"] == "model.ubj"
