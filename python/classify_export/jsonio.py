@@ -32,9 +32,12 @@ def to_jsonable(obj):
     return obj
 
 
-def dumps_compact(obj) -> str:
-    """One line, no spaces (tree arrays make indented files huge), newline-terminated."""
-    return json.dumps(to_jsonable(obj), separators=(",", ":"), allow_nan=False) + "\n"
+def dumps_compact(obj, convert=True) -> str:
+    """One line, no spaces (tree arrays make indented files huge), newline-terminated.
+
+    convert=False skips to_jsonable for documents already made of Python types.
+    """
+    return json.dumps(to_jsonable(obj) if convert else obj, separators=(",", ":"), allow_nan=False) + "\n"
 
 
 def dumps_indented(obj) -> str:

@@ -178,38 +178,43 @@ def build_cases(features, splits, nan_ok, rows=None, rows_only=False, seed=0,
                 nan.append((f"edge/nan/{f}/base{b}", x))
         nan.append(("edge/nan/all", [math.nan] * nf))
 
+    seen = set()
+    far = _dedupe(far, seen)
+    nan = _dedupe(nan, seen)
+    fixed = (nan + far)[:max_cases]  # the far-out cases go first when even these do not fit
+    sample = _dedupe(sample, seen)[: max_cases - len(fixed)]
+    room = max_cases - len(fixed) - len(sample)
+
     rng = random.Random(seed + 1)
-    groups = []
-    for i, (fi, t) in enumerate(splits):
-        b = rng.randrange(len(bases))
+    base_of = [rng.randrange(len(bases)) for _ in splits]
+
+    def group(i):
+        fi, t = splits[i]
         g = []
         for pname, v in threshold_probes(t):
             if not math.isfinite(v) or abs(v) > F32_MAX:
                 continue  # not an input the libraries accept
-            x = list(bases[b])
+            x = list(bases[base_of[i]])
             x[fi] = v
             g.append((f"edge/threshold/{features[fi]}={t!r}/{pname}", x))
-        groups.append(g)
+        return _dedupe(g, seen)
 
-    seen = set()
-    far = _dedupe(far, seen)
-    nan = _dedupe(nan, seen)
-    fixed = (far + nan)[:max_cases]
-    sample = _dedupe(sample, seen)[: max_cases - len(fixed)]
-    room = max_cases - len(fixed) - len(sample)
-    groups = [_dedupe(g, seen) for g in groups]
-    total = sum(len(g) for g in groups)
-    if total > room:
-        order = list(range(len(groups)))
+    if len(splits) * len(threshold_probes(0.0)) <= room:
+        groups = [group(i) for i in range(len(splits))]
+    else:  # a seeded sample of thresholds, each with all its probes, in threshold order
+        order = list(range(len(splits)))
         random.Random(seed + 2).shuffle(order)
-        keep, used = set(), 0
+        kept, used = [], 0
         for i in order:
-            if used + len(groups[i]) <= room:
-                keep.add(i)
-                used += len(groups[i])
-        groups = [g for i, g in enumerate(groups) if i in keep]
+            if room - used < len(threshold_probes(0.0)):
+                break
+            g = group(i)
+            if used + len(g) <= room:
+                kept.append((i, g))
+                used += len(g)
+        groups = [g for _, g in sorted(kept, key=lambda ig: ig[0])]
     thresholds = [c for g in groups for c in g]
-    return sample + thresholds + nan + far
+    return sample + thresholds + fixed
 
 
 def document_text(model, kind, artifact, artifact_sha256, reference, tolerance, features, classes,

@@ -104,15 +104,15 @@ def _threshold(v):
 
 def _tree_dict(tree, with_missing):
     t = tree.tree_
-    d = {
-        "children_left": [int(v) for v in t.children_left],
-        "children_right": [int(v) for v in t.children_right],
-        "feature": [int(v) for v in t.feature],
-        "threshold": [_threshold(v) for v in t.threshold],
-        "value": [[float(c) for c in row] for row in t.value[:, 0, :]],
+    d = {  # tolist() gives Python ints and floats (the same float64 values)
+        "children_left": t.children_left.tolist(),
+        "children_right": t.children_right.tolist(),
+        "feature": t.feature.tolist(),
+        "threshold": [_threshold(v) for v in t.threshold.tolist()],
+        "value": t.value[:, 0, :].astype(np.float64).tolist(),
     }
     if with_missing:
-        d["missing_go_to_left"] = [int(v) for v in t.missing_go_to_left]
+        d["missing_go_to_left"] = np.asarray(t.missing_go_to_left).astype(int).tolist()
     return d
 
 
@@ -133,7 +133,8 @@ def document(est, features, classes, nan_ok):
 
 
 def artifact_bytes(est, features, classes, nan_ok) -> bytes:
-    return jsonio.dumps_compact(document(est, features, classes, nan_ok)).encode()
+    # document() holds Python types only (tolist), so no conversion pass is needed
+    return jsonio.dumps_compact(document(est, features, classes, nan_ok), convert=False).encode()
 
 
 def split_thresholds(est):
@@ -141,9 +142,8 @@ def split_thresholds(est):
     out = set()
     for tree in trees_of(est):
         t = tree.tree_
-        for node in range(t.node_count):
-            if t.children_left[node] != -1:
-                out.add((int(t.feature[node]), float(t.threshold[node])))
+        split = t.children_left != -1
+        out.update(zip(t.feature[split].tolist(), t.threshold[split].tolist()))
     return sorted(out)
 
 

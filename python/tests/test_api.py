@@ -32,3 +32,15 @@ def test_rows_in_memory(tmp_path, iris):
         export(est, tmp_path, name="t", features=FEATURES, rows=X[:10, :3])
     with pytest.raises(ExportError, match="too large for float32"):
         export(est, tmp_path, name="t", features=FEATURES, rows=[[1e39, 1, 1, 1]])
+
+
+def test_budget_never_exceeded():
+    from classify_export.parity import build_cases
+
+    features = [f"x{i}" for i in range(300)]  # far-out and NaN cases alone exceed the budget
+    splits = [(i % 300, float(i)) for i in range(1000)]
+    for n in (1, 10, 500, 2000, 6000):
+        cases = build_cases(features, splits, True, max_cases=n, n_random=50)
+        assert len(cases) <= n
+        assert len({tuple(map(repr, x)) for _, x in cases}) == len(cases)  # no duplicate inputs
+    assert build_cases(features, splits, True, max_cases=500) == build_cases(features, splits, True, max_cases=500)
