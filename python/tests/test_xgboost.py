@@ -180,3 +180,18 @@ def test_copied_file_named_by_its_format(tmp_path, iris):
     assert (tmp_path / "out" / "model.ubj").read_bytes() == src.read_bytes()
     assert (tmp_path / "out" / "model.ubj.meta.json").exists()
     assert load_json(tmp_path / "out" / "model.parity.json")["artifact"] == "model.ubj"
+
+
+@pytest.mark.parametrize("raw", [False, True], ids=["pickled", "file"])
+def test_softmax(tmp_path, iris, raw):
+    X, y = iris
+    clf = fit(xgboost.XGBClassifier, X, y, objective="multi:softmax")
+    if raw:
+        src = tmp_path / "sm.json"
+        clf.save_model(str(src))
+    else:
+        src = dump(clf, tmp_path / "sm.pkl")
+    ok([src, "--out", tmp_path / "out", "--features", ",".join(FEATURES), "--classes", "x,y,z"])
+    art = "sm.json" if raw else "sm.ubj"
+    assert load_json(tmp_path / "out" / (art + ".meta.json"))["objective"] == "multi:softmax"
+    check_parity(load_json(tmp_path / "out" / "sm.parity.json"), clf, ["x", "y", "z"])
