@@ -1,0 +1,169 @@
+"""classify/sklearn-trees v2 from a fitted scikit-learn tree or forest.
+
+Version 2 is version 1 (research/FORMATS.md) plus `estimator`, classes as
+strings of any labels, and per tree `missing_go_to_left` exactly when the
+fitted estimator accepts NaN at predict time.
+"""
+from __future__ import annotations
+
+import math
+import sys
+import warnings
+
+import numpy as np
+
+from . import jsonio
+from .errors import ExportError
+from .loading import SKLEARN_ESTIMATORS
+
+FORMAT = "classify/sklearn-trees"
+FORMAT_VERSION = 2
+
+
+def trees_of(est):
+    """The fitted DecisionTreeClassifiers of est, in order."""
+    if type(est).__name__ == "DecisionTreeClassifier":
+        return [est]
+    return list(est.estimators_)
+
+
+def check_fitted(est, what):
+    name = type(est).__name__
+    if not hasattr(est, "classes_") or (name != "DecisionTreeClassifier" and not hasattr(est, "estimators_")) \
+            or (name == "DecisionTreeClassifier" and not hasattr(est, "tree_")):
+        raise ExportError(f"{what}: the {name} is not fitted")
+    n_outputs = int(getattr(est, "n_outputs_", 1))
+    if n_outputs != 1 or isinstance(est.classes_, list):
+        raise ExportError(f"{what}: the {name} is multi-output ({n_outputs} outputs); classify serves "
+                          "one output per model: train one classifier per target")
+    for i, t in enumerate(trees_of(est)):
+        if t.tree_.n_outputs != 1:
+            raise ExportError(f"{what}: tree {i} is multi-output")
+
+
+def n_features(est) -> int:
+    return int(est.n_features_in_)
+
+
+def model_feature_names(est):
+    names = getattr(est, "feature_names_in_", None)
+    return None if names is None else [str(n) for n in names]
+
+
+def model_class_labels(est):
+    return list(est.classes_)
+
+
+def accepts_nan(est) -> bool:
+    """Whether predict_proba takes a row holding NaN, found by trying it.
+
+    Only scikit-learn versions whose trees store missing_go_to_left can route
+    NaN; on older ones (before 1.3) the answer is always False.
+    """
+    if not all(hasattr(t.tree_, "missing_go_to_left") for t in trees_of(est)):
+        return False
+    row = np.zeros((1, n_features(est)), dtype=np.float64)
+    row[0, 0] = np.nan
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            est.predict_proba(predict_frame(est, row))
+    except ValueError:
+        return False
+    return True
+
+
+def predict_frame(est, X):
+    """X as the estimator saw its training data: a DataFrame when it was fitted on one."""
+    names = getattr(est, "feature_names_in_", None)
+    if names is None:
+        return X
+    try:
+        import pandas as pd
+    except ImportError:
+        return X
+    return pd.DataFrame(X, columns=list(names))
+
+
+def _threshold(v):
+    """tree_.threshold as a JSON number.
+
+    A tree trained with NaN may split missing from present values with a
+    threshold of +inf (every finite value goes left). JSON has no infinity, so
+    +/-inf is written as +/-1.7976931348623157e308 (the largest float64): for
+    every input scikit-learn accepts (finite, within float32) the comparison
+    float32(x) <= threshold comes out the same.
+    """
+    v = float(v)
+    if math.isnan(v):
+        raise ExportError("a tree has a NaN threshold")
+    if math.isinf(v):
+        return math.copysign(sys.float_info.max, v)
+    return v
+
+
+def _tree_dict(tree, with_missing):
+    t = tree.tree_
+    d = {  # tolist() gives Python ints and floats (the same float64 values)
+        "children_left": t.children_left.tolist(),
+        "children_right": t.children_right.tolist(),
+        "feature": t.feature.tolist(),
+        "threshold": [_threshold(v) for v in t.threshold.tolist()],
+        "value": t.value[:, 0, :].astype(np.float64).tolist(),
+    }
+    if with_missing:
+        d["missing_go_to_left"] = np.asarray(t.missing_go_to_left).astype(int).tolist()
+    return d
+
+
+def document(est, features, classes, nan_ok):
+    import sklearn
+
+    name = type(est).__name__
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "estimator": name,
+        "kind": SKLEARN_ESTIMATORS[name],
+        "library": f"scikit-learn {sklearn.__version__}",
+        "features": list(features),
+        "classes": list(classes),
+        "trees": [_tree_dict(t, nan_ok) for t in trees_of(est)],
+    }
+
+
+def artifact_bytes(est, features, classes, nan_ok) -> bytes:
+    # document() holds Python types only (tolist), so no conversion pass is needed
+    return jsonio.dumps_compact(document(est, features, classes, nan_ok), convert=False).encode()
+
+
+def split_thresholds(est):
+    """Sorted unique (feature index, threshold) over all split nodes of all trees."""
+    out = set()
+    for tree in trees_of(est):
+        t = tree.tree_
+        split = t.children_left != -1
+        out.update(zip(t.feature[split].tolist(), t.threshold[split].tolist()))
+    return sorted(out)
+
+
+def reference(est, X, classes):
+    """scikit-learn's own predict and predict_proba on X, labels as class names."""
+    import sklearn
+
+    labels = list(est.classes_)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        frame = predict_frame(est, X)
+        pred = est.predict(frame)
+        proba = est.predict_proba(frame)
+    out_labels = [classes[_index(labels, p)] for p in pred]
+    out_proba = [[float(v) for v in row] for row in proba]
+    return out_labels, out_proba, f"scikit-learn {sklearn.__version__}"
+
+
+def _index(labels, p):
+    for i, lab in enumerate(labels):
+        if lab == p:
+            return i
+    raise ExportError(f"predict returned {p!r}, which is not in classes_ {labels}")
