@@ -10,7 +10,12 @@ SHELL := /bin/bash
 # Research (Python): see research/README.md
 # ---------------------------------------------------------------------------
 
-PYTHON ?= /usr/bin/python3
+# research/ runs in a virtual environment made from research/requirements.txt by
+# `make environment-create` (exact pins: reruns reproduce the registry byte for byte).
+VENV ?= $(CURDIR)/.venv
+PYTHON ?= $(VENV)/bin/python
+# The interpreter the environment is made with: the machine's Python 3.11.
+BASE_PYTHON ?= python3.11
 # Model to promote (empty: all four).
 NAME ?=
 # Single-threaded numeric libraries and a fixed hash seed: reruns are byte-identical.
@@ -19,13 +24,13 @@ PY := $(RESEARCH_ENV) $(PYTHON)
 NBCONVERT := $(RESEARCH_ENV) PYDEVD_DISABLE_FILE_VALIDATION=1 $(PYTHON) -m jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.record_timing=False
 
 .PHONY: help research research-check research-data eval-heuristic train-decision-tree \
-	train-random-forest train-xgboost research-summary promote research-golden research-notebook
+	train-random-forest train-xgboost research-summary promote research-golden parity-suite research-notebook
 
 help: ## List the targets with their descriptions
 	@grep -hE '^[a-zA-Z0-9_.-]+:.*## ' $(MAKEFILE_LIST) | \
 		awk 'BEGIN {FS = ":.*## "}; {printf "  %-22s %s\n", $$1, $$2}'
 
-research: ## Rerun all research from the CSV: data, experiments, candidates, summary, promotion, golden files, notebook
+research: ## Rerun all research from the CSV: data, experiments, candidates, summary, promotion, golden files, parity suite, notebook
 	$(MAKE) --no-print-directory research-data
 	$(MAKE) --no-print-directory eval-heuristic
 	$(MAKE) --no-print-directory train-decision-tree
@@ -34,9 +39,11 @@ research: ## Rerun all research from the CSV: data, experiments, candidates, sum
 	$(MAKE) --no-print-directory research-summary
 	$(MAKE) --no-print-directory promote NAME=
 	$(MAKE) --no-print-directory research-golden
+	$(MAKE) --no-print-directory parity-suite
 	$(MAKE) --no-print-directory research-notebook
 
 research-check: ## Retrain in a temporary copy and fail if committed artifacts, golden files or results differ
+	@test -x $(PYTHON) || { echo "no $(PYTHON): run make environment-create (or make venv) first"; exit 1; }
 	$(PY) research/check.py --python $(PYTHON)
 
 research-data: ## Write research/data/iris.csv from scikit-learn's bundled Iris copy
@@ -67,6 +74,9 @@ promote: ## Copy the newest candidate into models/ and rewrite models/manifest.j
 research-golden: ## Write testdata/golden/<model>.json from the reference libraries
 	$(PY) research/golden.py
 
+parity-suite: ## Write testdata/parity/<library versions>/: every kind on digits, breast_cancer and a data set with missing values, with the reference answers
+	$(PY) research/parity_suite.py
+
 research-notebook: ## Execute research/eda/EDA.ipynb in place (outputs and figures saved)
 	cd research/eda && $(NBCONVERT) EDA.ipynb
 
@@ -85,17 +95,24 @@ SERVICE_PID := $(BIN)/serve.pid
 SERVICE_LOG := $(BIN)/serve.log
 IMAGE ?= classify:dev
 
-.PHONY: environment-create format lint type-check validate-branch unit-test functional-test \
+.PHONY: environment-create venv format lint type-check validate-branch unit-test functional-test \
 	integration-test all-test readme-models api-run build bench bench-reference service-start service-validate service-stop
 
-environment-create: ## Install everything the workflow needs: Go modules, staticcheck, Debian's research and browser packages
+environment-create: ## Install everything the workflow needs: the research virtualenv (.venv), Go modules, staticcheck, Chromium and wrk
+	$(MAKE) --no-print-directory venv
 	$(GO) mod download
 	GOFLAGS= $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-		python3-sklearn python3-xgboost python3-pandas python3-matplotlib jupyter-nbconvert python3-ipykernel \
 		chromium wrk; \
-	else echo "not root or no apt-get: install the Debian packages listed in research/README.md by hand"; fi
+	else echo "not root or no apt-get: install Debian's chromium and wrk by hand (browser test, load test)"; fi
+
+venv: ## Make the research virtualenv $(VENV) from research/requirements.txt (exact pins) with the exporter package python/ in it
+	@test -x $(VENV)/bin/python || $(BASE_PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -r research/requirements.txt
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation --force-reinstall ./python
+	@rm -rf python/build python/*.egg-info
+	$(VENV)/bin/python -m pip check
 
 format: ## gofmt every Go file in place
 	gofmt -w $$(git ls-files '*.go')

@@ -2,7 +2,9 @@
 
     python3 research/check.py [--python /usr/bin/python3] [--keep]
 
-1. Copies research/, models/, testdata/golden/ and the Makefile into a temporary directory.
+1. Copies research/, python/ (the exporter research uses), models/, testdata/golden/, the parity
+   suite of the pinned versions (testdata/parity/sklearn-1.9.1_xgboost-3.2.0/) and the Makefile
+   into a temporary directory.
 2. Deletes every generated file in the copy (data CSV, results, EXPERIMENT.md files and
    figures, the registry's artifacts and manifest, golden files, the notebook's outputs), so a
    step that silently stops writing cannot pass.
@@ -35,7 +37,11 @@ from pathlib import Path
 
 sys.dont_write_bytecode = True
 ROOT = Path(__file__).resolve().parents[1]
-COPY = ["research", "models", "testdata/golden", "Makefile"]
+# The parity suite of the pinned versions is regenerated; the compatibility generations beside it
+# (made by other library versions) are not, and are not copied.
+PINNED = {"sklearn": "1.9.1", "xgboost": "3.2.0"}
+PARITY = f"testdata/parity/sklearn-{PINNED['sklearn']}_xgboost-{PINNED['xgboost']}"
+COPY = ["research", "python", "models", "testdata/golden", PARITY, "Makefile"]
 IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints")
 NOTEBOOK = "research/eda/EDA.ipynb"
 
@@ -43,7 +49,7 @@ NOTEBOOK = "research/eda/EDA.ipynb"
 def generated(root):
     """Generated files (relative paths) currently present under root."""
     pats = ["research/data/iris.csv", "research/results/*", "research/experiments/*/EXPERIMENT.md",
-            "research/experiments/*/figures/*", "testdata/golden/*.json"]
+            "research/experiments/*/figures/*", "testdata/golden/*.json", PARITY + "/*/*"]
     out = set()
     for p in pats:
         out |= {q.relative_to(root).as_posix() for q in root.glob(p) if q.is_file()}
@@ -125,23 +131,22 @@ def explain(rel, a, b):
     return list(difflib.unified_diff(la, lb, "committed", "regenerated", lineterm="", n=0))[:20]
 
 
-# The artifacts are byte-identical only when made by the same library builds.
-PINNED = {"sklearn": "1.2.1", "xgboost": "1.7.4"}
+# The artifacts are byte-identical only when made by the same library builds: PINNED, above.
 
 
 def check_versions(python):
     """Fail at once, clearly, when the reference libraries are not the pinned
-    versions (a newer Debian, a pip environment), rather than with byte diffs."""
+    versions (another environment), rather than with byte diffs."""
     probe = "import sklearn, xgboost; print(sklearn.__version__, xgboost.__version__)"
     out = subprocess.run([python, "-c", probe], capture_output=True, text=True)
     if out.returncode != 0:
         sys.exit(f"research-check: {python} cannot import scikit-learn and XGBoost:\n{out.stderr.strip()}\n"
-                 "install Debian 12's python3-sklearn and python3-xgboost (research/README.md)")
+                 "make the research environment with `make environment-create` (research/README.md)")
     found = dict(zip(PINNED, out.stdout.split()))
     wrong = [f"{k} {found.get(k)} (want {v})" for k, v in PINNED.items() if found.get(k) != v]
     if wrong:
-        sys.exit("research-check: the committed artifacts were made with scikit-learn 1.2.1 and XGBoost 1.7.4 "
-                 f"(Debian 12's packages); {python} has " + ", ".join(wrong) +
+        sys.exit(f"research-check: the committed artifacts were made with scikit-learn {PINNED['sklearn']} and "
+                 f"XGBoost {PINNED['xgboost']} (research/requirements.txt); {python} has " + ", ".join(wrong) +
                  ": a byte comparison would fail for that reason alone")
 
 

@@ -12,10 +12,14 @@ import os
 import platform
 from pathlib import Path
 
+import sys
+
 import numpy as np
 
 RESEARCH = Path(__file__).resolve().parent
 ROOT = RESEARCH.parent
+# The exporter package (python/classify_export) of this checkout, ahead of any installed copy.
+sys.path.insert(0, str(ROOT / "python"))
 DATA_CSV = RESEARCH / "data" / "iris.csv"
 RESULTS = RESEARCH / "results"
 CANDIDATES = RESEARCH / "models"
@@ -112,7 +116,9 @@ def library_versions():
     import xgboost
 
     return {
-        "python": platform.python_version(),
+        # major.minor only: the patch release (Debian's 3.11.2, pyenv's 3.11.7) does not change
+        # a result, and research-check must not fail on which 3.11 made the environment.
+        "python": ".".join(platform.python_version_tuple()[:2]),
         "numpy": np.__version__,
         "pandas": pandas.__version__,
         "scikit-learn": sklearn.__version__,

@@ -1,4 +1,4 @@
-"""Golden predictions (classify/golden v1) for every model in models/manifest.json.
+"""Golden predictions (classify/golden v2) for every model in models/manifest.json.
 
     python3 research/golden.py [NAME ...]
 
@@ -9,14 +9,15 @@ The answers are the reference implementation's own:
   estimator refitted here; its export must be byte-identical to models/<file> (checked), so
   the answers belong to that artifact;
 - xgboost: XGBClassifier.predict / predict_proba of the production model refitted here (its
-  Booster.save_model bytes must equal models/xgboost.model, checked), class indices mapped to
+  Booster.save_model bytes must equal models/xgboost.json, checked), class indices mapped to
   names; probabilities are float32 in XGBoost and stored as float(p). As a cross-check, a
-  Booster loaded from models/xgboost.model must give the same probabilities on every case.
+  Booster loaded from models/xgboost.json must give the same probabilities on every case.
 
 Cases: every Iris row, then edge inputs: every split threshold of the model (for the
 heuristic: every rule threshold) exactly, at the nearest float32 and float64 values below and
 above it, each with the other features taken from a training row that reaches that split and
-from a class mean; the smallest and largest value seen per feature; and far-out values.
+from a class mean; the smallest and largest value seen per feature; far-out values; and, for a
+model that takes missing values (NaN), NaN in each feature of each class mean and in all of them.
 """
 from __future__ import annotations
 
@@ -58,8 +59,9 @@ def threshold_probes(t):
             ("f64_below", math.nextafter(t, -math.inf)), ("f64_above", math.nextafter(t, math.inf))]
 
 
-def edge_inputs(X, y, splits):
-    """splits: list of (feature index, threshold, base row index or None).
+def edge_inputs(X, y, splits, missing=False):
+    """splits: list of (feature index, threshold, base row index or None); missing: the model
+    takes NaN (a missing value), so each feature is probed with NaN too.
 
     Returns a list of (name, input list)."""
     means = [X[y == k].mean(axis=0) for k in range(len(common.CLASSES))]
@@ -93,10 +95,17 @@ def edge_inputs(X, y, splits):
                 x[fi] = v
                 cases.append((f"edge/far/{f}={v!r}/mean_{common.CLASSES[k]}", x))
         cases.append((f"edge/far/all={v!r}", [v] * len(common.FEATURES)))
+    if missing:
+        for fi, f in enumerate(common.FEATURES):
+            for k, m in enumerate(means):
+                x = [float(b) for b in m]
+                x[fi] = math.nan
+                cases.append((f"edge/missing/{f}/mean_{common.CLASSES[k]}", x))
+        cases.append(("edge/missing/all", [math.nan] * len(common.FEATURES)))
     # drop exact duplicates (same input), keeping the first name
     seen, out = set(), []
     for name, x in cases:
-        key = tuple(x)
+        key = tuple("nan" if math.isnan(v) else v for v in x)
         if key not in seen:
             seen.add(key)
             out.append((name, x))
@@ -150,6 +159,15 @@ def heuristic_splits(doc, X):
     return [(f, t, None) for f, t in keys]
 
 
+def takes_missing(model):
+    """Whether the fitted estimator predicts a row holding NaN (rather than refusing it)."""
+    try:
+        model.predict_proba(np.full((1, len(common.FEATURES)), np.nan))
+    except ValueError:
+        return False
+    return True
+
+
 def load_manifest():
     path = common.REGISTRY / "manifest.json"
     return {m["name"]: m for m in json.loads(path.read_text())["models"]}
@@ -165,6 +183,7 @@ def golden(name, entry):
     if name == "heuristic":
         doc = json.loads(art_bytes)
         splits = heuristic_splits(doc, X)
+        missing = False
         reference = "research/rules.py evaluate_one (Python, float64 comparisons)"
 
         def answer(inputs):
@@ -172,9 +191,10 @@ def golden(name, entry):
             return [o[0] for o in out], [o[1] for o in out]
     elif name in ("decision_tree", "random_forest"):
         model = production.make(name).fit(X, y)
-        if exporters.sklearn_trees_bytes(model, name, common.FEATURES, common.CLASSES) != art_bytes:
+        if exporters.sklearn_trees_bytes(model, common.FEATURES, common.CLASSES) != art_bytes:
             raise SystemExit(f"refitted {name} does not export to the bytes of models/{entry['file']}")
         splits = sklearn_splits(model, X)
+        missing = takes_missing(model)
         reference = f"scikit-learn {sklearn.__version__} (predict, predict_proba)"
 
         def answer(inputs):
@@ -183,10 +203,11 @@ def golden(name, entry):
                     [[float(p) for p in row] for row in model.predict_proba(A)])
     elif name == "xgboost":
         model = production.make(name).fit(X, y)
-        if exporters.xgboost_model_bytes(model.get_booster()) != art_bytes:
+        if exporters.xgboost_model_bytes(model) != art_bytes:
             raise SystemExit(f"refitted xgboost does not save to the bytes of models/{entry['file']}")
         loaded = xgboost.Booster(model_file=str(art))
         splits = xgboost_splits(model.get_booster(), X)
+        missing = takes_missing(model)
         reference = f"xgboost {xgboost.__version__} (XGBClassifier.predict, predict_proba; float32 probabilities)"
 
         def answer(inputs):
@@ -194,18 +215,18 @@ def golden(name, entry):
             proba = model.predict_proba(A)
             check = loaded.predict(xgboost.DMatrix(A))
             if not np.array_equal(proba, check):
-                raise SystemExit("Booster loaded from models/xgboost.model disagrees with the fitted model")
+                raise SystemExit("Booster loaded from models/xgboost.json disagrees with the fitted model")
             return ([common.CLASSES[int(k)] for k in model.predict(A)],
                     [[float(p) for p in row] for row in proba])
     else:
         raise SystemExit(f"unknown model {name}")
 
     cases = [(f"iris/{i}", [float(v) for v in X[i]]) for i in range(len(X))]
-    cases += edge_inputs(X, y, splits)
+    cases += edge_inputs(X, y, splits, missing)
     labels, probas = answer([c[1] for c in cases])
     doc = {
         "format": "classify/golden",
-        "format_version": 1,
+        "format_version": 2,
         "model": name,
         "artifact_sha256": entry["sha256"],
         "reference": reference,
@@ -214,7 +235,9 @@ def golden(name, entry):
     }
     path = common.GOLDEN / f"{name}.json"
     head = json.dumps(doc, indent=2)[:-2]  # open object, one case per line below
-    lines = [json.dumps({"name": n, "input": x, "label": lab, "proba": p}, allow_nan=False)
+    # classify/golden v2: a missing input value (NaN) is written as null.
+    lines = [json.dumps({"name": n, "input": [None if math.isnan(v) else v for v in x], "label": lab, "proba": p},
+                        allow_nan=False)
              for (n, x), lab, p in zip(cases, labels, probas)]
     text = head + ',\n  "cases": [\n    ' + ",\n    ".join(lines) + "\n  ]\n}\n"
     json.loads(text)  # well-formed

@@ -25,7 +25,7 @@ import production  # noqa: E402
 import rules  # noqa: E402
 
 FILES = {"heuristic": "heuristic.json", "decision_tree": "decision_tree.json",
-         "random_forest": "random_forest.json", "xgboost": "xgboost.model"}
+         "random_forest": "random_forest.json", "xgboost": "xgboost.json"}
 MANIFEST_METHODS = (common.LOOCV_METHOD, common.KFOLD_METHOD, common.OOB_METHOD)
 
 
@@ -37,10 +37,9 @@ def build(name, X, y):
     model = production.make(name).fit(X, y)
     hp = production.HYPERPARAMETERS[name]
     if name in ("decision_tree", "random_forest"):
-        return {FILES[name]: exporters.sklearn_trees_bytes(model, name, common.FEATURES, common.CLASSES)}, hp
+        return {FILES[name]: exporters.sklearn_trees_bytes(model, common.FEATURES, common.CLASSES)}, hp
     if name == "xgboost":
-        booster = model.get_booster()
-        return {FILES[name]: exporters.xgboost_model_bytes(booster),
+        return {FILES[name]: exporters.xgboost_model_bytes(model),
                 FILES[name] + ".meta.json": exporters.xgboost_meta_bytes(hp["objective"], common.FEATURES,
                                                                           common.CLASSES)}, hp
     raise SystemExit(f"unknown model {name}")

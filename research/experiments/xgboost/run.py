@@ -121,8 +121,9 @@ The production booster has {pm["trees"]} trees (rounds × 3 classes); total gain
 - {search_decision}
 - {explib.derived_verdict(r["derived_features"])}
 - Production: `XGBClassifier({", ".join(f"{k}={v!r}" for k, v in hp.items())})` fitted on all 150 rows,
-  saved with `Booster.save_model("xgboost.model")` (binary, `binf` magic) plus the
-  classify/xgboost-meta sidecar.
+  saved with `Booster.save_model("xgboost.json")` (XGBoost's JSON model format; XGBoost 3.1 and
+  later no longer write the legacy binary) plus the classify/xgboost-meta sidecar, which names
+  the classes.
 - Against the other models: see `research/results/SUMMARY.md` and `research/EXPERIMENTS_JOURNEY.md`.
 """
     explib.write_experiment_md(NAME, text)
