@@ -31,8 +31,8 @@ type flatTrees struct {
 
 	// missingLeft is nil when the model refuses NaN; otherwise, per node,
 	// whether a NaN goes left (scikit-learn's missing_go_to_left). Only
-	// rows holding a NaN read it (leafMissing): a finite row takes leaf
-	// whatever the model, so the direction costs it nothing.
+	// rows holding a NaN read it (leafMissing); a finite row walks with
+	// leaf in every model (see takesMissing).
 	missingLeft []bool
 
 	// For Explain: the dump's own threshold and node id per node.
@@ -132,21 +132,17 @@ func loadTrees(r io.Reader, kind Kind) (Info, flatTrees, error) {
 	}
 	for i := range f.Trees {
 		t := &f.Trees[i]
-		if (t.MissingGoToLeft != nil) != missing {
-			return fail("tree %d: missing_go_to_left must be in every tree or in none (tree 0 %s it)", i, has(missing))
+		switch {
+		case missing && t.MissingGoToLeft == nil:
+			return fail("tree %d lacks missing_go_to_left, which tree 0 has: it is in every tree or in none", i)
+		case !missing && t.MissingGoToLeft != nil:
+			return fail("tree %d has missing_go_to_left, which tree 0 lacks: it is in every tree or in none", i)
 		}
 		if err := e.add(t, len(f.Features)); err != nil {
 			return fail("tree %d: %v", i, err)
 		}
 	}
 	return Info{Kind: kind, Features: f.Features, Classes: f.Classes, Missing: missing}, e, nil
-}
-
-func has(b bool) string {
-	if b {
-		return "has"
-	}
-	return "lacks"
 }
 
 // checkVersionFields checks what differs between versions 1 and 2: version 2
@@ -359,17 +355,13 @@ func (e *flatTrees) probaMissing(row []float64, p []float64) int {
 	return argmax(p)
 }
 
-// hasNaN reports whether row holds a NaN. A model that refuses NaN walks
-// every checked row with proba; one that takes NaN looks for one first, and
-// only a row holding one takes probaMissing. (Written out at both call
-// sites: a classify method holding the choice would not inline.)
-func hasNaN(row []float64) bool {
-	for _, v := range row {
-		if v != v {
-			return true
-		}
-	}
-	return false
+// takesMissing reports whether a row that is not finite is still valid:
+// the model takes missing values and the row's only non-finite values are
+// NaNs. Prediction checks a row as finite first, as a model that refuses
+// NaN does, and only a row that fails that check is looked at again: a
+// finite row pays nothing for the missing-value support, in any model.
+func (e *flatTrees) takesMissing(row []float64, nf int) bool {
+	return e.missingLeft != nil && rowOK(row, nf, true, true)
 }
 
 // proba writes the mean of the trees' leaf distributions for row into p
@@ -413,36 +405,41 @@ func (e *flatTrees) batch(rows []float64, classes []int, proba []float64, nf int
 	if proba == nil {
 		p = probaBuffer(p, k)
 	}
-	missing := e.missingLeft != nil
 	for i := range classes {
 		row := rows[i*nf : (i+1)*nf]
-		if !rowOK(row, nf, true, missing) {
-			return fmt.Errorf("row %d: %w", i, rowError(row, nf, true, missing))
-		}
 		if proba != nil {
 			p = proba[i*k : (i+1)*k]
 		}
-		if missing && hasNaN(row) {
-			classes[i] = e.probaMissing(row, p)
-		} else {
+		switch {
+		case rowOK(row, nf, true, false):
 			classes[i] = e.proba(row, p)
+		case e.takesMissing(row, nf):
+			classes[i] = e.probaMissing(row, p)
+		default:
+			return fmt.Errorf("row %d: %w", i, rowError(row, nf, true, e.missingLeft != nil))
 		}
 	}
 	return nil
 }
 
 func (e *flatTrees) predict(info *Info, row []float64, proba []float64) (Prediction, error) {
-	nf, missing := len(info.Features), e.missingLeft != nil
-	if !rowOK(row, nf, true, missing) {
-		return Prediction{}, rowError(row, nf, true, missing)
+	if !rowOK(row, len(info.Features), true, false) {
+		return e.predictMissing(info, row, proba)
 	}
 	p := probaBuffer(proba, e.classes)
-	var c int
-	if missing && hasNaN(row) {
-		c = e.probaMissing(row, p)
-	} else {
-		c = e.proba(row, p)
+	c := e.proba(row, p)
+	return Prediction{Class: c, Label: info.Classes[c], Probabilities: p}, nil
+}
+
+// predictMissing is predict for a row that is not finite: one holding NaN
+// in a model that takes missing values, or an error.
+func (e *flatTrees) predictMissing(info *Info, row []float64, proba []float64) (Prediction, error) {
+	nf := len(info.Features)
+	if !e.takesMissing(row, nf) {
+		return Prediction{}, rowError(row, nf, true, e.missingLeft != nil)
 	}
+	p := probaBuffer(proba, e.classes)
+	c := e.probaMissing(row, p)
 	return Prediction{Class: c, Label: info.Classes[c], Probabilities: p}, nil
 }
 

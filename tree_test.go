@@ -420,9 +420,9 @@ func TestLoadTreesV2Errors(t *testing.T) {
 		{"boolean", DecisionTree, strings.Replace(valid, `[1,0,0,0,0]`, `[true,false,false,false,false]`, 1), "cannot unmarshal bool"},
 		{"fraction", DecisionTree, strings.Replace(valid, `[1,0,0,0,0]`, `[0.5,0,0,0,0]`, 1), "cannot unmarshal number 0.5"},
 		{"only in the second tree", RandomForest, dumpV2(t, RandomForest, "RandomForestClassifier", smallTree(), missingTree()),
-			"tree 1: missing_go_to_left must be in every tree or in none (tree 0 lacks it)"},
+			"tree 1 has missing_go_to_left, which tree 0 lacks: it is in every tree or in none"},
 		{"only in the first tree", RandomForest, dumpV2(t, RandomForest, "ExtraTreesClassifier", missingTree(), smallTree()),
-			"tree 1: missing_go_to_left must be in every tree or in none (tree 0 has it)"},
+			"tree 1 lacks missing_go_to_left, which tree 0 has: it is in every tree or in none"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
