@@ -1,6 +1,7 @@
 package classify
 
 import (
+	"math"
 	"strings"
 	"testing"
 
@@ -15,9 +16,15 @@ func TestPredictAllocatesNothing(t *testing.T) {
 	require.NoError(t, err)
 	forest, err := LoadRandomForest(strings.NewReader(dump(t, RandomForest, smallTree(), otherTree(), smallTree())))
 	require.NoError(t, err)
-	for _, m := range []Model{IrisRules(), tree, forest} {
-		t.Run(string(m.Info().Kind), func(t *testing.T) {
-			row := []float64{6, 3, 4.5, 1.5}
+	missing, err := LoadRandomForest(strings.NewReader(dumpV2(t, RandomForest, "RandomForestClassifier", missingTree(), missingTree())))
+	require.NoError(t, err)
+	for _, m := range []Model{IrisRules(), tree, forest, missing} {
+		name := string(m.Info().Kind)
+		row := []float64{6, 3, 4.5, 1.5}
+		if m.Info().Missing {
+			name, row[3] = name+"/missing", math.NaN() // the NaN walk
+		}
+		t.Run(name, func(t *testing.T) {
 			proba := make([]float64, 3)
 			classes := make([]int, 2)
 			rows := append(append([]float64{}, row...), row...)

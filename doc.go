@@ -38,7 +38,10 @@
 //
 // Rows with the wrong length, NaN, infinities, or values too large for
 // float32 (for the tree models, whose reference libraries reject them) give
-// an error wrapping ErrInput; a loader never panics on a malformed artifact
+// an error wrapping ErrInput. A model whose Info().Missing is true takes
+// NaN as a missing value instead, as its reference library does (a
+// scikit-learn tree or forest exported with its missing-value directions:
+// classify/sklearn-trees v2); a loader never panics on a malformed artifact
 // and returns an error wrapping ErrFormat that says what was wrong.
 //
 // # Exactness
@@ -49,9 +52,12 @@
 // decision for every float64 input, so predictions agree with the reference
 // libraries even on rows that sit exactly on a split, without rounding on
 // the hot path. Forest probabilities are the mean of the trees' normalised
-// leaf distributions, summed in scikit-learn's order. The tests compare
-// every production model with golden files that the reference libraries
-// wrote (testdata/golden, produced by research/).
+// leaf distributions, summed in scikit-learn's order; a NaN goes the way
+// the tree learnt for it at each split (missing_go_to_left). The tests
+// compare every production model with golden files that the reference
+// libraries wrote (testdata/golden, produced by research/), and
+// scikit-learn 1.9.1 and 1.2.1 trees, forests and extra trees, with and
+// without missing values, with theirs (testdata/sklearn).
 //
 // # Explaining and hot swapping
 //

@@ -15,7 +15,11 @@ type Step struct {
 	Feature   string  // the feature compared
 	Value     float64 // the row's value of that feature
 	Threshold float64 // scikit-learn's threshold
-	Left      bool    // whether the row went left (float32(value) <= threshold)
+	Left      bool    // whether the row went left (float32(value) <= threshold, or the node's missing-value direction)
+	// Missing: Value is NaN, a missing value, which went the way the tree
+	// learnt for it at this node (scikit-learn's missing_go_to_left), not
+	// by the threshold. Value is then NaN, which encoding/json cannot write.
+	Missing bool
 }
 
 // Explainer is implemented by models that can explain a prediction: *Rules

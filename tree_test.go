@@ -164,7 +164,7 @@ func TestLoadTreesErrors(t *testing.T) {
 		{"trailing data", valid + "{}", "trailing data"},
 		{"unknown field", strings.Replace(valid, `"kind"`, `"knd"`, 1), "unknown field"},
 		{"wrong format", strings.Replace(valid, "classify/sklearn-trees", "other", 1), `format is "other"`},
-		{"newer version", strings.Replace(valid, `"format_version":1`, `"format_version":2`, 1), "version 2 is not supported"},
+		{"newer version", strings.Replace(valid, `"format_version":1`, `"format_version":3`, 1), "version 3 is not supported (this package reads 1 to 2)"},
 		{"wrong kind", dump(t, RandomForest, smallTree()), `holds a "random_forest" model`},
 		{"no trees", dump(t, DecisionTree), "no trees"},
 		{"two trees", dump(t, DecisionTree, smallTree(), smallTree()), "holds one tree, this one 2"},
@@ -285,4 +285,168 @@ func TestInputErrorSaysWhatAndWhere(t *testing.T) {
 	_, err = tree.Predict([]float64{1}, nil)
 	require.ErrorAs(t, err, &ie)
 	assert.Equal(t, InputError{Feature: -1, Limit: math.MaxFloat32, Got: 1, Want: 4}, *ie)
+}
+
+// dumpV2 writes a classify/sklearn-trees v2 dump of the Iris trees.
+func dumpV2(t testing.TB, kind Kind, estimator string, trees ...treeDump) string {
+	t.Helper()
+	b, err := json.Marshal(treesFile{
+		Format: "classify/sklearn-trees", FormatVersion: 2, Kind: kind, Estimator: estimator,
+		Library: "scikit-learn 1.9.1", Features: irisFeatures, Classes: irisClasses, Trees: trees,
+	})
+	require.NoError(t, err)
+	return string(b)
+}
+
+// missingTree is smallTree where a missing petal_length goes left (setosa)
+// and a missing petal_width goes right.
+func missingTree() treeDump {
+	d := smallTree()
+	d.MissingGoToLeft = []int{1, 0, 0, 0, 0}
+	return d
+}
+
+func TestTreeMissingValues(t *testing.T) {
+	nan := math.NaN()
+	m, err := LoadDecisionTree(strings.NewReader(dumpV2(t, DecisionTree, "DecisionTreeClassifier", missingTree())))
+	require.NoError(t, err)
+	assert.Equal(t, Info{Kind: DecisionTree, Features: irisFeatures, Classes: irisClasses, Missing: true}, m.Info())
+	tests := []struct {
+		name  string
+		row   []float64
+		label string
+		path  []Step
+	}{
+		{"petal_length missing goes left", []float64{6, 3, nan, 2.1}, "setosa", []Step{
+			{Node: 0, Feature: "petal_length", Value: nan, Threshold: 2.45, Left: true, Missing: true}}},
+		{"petal_width missing goes right", []float64{6, 3, 4.5, nan}, "virginica", []Step{
+			{Node: 0, Feature: "petal_length", Value: 4.5, Threshold: 2.45},
+			{Node: 2, Feature: "petal_width", Value: nan, Threshold: 1.75, Missing: true}}},
+		{"unused feature missing", []float64{nan, nan, 4.5, 1.5}, "versicolor", []Step{
+			{Node: 0, Feature: "petal_length", Value: 4.5, Threshold: 2.45},
+			{Node: 2, Feature: "petal_width", Value: 1.5, Threshold: 1.75, Left: true}}},
+		{"finite row as before", []float64{5, 3, 2.45, 1}, "versicolor", nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := m.Predict(tc.row, nil)
+			require.NoError(t, err)
+			assert.Equal(t, tc.label, p.Label)
+			classes := []int{-1}
+			require.NoError(t, m.PredictBatch(tc.row, classes, nil))
+			assert.Equal(t, p.Class, classes[0])
+			if tc.path == nil {
+				return
+			}
+			ex, err := m.Explain(tc.row)
+			require.NoError(t, err)
+			require.Len(t, ex.Path, len(tc.path))
+			for i, s := range ex.Path {
+				want := tc.path[i]
+				assert.Equal(t, want.Missing, s.Missing, "step %d", i)
+				assert.Equal(t, want.Missing, math.IsNaN(s.Value), "step %d", i)
+				want.Value, s.Value = 0, 0 // NaN != NaN
+				assert.Equal(t, want, s, "step %d", i)
+			}
+		})
+	}
+	// NaN is a missing value; infinities and overflows stay refused.
+	for _, v := range []float64{math.Inf(1), math.Inf(-1), 1e39, -1e39} {
+		_, err := m.Predict([]float64{nan, 3, v, 1}, nil)
+		var ie *InputError
+		require.ErrorAs(t, err, &ie, "value %v", v)
+		assert.Equal(t, 2, ie.Feature)
+		err = m.PredictBatch([]float64{1, 2, 3, 4, nan, 3, v, 1}, []int{0, 0}, nil)
+		require.ErrorIs(t, err, ErrInput)
+		assert.Contains(t, err.Error(), "row 1: ")
+	}
+
+	// Without the directions (v1, or v2 of an estimator that refuses NaN) NaN is refused.
+	for _, in := range []string{dump(t, DecisionTree, smallTree()), dumpV2(t, DecisionTree, "DecisionTreeClassifier", smallTree())} {
+		m, err := LoadDecisionTree(strings.NewReader(in))
+		require.NoError(t, err)
+		assert.False(t, m.Info().Missing)
+		_, err = m.Predict([]float64{6, 3, nan, 2.1}, nil)
+		require.ErrorIs(t, err, ErrInput)
+	}
+}
+
+func TestForestMissingValues(t *testing.T) {
+	nan := math.NaN()
+	other := otherTree()
+	other.MissingGoToLeft = []int{0, 0, 0} // a missing sepal_length goes to the empty leaf
+	for _, est := range []string{"RandomForestClassifier", "ExtraTreesClassifier"} {
+		m, err := LoadRandomForest(strings.NewReader(dumpV2(t, RandomForest, est, missingTree(), other)))
+		require.NoError(t, err, est)
+		assert.True(t, m.Info().Missing)
+		assert.Equal(t, RandomForest, m.Info().Kind)
+		p, err := m.Predict([]float64{nan, 3, nan, 0.2}, nil)
+		require.NoError(t, err)
+		assert.Equal(t, []float64{0.5, 0, 0}, p.Probabilities, est)
+		assert.Equal(t, "setosa", p.Label)
+	}
+}
+
+func TestLoadTreesV2Errors(t *testing.T) {
+	dt := func(est string, trees ...treeDump) string { return dumpV2(t, DecisionTree, est, trees...) }
+	withMissing := func(v []int) treeDump {
+		d := smallTree()
+		d.MissingGoToLeft = v
+		return d
+	}
+	valid := dt("DecisionTreeClassifier", missingTree())
+	tests := []struct {
+		name string
+		kind Kind
+		in   string
+		msg  string
+	}{
+		{"no estimator", DecisionTree, dt("", missingTree()), "decision_tree: no estimator"},
+		{"unknown estimator", DecisionTree, dt("GradientBoostingClassifier", missingTree()),
+			`estimator "GradientBoostingClassifier" is not DecisionTreeClassifier, RandomForestClassifier or ExtraTreesClassifier`},
+		{"forest estimator as tree", DecisionTree, dt("ExtraTreesClassifier", missingTree()),
+			"estimator ExtraTreesClassifier loads as random_forest, not decision_tree"},
+		{"tree estimator as forest", RandomForest, dumpV2(t, RandomForest, "DecisionTreeClassifier", missingTree()),
+			"estimator DecisionTreeClassifier loads as decision_tree, not random_forest"},
+		{"no library", DecisionTree, strings.Replace(valid, `"library":"scikit-learn 1.9.1"`, `"library":""`, 1), "no library"},
+		{"estimator in v1", DecisionTree, strings.Replace(dump(t, DecisionTree, smallTree()), `"kind":"decision_tree"`,
+			`"kind":"decision_tree","estimator":"DecisionTreeClassifier"`, 1), "estimator is a version 2 field"},
+		{"missing_go_to_left in v1", DecisionTree, dump(t, DecisionTree, missingTree()), "tree 0: missing_go_to_left is a version 2 field"},
+		{"short", DecisionTree, dt("DecisionTreeClassifier", withMissing([]int{1, 0})), "tree 0: missing_go_to_left has 2 entries for 5 nodes"},
+		{"empty", DecisionTree, strings.Replace(valid, `"missing_go_to_left":[1,0,0,0,0]`, `"missing_go_to_left":[]`, 1),
+			"tree 0: missing_go_to_left has 0 entries for 5 nodes"},
+		{"not 0 or 1", DecisionTree, dt("DecisionTreeClassifier", withMissing([]int{1, 0, 2, 0, 0})), "tree 0: node 2: missing_go_to_left is 2, not 0 or 1"},
+		{"negative", DecisionTree, dt("DecisionTreeClassifier", withMissing([]int{-1, 0, 0, 0, 0})), "node 0: missing_go_to_left is -1"},
+		{"boolean", DecisionTree, strings.Replace(valid, `[1,0,0,0,0]`, `[true,false,false,false,false]`, 1), "cannot unmarshal bool"},
+		{"fraction", DecisionTree, strings.Replace(valid, `[1,0,0,0,0]`, `[0.5,0,0,0,0]`, 1), "cannot unmarshal number 0.5"},
+		{"only in the second tree", RandomForest, dumpV2(t, RandomForest, "RandomForestClassifier", smallTree(), missingTree()),
+			"tree 1 has missing_go_to_left, which tree 0 lacks: it is in every tree or in none"},
+		{"only in the first tree", RandomForest, dumpV2(t, RandomForest, "ExtraTreesClassifier", missingTree(), smallTree()),
+			"tree 1 lacks missing_go_to_left, which tree 0 has: it is in every tree or in none"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Load(tc.kind, strings.NewReader(tc.in))
+			require.Error(t, err)
+			assert.ErrorIs(t, err, ErrFormat)
+			assert.Contains(t, err.Error(), tc.msg)
+			assert.True(t, strings.HasPrefix(err.Error(), "classify: "), err.Error())
+		})
+	}
+}
+
+// TestTreeLabelIsArgmaxOfValue: scikit-learn's DecisionTreeClassifier.predict
+// takes the arg max of tree_.value itself, before normalising. Here the
+// second weight is one ulp above the first, and dividing by the sum rounds
+// both to the same probability: the arg max of the probabilities would be
+// the first class.
+func TestTreeLabelIsArgmaxOfValue(t *testing.T) {
+	d := otherTree()
+	d.Value[1] = []float64{0.4940988342855148, 0.4940988342855149, 0.22048222544213464}
+	m, err := LoadDecisionTree(strings.NewReader(dump(t, DecisionTree, d)))
+	require.NoError(t, err)
+	p, err := m.Predict([]float64{5, 3, 1, 1}, nil)
+	require.NoError(t, err)
+	require.Equal(t, p.Probabilities[0], p.Probabilities[1], "a tie after normalising")
+	assert.Equal(t, "versicolor", p.Label)
 }
