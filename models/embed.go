@@ -9,5 +9,5 @@ import "embed"
 
 // FS is the registry's files: manifest.json and the artifacts it lists.
 //
-//go:embed manifest.json *.json *.model
+//go:embed manifest.json *.json
 var FS embed.FS
