@@ -31,6 +31,16 @@
 // not matter and other columns are passed through. Values are numbers; in
 // JSON Lines a string holding a number is accepted too.
 //
+// Missing values: an empty CSV field, NaN (in any case: NaN, nan, NAN), and
+// in JSON Lines null, the bare NaN Python's json.dumps writes and the string
+// "NaN" are a missing value. A model that takes missing values
+// (Info().Missing: every XGBoost model, and scikit-learn trees exported with
+// their missing-value directions) gets NaN and routes it as its reference
+// library does; for any other model the row is a bad row, whose message says
+// "missing value". A JSON object without a feature's key is a bad row for
+// every model ("no such key"): write null for a missing value. Infinities
+// are never missing values: they are bad rows.
+//
 // predict writes the input format: CSV gets the input columns followed by
 // prediction and one probability_<class> column per class, in the model's
 // class order; a JSON Lines object gets "prediction" and "probabilities"
@@ -56,9 +66,9 @@
 //
 // # Bad rows
 //
-// A row with a value that is not a number, a missing value, NaN or an
-// infinity, a value the model refuses (too large for float32, for the tree
-// models) or the wrong number of fields is a bad row. Each is reported on
+// A row with a value that is not a number, an infinity, a missing value
+// (for a model that takes none), a value the model refuses (too large for
+// float32, for the tree models) or the wrong number of fields is a bad row. Each is reported on
 // stderr with its line number (the first 100 by default, -show-errors).
 // With -on-error=skip (the default) bad rows are left out of the output and
 // counted; with -on-error=fail the first one stops the run, after the output
