@@ -23,7 +23,7 @@ const maxFailuresShown = 20
 // v1 or v2): `classify verify-parity [-kind K] [-tolerance T] [-model
 // ARTIFACT] PARITY.json`.
 func verifyParityCmd(args []string, e env) error {
-	fs := newFlagSet("verify-parity", "verify-parity [flags] PARITY.json\n\n"+
+	fs := newFlagSet("verify-parity", "verify-parity [-kind K] [-tolerance T] [-model ARTIFACT] PARITY.json\n\n"+
 		"Loads an artifact and predicts every case of PARITY.json (classify/golden v1 or v2, as\n"+
 		"an exporter writes it beside the artifact): labels must be the reference library's on\n"+
 		"every case and probabilities within the tolerance, and the artifact's sha256 the one the\n"+
@@ -32,8 +32,8 @@ func verifyParityCmd(args []string, e env) error {
 		"names one; the kind is the file's \"kind\" unless it has none, then -kind. An xgboost\n"+
 		"artifact reads its feature and class names from ARTIFACT.meta.json beside it.", e.stdout)
 	kindFlag := fs.String("kind", "", "the artifact's `KIND` when the parity file names none: "+kindNames())
-	tolFlag := fs.Float64("tolerance", 0, "the largest probability difference that passes (default: the file's tolerance, else 1e-9, or 1e-6 for xgboost)")
-	modelFlag := fs.String("model", "", "the artifact `ARTIFACT` to check (default: the parity file's artifact, relative to it)")
+	tolFlag := fs.Float64("tolerance", 0, "the largest probability difference `T` that passes (default: the file's tolerance, else 1e-9, or 1e-6 for xgboost)")
+	modelFlag := fs.String("model", "", "the `ARTIFACT` file to check (default: the parity file's artifact, relative to it)")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err

@@ -242,3 +242,37 @@ func TestNaNDataToNull(t *testing.T) {
 	}
 	assert.False(t, strings.Contains(string(nanDataToNull([]byte(`{"inputs":[{"data":[NaN,NaN,NaN]}]}`))), "NaN"))
 }
+
+// FuzzNaNDataToNull: the rewrite never panics, leaves a body it does not
+// change byte for byte, and otherwise only turns NaN numbers into nulls:
+// the result parses to the same tree, node for node, and encoding/json
+// accepts it whenever the only thing it refused was those NaNs.
+func FuzzNaNDataToNull(f *testing.F) {
+	for _, s := range []string{`{"inputs":[{"data":[1,NaN]}]}`, `{"inputs":[{"data":[[NaN],[2,NaN]]},{"name":"NaN","data":NaN}]}`,
+		`{"parameters":{"x":NaN},"inputs":[{"data":[NaN]}]}`, `{"inputs":[{"data":["NaN",Infinity]}]}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		out := nanDataToNull(b)
+		if string(out) == string(b) {
+			return
+		}
+		var before, after jsonDoc
+		if before.parse(b) != nil || after.parse(out) != nil {
+			t.Fatalf("%q became %q: one does not parse", b, out)
+		}
+		if len(before.nodes) != len(after.nodes) {
+			t.Fatalf("%q became %q: %d nodes, then %d", b, out, len(before.nodes), len(after.nodes))
+		}
+		for i, n := range before.nodes {
+			m := after.nodes[i]
+			nanToNull := n.kind == jNumber && string(before.raw(i)) == "NaN" && m.kind == jNull
+			if n.kind != m.kind && !nanToNull || n.size != m.size || n.count != m.count {
+				t.Fatalf("%q became %q: node %d changed", b, out, i)
+			}
+			if n.kind == jString && before.text(i) != after.text(i) {
+				t.Fatalf("%q became %q: string %d changed", b, out, i)
+			}
+		}
+	})
+}
