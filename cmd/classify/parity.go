@@ -107,7 +107,7 @@ func verifyParityCmd(args []string, e env) error {
 	}
 	fmt.Fprintf(tw, "reference\t%s\n", f.Reference)
 	cases := fmt.Sprint(r.Cases)
-	if n := missingCases(f); n > 0 {
+	if n := f.MissingCases(); n > 0 {
 		takes := "the model takes them"
 		if !info.Missing {
 			takes = "the model refuses them"
@@ -134,7 +134,7 @@ func verifyParityCmd(args []string, e env) error {
 		diff += ")"
 	}
 	fmt.Fprintf(tw, "largest probability difference\t%s\n", diff)
-	fmt.Fprintf(tw, "tolerance\t%.3g (%s)\n", tol, tolFrom)
+	fmt.Fprintf(tw, "tolerance\t%g (%s)\n", tol, tolFrom)
 	ok := r.OK() && shaOK
 	result := "ok"
 	if !ok {
@@ -172,23 +172,9 @@ func verifyParityCmd(args []string, e env) error {
 		why = append(why, fmt.Sprintf("%d cases where PredictBatch differs from Predict", n))
 	}
 	if !(r.MaxDiff <= tol) {
-		why = append(why, fmt.Sprintf("a probability difference of %.3g, beyond the tolerance %.3g", r.MaxDiff, tol))
+		why = append(why, fmt.Sprintf("a probability difference of %.3g, beyond the tolerance %g", r.MaxDiff, tol))
 	}
 	return fmt.Errorf("verify-parity: %s: %s", path, strings.Join(why, "; "))
-}
-
-// missingCases counts the cases whose input holds a missing value.
-func missingCases(f *golden.File) int {
-	n := 0
-	for _, c := range f.Cases {
-		for _, v := range c.Input {
-			if math.IsNaN(v) {
-				n++
-				break
-			}
-		}
-	}
-	return n
 }
 
 // fileSHA256 returns the hex sha256 of the file at path.

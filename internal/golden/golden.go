@@ -62,16 +62,18 @@ type Case struct {
 	Proba []float64
 }
 
-// HasMissing reports whether any case's input holds a missing value.
-func (f *File) HasMissing() bool {
+// MissingCases counts the cases whose input holds a missing value.
+func (f *File) MissingCases() int {
+	n := 0
 	for _, c := range f.Cases {
 		for _, v := range c.Input {
 			if v != v {
-				return true
+				n++
+				break
 			}
 		}
 	}
-	return false
+	return n
 }
 
 // ReadFile reads and validates the golden file at path.

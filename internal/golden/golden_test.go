@@ -42,10 +42,10 @@ func TestReadV2(t *testing.T) {
 	assert.True(t, math.IsNaN(f.Cases[1].Input[1]), "null reads as NaN")
 	assert.Equal(t, 2.5, f.Cases[1].Input[3])
 	assert.Equal(t, []float64{0, 0, 1}, f.Cases[1].Proba)
-	assert.True(t, f.HasMissing())
+	assert.Equal(t, 1, f.MissingCases())
 
 	f.Cases = f.Cases[:1]
-	assert.False(t, f.HasMissing())
+	assert.Equal(t, 0, f.MissingCases())
 }
 
 // Every golden file research wrote (version 1) reads, and every production
