@@ -152,6 +152,10 @@ func verifyParityCmd(args []string, e env) error {
 		}
 		fmt.Fprintln(e.stdout, "):")
 		for _, fl := range failures {
+			if fl.Err != nil && !fl.Batch { // the feature named, as predict names it
+				fmt.Fprintf(e.stdout, "  %s: refused: %s\n", fl.Name, predictError(fl.Err, f.Features))
+				continue
+			}
 			fmt.Fprintf(e.stdout, "  %s\n", fl)
 		}
 	}
@@ -163,18 +167,26 @@ func verifyParityCmd(args []string, e env) error {
 		why = append(why, "the artifact is not the one the parity file was written for")
 	}
 	if n := len(r.Mismatches); n > 0 {
-		why = append(why, fmt.Sprintf("%d label mismatches", n))
+		why = append(why, plural(n, "label mismatch", "label mismatches"))
 	}
 	if n := len(r.Refused); n > 0 {
-		why = append(why, fmt.Sprintf("%d cases refused", n))
+		why = append(why, plural(n, "case", "cases")+" refused")
 	}
 	if n := len(r.BatchDiffs); n > 0 {
-		why = append(why, fmt.Sprintf("%d cases where PredictBatch differs from Predict", n))
+		why = append(why, plural(n, "case", "cases")+" where PredictBatch differs from Predict")
 	}
 	if !(r.MaxDiff <= tol) {
 		why = append(why, fmt.Sprintf("a probability difference of %.3g, beyond the tolerance %g", r.MaxDiff, tol))
 	}
 	return fmt.Errorf("verify-parity: %s: %s", path, strings.Join(why, "; "))
+}
+
+// plural says "1 case", "2 cases".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 // fileSHA256 returns the hex sha256 of the file at path.

@@ -178,14 +178,22 @@ func TestVerifyParityMissingValues(t *testing.T) {
 	for _, want := range []string{
 		"cases                           6 (2 with missing values; the model refuses them)\n",
 		"refused                         2\n",
-		"  iris/0: refused: invalid input: feature 1 is NaN\n",
-		"  iris/2: refused: invalid input: feature 1 is NaN\n",
+		"  iris/0: refused: invalid input: sepal_width is NaN\n",
+		"  iris/2: refused: invalid input: sepal_width is NaN\n",
 	} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
 		}
 	}
 	if r.code != exitFailure || !strings.HasSuffix(r.stderr, ": 2 cases refused\n") {
+		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	one := parityDir(t, 6, func(doc map[string]any) {
+		caseAt(doc, 0)["input"].([]any)[1] = nil
+		caseAt(doc, 4)["label"] = "versicolor"
+	})
+	r = runCLI(t, "", "verify-parity", one)
+	if r.code != exitFailure || !strings.HasSuffix(r.stderr, ": 1 label mismatch; 1 case refused\n") {
 		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
 	}
 
