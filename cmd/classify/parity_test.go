@@ -254,3 +254,39 @@ func TestVerifyParityErrors(t *testing.T) {
 		})
 	}
 }
+
+// batchDiffers answers PredictBatch with its last class for every row,
+// whatever Predict says.
+type batchDiffers struct{ classify.Model }
+
+func (b batchDiffers) PredictBatch(rows []float64, classes []int, proba []float64) error {
+	if err := b.Model.PredictBatch(rows, classes, proba); err != nil {
+		return err
+	}
+	for i := range classes {
+		classes[i] = len(b.Info().Classes) - 1
+	}
+	return nil
+}
+
+func TestVerifyParityBatchPath(t *testing.T) {
+	p := parityDir(t, 3, nil)
+	var stdout, stderr bytes.Buffer
+	newModel := func(k classify.Kind, path string) (classify.Model, error) {
+		m, err := classify.New(k, path)
+		return batchDiffers{m}, err
+	}
+	err := runEnv(context.Background(), []string{"verify-parity", p},
+		env{getenv: func(string) string { return "" }, stdin: strings.NewReader(""), stdout: &stdout, stderr: &stderr, newModel: newModel})
+	if err == nil || !strings.HasSuffix(err.Error(), ": 3 cases where PredictBatch differs from Predict") ||
+		!strings.Contains(stdout.String(), "batch differs                   3 (PredictBatch unlike Predict)\n") ||
+		!strings.Contains(stdout.String(), "  iris/0: PredictBatch answered virginica [1 0 0], unlike Predict (setosa)\n") {
+		t.Errorf("err %v\n%s", err, stdout.String())
+	}
+
+	// An artifact that cannot be read whole (a directory) fails before loading.
+	r := runCLI(t, "", "verify-parity", "-model", t.TempDir(), p)
+	if r.code != exitFailure || !strings.Contains(r.stderr, "is a directory") {
+		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
+	}
+}
