@@ -98,8 +98,9 @@ func (m *modelFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&m.kind, "kind", "", "the artifact's `KIND`: "+kindNames())
 }
 
-// load loads the selected model. set is the flags given on the command line.
-func (m *modelFlags) load(set map[string]bool) (classify.Model, error) {
+// load loads the selected model, an artifact file with newModel. set is
+// the flags given on the command line.
+func (m *modelFlags) load(set map[string]bool, newModel func(classify.Kind, string) (classify.Model, error)) (classify.Model, error) {
 	if m.artifact == "" {
 		if set["kind"] {
 			return nil, usagef("-kind goes with -artifact")
@@ -124,7 +125,7 @@ func (m *modelFlags) load(set map[string]bool) (classify.Model, error) {
 	if err != nil {
 		return nil, usagef("-kind: %v", strings.TrimPrefix(err.Error(), "classify: "))
 	}
-	return classify.New(kind, m.artifact)
+	return newModel(kind, m.artifact)
 }
 
 func kindNames() string {

@@ -5,6 +5,9 @@ import (
 	"context"
 	"strings"
 	"testing"
+
+	"github.com/ml-production-service/classify"
+	"github.com/ml-production-service/classify/internal/modeltest"
 )
 
 // FuzzPredictInput feeds arbitrary CSV and JSON Lines to `classify predict`
@@ -17,6 +20,8 @@ func FuzzPredictInput(f *testing.F) {
 	f.Add("csv", "sepal_length,sepal_width,petal_length,petal_width\nNaN,1e39,-0,abc\n1,2\n")
 	f.Add("jsonl", `{"sepal_length":5.1,"sepal_width":3.5,"petal_length":1.4,"petal_width":0.2,"species":"setosa"}`+"\n")
 	f.Add("jsonl", `{"sepal_length":"5.1","sepal_width":null,"petal_length":[1],"petal_width":{}}`+"\n{\n[]\n")
+	f.Add("jsonl", `{"sepal_length":NaN,"sepal_width":"nan","petal_length":null,"petal_width":1,"s":"\"NaN"}`+"\n")
+	f.Add("csv", "sepal_length,sepal_width,petal_length,petal_width\n,nan,NaN, NAN \n")
 	f.Fuzz(func(t *testing.T, format, in string) {
 		if format != "csv" && format != "jsonl" {
 			return
@@ -24,9 +29,18 @@ func FuzzPredictInput(f *testing.F) {
 		for _, args := range [][]string{
 			{"predict", "-format", format, "-model", "decision_tree"},
 			{"eval", "-format", format, "-model", "xgboost"},
+			{"predict", "-format", format, "-artifact", "../../models/random_forest.json", "-kind", "random_forest"}, // taking missing values
 		} {
 			var stdout, stderr bytes.Buffer
-			err := run(context.Background(), args, func(string) string { return "" }, strings.NewReader(in), &stdout, &stderr)
+			e := env{getenv: func(string) string { return "" }, stdin: strings.NewReader(in), stdout: &stdout, stderr: &stderr,
+				newModel: func(k classify.Kind, path string) (classify.Model, error) {
+					m, err := classify.New(k, path)
+					if err != nil {
+						return nil, err
+					}
+					return modeltest.Missing(m, 1), nil
+				}}
+			err := runEnv(context.Background(), args, e)
 			switch code := exitCode(err, &stderr); code {
 			case 0, 1, 3:
 			default:

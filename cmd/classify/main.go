@@ -5,6 +5,8 @@
 //	classify eval    [flags] [FILE]   accuracy and confusion matrix on a labelled file
 //	classify models  [flags]          list the registry's models
 //	classify verify  [flags]          check every artifact of the registry against its checksum
+//	classify verify-parity [-kind K] [-tolerance T] [-model ARTIFACT] PARITY.json
+//	                                  check an artifact against its reference library's answers
 //
 // Run `classify COMMAND -h` for a command's flags. Flags may come before or
 // after the file name.
@@ -28,6 +30,16 @@
 // (or keys) are matched to the model's features by name, so their order does
 // not matter and other columns are passed through. Values are numbers; in
 // JSON Lines a string holding a number is accepted too.
+//
+// Missing values: an empty CSV field, NaN (in any case: NaN, nan, NAN), and
+// in JSON Lines null, the bare NaN Python's json.dumps writes and the string
+// "NaN" are a missing value. A model that takes missing values
+// (Info().Missing: every XGBoost model, and scikit-learn trees exported with
+// their missing-value directions) gets NaN and routes it as its reference
+// library does; for any other model the row is a bad row, whose message says
+// "missing value". A JSON object without a feature's key is a bad row for
+// every model ("no such key"): write null for a missing value. Infinities
+// are never missing values: they are bad rows.
 //
 // predict writes the input format: CSV gets the input columns followed by
 // prediction and one probability_<class> column per class, in the model's
@@ -54,20 +66,51 @@
 //
 // # Bad rows
 //
-// A row with a value that is not a number, a missing value, NaN or an
-// infinity, a value the model refuses (too large for float32, for the tree
-// models) or the wrong number of fields is a bad row. Each is reported on
+// A row with a value that is not a number, an infinity, a missing value
+// (for a model that takes none), a value the model refuses (too large for
+// float32, for the tree models) or the wrong number of fields is a bad row. Each is reported on
 // stderr with its line number (the first 100 by default, -show-errors).
 // With -on-error=skip (the default) bad rows are left out of the output and
 // counted; with -on-error=fail the first one stops the run, after the output
 // of the rows before it has been written.
+//
+// # Parity
+//
+// verify-parity checks one artifact against a parity file: a
+// classify/golden file (version 1, or 2 as an exporter writes it beside the
+// artifact; research/FORMATS.md) holding cases and the reference library's
+// own labels and probabilities for them. The artifact is the file's
+// "artifact" field, relative to the parity file, or -model ARTIFACT (which
+// wins); the kind is the file's "kind" or -kind (a -kind other than the
+// file's is a usage error). An xgboost artifact reads its names from
+// ARTIFACT.meta.json beside it, as -artifact does. Every case is predicted
+// one row at a time, then all of them in one batch, which must answer the
+// same bit for bit. It passes when every label is the reference's, no case
+// is refused (a missing value, null in a version 2 file, given to a model
+// that takes none is refused), every probability is within the tolerance of
+// the reference's, and the artifact's sha256 is the file's artifact_sha256
+// when it names one. The tolerance is -tolerance, else the file's
+// "tolerance", else 1e-9 (1e-6 for xgboost, whose reference sums in
+// float32). It prints a summary (cases, label mismatches, largest
+// probability difference and where, tolerance and where it came from, the
+// reference) and the first 20 failing cases, and exits 1 when anything
+// failed:
+//
+//	parity file                     testdata/golden/xgboost.json (classify/golden v1)
+//	artifact                        models/xgboost.model (xgboost), sha256 dd4b509573e7 as the parity file says
+//	reference                       xgboost 1.7.4 (XGBClassifier.predict, predict_proba; float32 probabilities)
+//	cases                           597
+//	label mismatches                0
+//	largest probability difference  0
+//	tolerance                       1e-06 (the default for xgboost)
+//	result                          ok
 //
 // # Exit status
 //
 //	0  success
 //	1  failure: a fatal bad row (-on-error=fail), a CSV record over 1 MiB, a
 //	   checksum mismatch, an unreadable file, a file without a column the
-//	   model needs
+//	   model needs, a parity check that failed
 //	2  usage: unknown command, bad flags or arguments, unknown model or kind
 //	3  finished, but bad rows were skipped (-on-error=skip); the output holds
 //	   every other row
@@ -82,6 +125,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/ml-production-service/classify"
 )
 
 func main() {
@@ -130,17 +175,25 @@ func exitCode(err error, stderr io.Writer) int {
 }
 
 // env is what a command gets from the process: its environment and
-// standard streams.
+// standard streams, and how it loads an artifact file.
 type env struct {
 	getenv func(string) string
 	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
+	// newModel loads an artifact file (-artifact, verify-parity):
+	// classify.New. Tests wrap it to try models the loaders do not give yet.
+	newModel func(kind classify.Kind, path string) (classify.Model, error)
 }
 
 // run runs the command line args (without the program name).
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
-	e := env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
+	return runEnv(ctx, args, env{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr, newModel: classify.New})
+}
+
+// runEnv runs the command line args in e.
+func runEnv(ctx context.Context, args []string, e env) error {
+	stdout, stderr := e.stdout, e.stderr
 	if len(args) == 0 {
 		usage(stderr)
 		return usagef("no command given")
@@ -155,14 +208,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return modelsCmd(rest, e)
 	case "verify":
 		return verifyCmd(rest, e)
+	case "verify-parity":
+		return verifyParityCmd(rest, e)
 	case "-h", "-help", "--help", "help":
 		if len(rest) > 0 && cmd == "help" {
-			return run(ctx, []string{rest[0], "-h"}, getenv, stdin, stdout, stderr)
+			return runEnv(ctx, []string{rest[0], "-h"}, e)
 		}
 		usage(stdout)
 		return nil
 	}
-	return usagef("unknown command %q (commands: predict, eval, models, verify)", cmd)
+	return usagef("unknown command %q (commands: predict, eval, models, verify, verify-parity)", cmd)
 }
 
 func usage(w io.Writer) {
@@ -175,6 +230,8 @@ Commands:
   eval      accuracy and confusion matrix of a model on a labelled file
   models    list the registry's models (name, kind, version, checksum, features, classes, metrics)
   verify    check every artifact of the registry against the sha256 in its manifest
+  verify-parity
+            check an artifact against a parity file: the reference library's own answers
 
 Run 'classify COMMAND -h' for a command's flags.
 `+exitStatusHelp)
@@ -184,7 +241,7 @@ const exitStatusHelp = `
 Exit status:
   0  success
   1  failure (a fatal bad row with -on-error=fail, a CSV record over 1 MiB, a checksum mismatch,
-     an unreadable file)
+     an unreadable file, a parity check that failed)
   2  usage error (unknown command, bad flags or arguments, unknown model or kind)
   3  finished, but bad rows were skipped (-on-error=skip); the output holds every other row
 `

@@ -217,8 +217,8 @@ func TestPredictBadRowsSkip(t *testing.T) {
 3.1,4.8,1.6,0.2,last good,setosa,1,0,0
 `
 	wantErr := path + `:3: sepal_length: "abc" is not a number (skipped)
-` + path + `:4: petal_length: missing value (skipped)
-` + path + `:5: petal_length: "NaN" is not a finite number (skipped)
+` + path + `:4: petal_length: missing value (the model takes no missing values) (skipped)
+` + path + `:5: petal_length: missing value "NaN" (the model takes no missing values) (skipped)
 ` + path + `:6: petal_width: "+Inf" is not a finite number (skipped)
 ` + path + `:7: 2 fields, the header has 5 (skipped)
 ` + path + `:9: invalid input: petal_length is 1e+39, too large for float32 (skipped)
@@ -231,7 +231,7 @@ classify: predict: 4 rows scored, 6 skipped, TIME
 	// -show-errors bounds the report, not the count.
 	r = runCLI(t, "", "predict", "-model", "decision_tree", "-show-errors", "2", path)
 	wantErr = path + `:3: sepal_length: "abc" is not a number (skipped)
-` + path + `:4: petal_length: missing value (skipped)
+` + path + `:4: petal_length: missing value (the model takes no missing values) (skipped)
 classify: more bad rows: not reported, counted in the summary (-show-errors)
 classify: predict: 4 rows scored, 6 skipped, TIME
 `
@@ -274,14 +274,14 @@ null
 `
 	wantErr := `stdin:4: not a JSON object but array (skipped)
 stdin:5: not a JSON object but null (skipped)
-stdin:6: sepal_width: missing value (skipped)
+stdin:6: sepal_width: no such key (skipped)
 stdin:7: not a JSON object: invalid character 'b' looking for beginning of object key string (skipped)
 stdin:8: the object already has a "prediction" key (skipped)
 stdin:9: petal_width: true is not a number (skipped)
 stdin:10: petal_width: "wide" is not a number (skipped)
 stdin:11: not a JSON object: invalid character 'x' in string escape code (skipped)
 stdin:12: petal_width: "1e400" is not a finite number (skipped)
-stdin:13: sepal_length: missing value (skipped)
+stdin:13: sepal_length: no such key (skipped)
 classify: predict: 2 rows scored, 10 skipped, TIME
 `
 	if r.code != exitSkipped || r.stdout != wantOut || r.stderr != wantErr {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -30,12 +31,13 @@ type csvColumns struct {
 	cols     []int // cols[i]: the column of features[i]
 	label    int   // the label's column, or -1
 	nfields  int   // the header's field count
+	missing  bool  // the model takes missing values (NaN)
 }
 
 // newCSVColumns finds each feature, and the label column when label is not
-// empty, in header.
-func newCSVColumns(header, features []string, label string) (*csvColumns, error) {
-	c := &csvColumns{features: features, label: -1, nfields: len(header)}
+// empty, in header. missing says whether the model takes missing values.
+func newCSVColumns(header, features []string, label string, takesMissing bool) (*csvColumns, error) {
+	c := &csvColumns{features: features, label: -1, nfields: len(header), missing: takesMissing}
 	var missing []string
 	for _, f := range features {
 		i := slices.Index(header, f)
@@ -64,7 +66,7 @@ func (c *csvColumns) parse(rec *record, row []float64) (string, error) {
 		return "", fmt.Errorf("%d fields, the header has %d", len(rec.fields), c.nfields)
 	}
 	for i, col := range c.cols {
-		v, err := parseValue(c.features[i], rec.fields[col])
+		v, err := parseValue(c.features[i], rec.fields[col], c.missing)
 		if err != nil {
 			return "", err
 		}
@@ -80,17 +82,32 @@ func (c *csvColumns) parse(rec *record, row []float64) (string, error) {
 	return label, nil
 }
 
-// parseValue reads a feature value written as text.
-func parseValue(name, s string) (float64, error) {
+// takesNone ends the message for a missing value given to a model that
+// takes none.
+const takesNone = " (the model takes no missing values)"
+
+// parseValue reads a feature value written as text. An empty field and NaN
+// (in any case) are a missing value: NaN for a model that takes missing
+// values (missing is true), a bad row otherwise.
+func parseValue(name, s string, missing bool) (float64, error) {
 	t := strings.TrimSpace(s)
 	if t == "" {
-		return 0, fmt.Errorf("%s: missing value", name)
+		if missing {
+			return math.NaN(), nil
+		}
+		return 0, fmt.Errorf("%s: missing value%s", name, takesNone)
 	}
 	v, err := strconv.ParseFloat(t, 64)
 	if err != nil && !errors.Is(err, strconv.ErrRange) {
 		return 0, fmt.Errorf("%s: %q is not a number", name, s)
 	}
-	if math.IsNaN(v) || math.IsInf(v, 0) {
+	if math.IsNaN(v) {
+		if missing {
+			return v, nil
+		}
+		return 0, fmt.Errorf("%s: missing value %q%s", name, s, takesNone)
+	}
+	if math.IsInf(v, 0) {
 		return 0, fmt.Errorf("%s: %q is not a finite number", name, s)
 	}
 	return v, nil
@@ -101,6 +118,7 @@ type jsonFields struct {
 	features []string
 	label    string // "" for none
 	refuse   []string
+	missing  bool // the model takes missing values (NaN)
 }
 
 func (j *jsonFields) parse(rec *record, row []float64) (string, error) {
@@ -108,7 +126,7 @@ func (j *jsonFields) parse(rec *record, row []float64) (string, error) {
 		return "", rec.err
 	}
 	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(rec.raw, &obj); err != nil {
+	if err := json.Unmarshal(nanToNull(rec.raw), &obj); err != nil {
 		var ute *json.UnmarshalTypeError
 		if errors.As(err, &ute) {
 			return "", fmt.Errorf("not a JSON object but %s", ute.Value)
@@ -124,7 +142,11 @@ func (j *jsonFields) parse(rec *record, row []float64) (string, error) {
 		}
 	}
 	for i, f := range j.features {
-		v, err := jsonValue(f, obj[f])
+		raw, ok := obj[f]
+		if !ok {
+			return "", fmt.Errorf("%s: no such key", f)
+		}
+		v, err := jsonValue(f, raw, j.missing)
 		if err != nil {
 			return "", err
 		}
@@ -148,21 +170,54 @@ func (j *jsonFields) parse(rec *record, row []float64) (string, error) {
 }
 
 // jsonValue reads a feature value: a JSON number, or a string holding one.
-func jsonValue(name string, raw json.RawMessage) (float64, error) {
-	if len(raw) == 0 || string(raw) == "null" {
-		return 0, fmt.Errorf("%s: missing value", name)
+// null (and NaN, which nanToNull made null) is a missing value, as in
+// parseValue.
+func jsonValue(name string, raw json.RawMessage, missing bool) (float64, error) {
+	if string(raw) == "null" {
+		if missing {
+			return math.NaN(), nil
+		}
+		return 0, fmt.Errorf("%s: missing value (null)%s", name, takesNone)
 	}
 	if raw[0] == '"' {
 		var s string
 		if err := json.Unmarshal(raw, &s); err != nil {
 			return 0, fmt.Errorf("%s: %s is not a number", name, raw)
 		}
-		return parseValue(name, s)
+		return parseValue(name, s, missing)
 	}
 	if raw[0] == '-' || raw[0] >= '0' && raw[0] <= '9' {
-		return parseValue(name, string(raw))
+		return parseValue(name, string(raw), missing)
 	}
 	return 0, fmt.Errorf("%s: %s is not a number", name, raw)
+}
+
+// nanToNull returns line with every NaN outside a string (the literal
+// Python's json.dumps writes for a missing value) turned into null, which
+// encoding/json reads; a line without one comes back as it is.
+func nanToNull(line []byte) []byte {
+	if !bytes.Contains(line, []byte("NaN")) {
+		return line
+	}
+	out := make([]byte, 0, len(line)+4)
+	inString := false
+	for i := 0; i < len(line); i++ {
+		c := line[i]
+		switch {
+		case inString && c == '\\' && i+1 < len(line):
+			out = append(out, c, line[i+1])
+			i++
+			continue
+		case c == '"':
+			inString = !inString
+		case !inString && c == 'N' && bytes.HasPrefix(line[i:], []byte("NaN")):
+			out = append(out, "null"...)
+			i += 2
+			continue
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 // appendCSVRecord appends fields as one CSV line, quoted as encoding/csv

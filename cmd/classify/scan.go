@@ -81,7 +81,7 @@ func openScan(cmd string, f *scanFlags, set map[string]bool, path string, label 
 	if err := f.check(); err != nil {
 		return nil, err
 	}
-	model, err := f.load(set)
+	model, err := f.load(set, e.newModel)
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +110,7 @@ func openScan(cmd string, f *scanFlags, set map[string]bool, path string, label 
 				}
 			}
 		}
-		cols, err := newCSVColumns(src.header, info.Features, label)
+		cols, err := newCSVColumns(src.header, info.Features, label, info.Missing)
 		if err != nil {
 			in.close()
 			return nil, fmt.Errorf("%s: %w", in.name, err)
@@ -118,7 +118,7 @@ func openScan(cmd string, f *scanFlags, set map[string]bool, path string, label 
 		s.read, s.parser, s.header = src.read, cols, src.header
 	default:
 		src := newJSONLSource(in.r)
-		s.read, s.parser = src.read, &jsonFields{features: info.Features, label: label, refuse: taken}
+		s.read, s.parser = src.read, &jsonFields{features: info.Features, label: label, refuse: taken, missing: info.Missing}
 	}
 	return s, nil
 }

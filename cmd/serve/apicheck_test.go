@@ -36,12 +36,13 @@ func (m *stubModel) Predict(row, proba []float64) (classify.Prediction, error) {
 	if m.predict != nil {
 		return m.predict(row, proba)
 	}
-	// Class 0 when the first feature is below 10, else class 1.
+	// Class 0 when the first feature is below 10, else class 1 (a missing
+	// value, for a model that takes them, is below 10).
 	if len(row) != len(m.info.Features) {
 		return classify.Prediction{}, classify.ErrInput
 	}
 	for _, v := range row {
-		if math.IsInf(v, 0) || math.IsNaN(v) {
+		if math.IsInf(v, 0) || math.IsNaN(v) && !m.info.Missing {
 			return classify.Prediction{}, classify.ErrInput
 		}
 	}

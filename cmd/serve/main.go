@@ -9,7 +9,7 @@
 //	POST /predict/batch    {"instances": [row, ...]} (1 to 1000 rows) → one result per row, in order
 //	GET  /health           {"status": "healthy"} while the process runs
 //	GET  /ready            200 while every variant has a model; 503 otherwise and while shutting down
-//	GET  /models           the serving models (one per variant, and the shadow): kind, name, version, features, classes, metrics
+//	GET  /models           the serving models (one per variant, and the shadow): kind, name, version, features, classes, metrics, missing_values
 //	POST /admin/reload     reload the models, optionally with a new split (only with MPS_ADMIN_TOKEN)
 //	GET  /metrics          Prometheus metrics
 //	GET  /openapi.json     the OpenAPI 3.0 description (features and classes of the serving model)
@@ -38,7 +38,35 @@
 // limit, 400 for a malformed request line or header. Added answers
 // the old service did not give: infinities and values beyond float32 are
 // refused with 422 (value_error.number.not_finite_number, not_le) where the
-// old service failed with 500.
+// old service failed with 500; a model that takes missing values answers
+// 200 for null and NaN (see Missing values), which the old service refused.
+//
+// # Missing values
+//
+// A model whose Info().Missing is set (every XGBoost model, and
+// scikit-learn trees exported with their missing-value directions) takes a
+// missing value for a feature and routes it as its reference library does.
+// In /predict and /predict/batch a missing value is a feature given as
+// null, as Python's NaN literal, or as a string holding NaN ("NaN", "nan");
+// it is exempt from the greater-than-0 rule. A feature left out is still
+// "field required": write null. Infinities are never missing values. For a
+// model without missing values nothing changed: null answers 422
+// type_error.none.not_allowed and NaN value_error.number.not_gt (or
+// not_finite_number with -allow-non-positive), as the old service did. Under
+// /v2, null or NaN in an FP32 or FP64 input's data is a missing value for a
+// model that takes them and answers 400 naming the element otherwise. GET
+// /models says per model whether it takes them ("missing_values"), and the
+// OpenAPI document marks the /predict features nullable when every variant
+// takes them, and lists per variant whether it does.
+//
+// When the variants of a split differ, the variant that answers decides: a
+// row with a missing value gets 200 from one that takes them and 422 from
+// one that does not (in a batch, that row's error in place), so a client
+// with a sticky key always gets the same answer, and one without may get
+// either. Under /v2 each variant is addressed by name and answers for itself.
+// A shadow model that takes no missing values refuses the shadowed rows
+// that hold one: they are counted as result="error" in
+// mps_shadow_predictions_total, and the primary's answer is untouched.
 //
 // # Batches
 //

@@ -15,11 +15,17 @@ func (s *Server) openAPI(v *view) []byte {
 	c := v.primary()
 	classes := []string{}
 	var variants []string
+	allMissing, anyMissing := true, false // whether the variants take missing values
 	for _, sv := range v.served {
 		if sv == nil {
 			continue
 		}
-		variants = append(variants, sv.variant+" ("+sv.name+", "+string(sv.info.Kind)+", version "+orDefault(sv.info.Version, "unversioned")+")")
+		takes := "missing values refused"
+		if sv.info.Missing {
+			takes = "missing values accepted"
+		}
+		allMissing, anyMissing = allMissing && sv.info.Missing, anyMissing || sv.info.Missing
+		variants = append(variants, sv.variant+" ("+sv.name+", "+string(sv.info.Kind)+", version "+orDefault(sv.info.Version, "unversioned")+", "+takes+")")
 		for _, cl := range sv.info.Classes {
 			if !slices.Contains(classes, cl) {
 				classes = append(classes, cl)
@@ -40,6 +46,13 @@ func (s *Server) openAPI(v *view) []byte {
 		p := obj{"title": title(f), "type": "number"}
 		if positive {
 			p["minimum"], p["exclusiveMinimum"] = 0, true
+		}
+		switch {
+		case allMissing:
+			p["nullable"] = true
+			p["description"] = "null (or NaN, or \"NaN\") is a missing value, which the model routes as its reference library does."
+		case anyMissing:
+			p["description"] = "null (or NaN) is a missing value for the variants that take them (GET /models: missing_values); the others answer 422."
 		}
 		features[f] = p
 		example[f] = 1.0
@@ -109,7 +122,7 @@ func (s *Server) openAPI(v *view) []byte {
 			"split":           obj{"type": "string", "description": "The split in force, as MPS_MODEL_TYPE writes it: name=weight,..."},
 			"split_header":    obj{"type": "string", "description": "The request header holding the sticky key."},
 			"shadow_fraction": obj{"type": "number", "description": "The share of requests the shadow model also answers."}}},
-		"ModelInfo": obj{"type": "object", "required": []string{"name", "kind", "version", "features", "classes", "metrics", "source"},
+		"ModelInfo": obj{"type": "object", "required": []string{"name", "kind", "version", "features", "classes", "metrics", "source", "missing_values"},
 			"properties": obj{
 				"name": obj{"type": "string"}, "kind": obj{"type": "string", "enum": kindNames()},
 				"version": obj{"type": "string"}, "features": obj{"type": "array", "items": obj{"type": "string"}},
@@ -119,6 +132,8 @@ func (s *Server) openAPI(v *view) []byte {
 				"source":  obj{"type": "string", "enum": []string{"registry", "file"}},
 				"role":    obj{"type": "string", "enum": []string{"primary", "shadow"}},
 				"variant": obj{"type": "string"}, "weight": obj{"type": "integer"},
+				"missing_values": obj{"type": "boolean", "description": "Whether the model takes missing values: a feature given as null (or NaN) is routed as its " +
+					"reference library routes it. When false, such a row is refused: 422 from /predict (an error in place in /predict/batch), 400 from /v2 infer."},
 			}},
 		"ReloadRequest": obj{"type": "object", "additionalProperties": false, "properties": obj{
 			"model_type": obj{"type": "string", "description": "A new split, as MPS_MODEL_TYPE takes it (\"decision_tree=0,xgboost=100\", or one model's name). Absent: keep the split in force.",
@@ -164,8 +179,9 @@ func (s *Server) openAPI(v *view) []byte {
 			"datatype":   obj{"type": "string", "enum": []string{"FP32", "FP64"}},
 			"parameters": ref("Parameters"),
 			"data":       ref("TensorData")}},
-		"TensorData": obj{"type": "array", "items": obj{"anyOf": []any{obj{"type": "number"}, obj{"type": "string"}, obj{"type": "array", "items": obj{}}}},
-			"description": "Row-major values: flat (N×F numbers) or nested exactly as the shape is (N arrays of F numbers); any other nesting answers 400."},
+		"TensorData": obj{"type": "array", "items": obj{"anyOf": []any{obj{"type": "number", "nullable": true}, obj{"type": "string"}, obj{"type": "array", "items": obj{"nullable": true}}}},
+			"description": "Row-major values: flat (N×F numbers) or nested exactly as the shape is (N arrays of F numbers); any other nesting answers 400. " +
+				"In an input, null (or NaN) is a missing value: taken by a model whose missing_values is true (GET /models), answered 400 by any other."},
 		"ResponseOutput": obj{"type": "object", "required": []string{"name", "shape", "datatype", "data"}, "properties": obj{
 			"name": obj{"type": "string"}, "shape": obj{"type": "array", "items": obj{"type": "integer"}},
 			"datatype": obj{"type": "string"}, "parameters": ref("Parameters"), "data": ref("TensorData")}},
@@ -257,7 +273,8 @@ func (s *Server) openAPI(v *view) []byte {
 			"tags": []string{"open inference protocol"}, "parameters": params,
 			"description": "One input tensor, FP32 or FP64, shape [N, " + itoa(len(c.info.Features)) + "] (features " +
 				strings.Join(c.info.Features, ", ") + "), N at most " + itoa(s.opts.MaxBatch) +
-				". Answers the output \"label\" by default; list \"probabilities\" in outputs to get them too.",
+				". Answers the output \"label\" by default; list \"probabilities\" in outputs to get them too. " +
+				"null (or NaN) in the data is a missing value, for a model that takes them (GET /models: missing_values); any other answers 400.",
 			"requestBody": obj{"required": true, "content": content(ref("InferenceRequest"))},
 			"responses": obj{"200": resp("Inference result.", ref("InferenceResponse")),
 				"400": v2Err("Invalid request."), "404": notFound, "413": v2Err("Body larger than the limit."),

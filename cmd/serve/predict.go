@@ -183,7 +183,7 @@ func (s *Server) readRow(c *served, wk *work, obj int, prefix []any) []issue {
 	for i, name := range c.info.Features {
 		f := failMissing
 		if slots[i] >= 0 {
-			wk.row[i], f = floatValue(d, int(slots[i]), positive)
+			wk.row[i], f = floatValue(d, int(slots[i]), positive, c.info.Missing)
 		}
 		if f != accepted {
 			if prefix == nil {
@@ -229,6 +229,7 @@ func (s *Server) predictFailed(w http.ResponseWriter, r *http.Request, c *served
 	for i, v := range row {
 		at := loc(prefix, c.info.Features[i])
 		switch {
+		case math.IsNaN(v) && c.info.Missing: // a missing value the model takes
 		case math.IsNaN(v) || math.IsInf(v, 0):
 			issues = append(issues, notFiniteIssue(at))
 		case math.Abs(v) > limit:

@@ -367,11 +367,13 @@ type modelView struct {
 	Role     string            `json:"role"`              // "primary" or "shadow"
 	Variant  string            `json:"variant,omitempty"` // primaries: the variant it serves
 	Weight   *int              `json:"weight,omitempty"`  // primaries: the variant's weight in the split
+	// Missing: the model takes missing values (null or NaN for a feature).
+	Missing bool `json:"missing_values"`
 }
 
 func modelViewOf(name string, info classify.Info, entry *classify.Entry) modelView {
 	v := modelView{Name: name, Kind: info.Kind, Version: info.Version,
-		Features: info.Features, Classes: info.Classes, Metrics: []classify.Metric{}, Source: "file"}
+		Features: info.Features, Classes: info.Classes, Metrics: []classify.Metric{}, Source: "file", Missing: info.Missing}
 	if e := entry; e != nil {
 		v.Source, v.SHA256, v.Created = "registry", e.SHA256, &e.Created
 		if e.Metrics != nil {

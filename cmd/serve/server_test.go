@@ -71,7 +71,7 @@ func TestModelsFromFile(t *testing.T) {
 	got := hs.get("/models")
 	assert.JSONEq(t, `{"models":[{"name":"weather","kind":"decision_tree","version":"2.1.0",
 		"features":["temperature","humidity","wind"],"classes":["dry","rain"],"metrics":[],"source":"file",
-		"role":"primary","variant":"weather","weight":1}],"split":"weather=1","split_header":"X-Client-ID"}`, string(got.body))
+		"role":"primary","variant":"weather","weight":1,"missing_values":false}],"split":"weather=1","split_header":"X-Client-ID"}`, string(got.body))
 
 	empty := newHarness(t, nil, Options{})
 	assert.JSONEq(t, `{"models":[],"split":"default=1","split_header":"X-Client-ID"}`, string(empty.get("/models").body))

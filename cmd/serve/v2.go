@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/ml-production-service/classify"
 )
@@ -185,7 +186,7 @@ func (s *Server) handleV2Infer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req inferRequest
-	if err := json.Unmarshal(body.Bytes(), &req); err != nil {
+	if err := json.Unmarshal(nanDataToNull(body.Bytes()), &req); err != nil {
 		writeV2Error(w, http.StatusBadRequest, "invalid JSON: "+err.Error())
 		return
 	}
@@ -280,8 +281,14 @@ func (s *Server) inferRows(c *served, req inferRequest) ([]float64, int, error) 
 		i := at + 1
 		for k := range count {
 			switch d.nodes[i].kind {
-			case jNumber:
-				v := d.number(i)
+			case jNumber, jNull:
+				v := nan // null: a missing value
+				if d.nodes[i].kind == jNumber {
+					v = d.number(i)
+				}
+				if v != v && !c.info.Missing {
+					return "", fmt.Errorf("input %q: %s[%d] is %s, a missing value, and model %q takes none", in.Name, where, k, d.raw(i), c.name)
+				}
 				if in.Datatype == "FP32" {
 					v = float64(float32(v))
 				}
@@ -334,4 +341,57 @@ func (s *Server) inferRows(c *served, req inferRequest) ([]float64, int, error) 
 		i += int(row.size)
 	}
 	return rows, n, nil
+}
+
+// nanDataToNull returns body with every NaN literal inside an input's data
+// (inputs[i].data) turned into null, which encoding/json reads: both are a
+// missing value there. A body without one, or that Python's json rules do
+// not parse, comes back as it is, for encoding/json to judge as before.
+func nanDataToNull(body []byte) []byte {
+	if !bytes.Contains(body, []byte("NaN")) || !utf8.Valid(body) {
+		return body
+	}
+	var d jsonDoc
+	if d.parse(body) != nil || d.nodes[0].kind != jObject {
+		return body
+	}
+	var at []int32 // byte offsets of the NaN literals to replace, in order
+	members := func(obj int, each func(key string, v int)) {
+		k := obj + 1
+		for range int(d.nodes[obj].count) {
+			v := k + 1
+			each(d.text(k), v)
+			k = v + int(d.nodes[v].size)
+		}
+	}
+	members(0, func(key string, inputs int) {
+		if key != "inputs" || d.nodes[inputs].kind != jArray {
+			return
+		}
+		for in := inputs + 1; in < inputs+int(d.nodes[inputs].size); in += int(d.nodes[in].size) {
+			if d.nodes[in].kind != jObject {
+				continue
+			}
+			members(in, func(key string, data int) {
+				if key != "data" {
+					return
+				}
+				for n := data; n < data+int(d.nodes[data].size); n++ {
+					if d.nodes[n].kind == jNumber && string(d.raw(n)) == "NaN" {
+						at = append(at, d.nodes[n].start)
+					}
+				}
+			})
+		}
+	})
+	if len(at) == 0 {
+		return body
+	}
+	out := make([]byte, 0, len(body)+len(at))
+	last := 0
+	for _, a := range at {
+		out = append(append(out, body[last:a]...), "null"...)
+		last = int(a) + len("NaN")
+	}
+	return append(out, body[last:]...)
 }

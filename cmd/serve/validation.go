@@ -110,9 +110,15 @@ func (f failure) issueAt(at []any) issue {
 }
 
 // floatValue converts node n as pydantic v1's float validator does, then
-// applies the gt=0 constraint when positive is set.
-func floatValue(d *jsonDoc, n int, positive bool) (float64, failure) {
+// applies the gt=0 constraint when positive is set. When missing is set
+// (the model takes missing values), null, NaN and a string holding NaN are
+// a missing value: NaN, accepted, exempt from the gt=0 constraint. When it
+// is not, they fail exactly as they did in the old service.
+func floatValue(d *jsonDoc, n int, positive, missing bool) (float64, failure) {
 	var v float64
+	if missing && d.nodes[n].kind == jNull {
+		return nan, accepted
+	}
 	switch d.nodes[n].kind {
 	case jNumber:
 		v = d.number(n)
@@ -130,6 +136,9 @@ func floatValue(d *jsonDoc, n int, positive bool) (float64, failure) {
 		return 0, failNone
 	default:
 		return 0, failFloat
+	}
+	if missing && v != v {
+		return v, accepted
 	}
 	if positive && !(v > 0) { // NaN fails too, as in Python
 		return 0, failNotGt
