@@ -1,13 +1,10 @@
 package classify_test
 
 import (
-	"encoding/json"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,42 +13,21 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/ml-production-service/classify"
+	"github.com/ml-production-service/classify/internal/golden"
 	"github.com/ml-production-service/classify/models"
 )
 
-// golden is a classify/golden v1 file written by research/ (research/FORMATS.md).
-type golden struct {
-	Format         string   `json:"format"`
-	FormatVersion  int      `json:"format_version"`
-	Model          string   `json:"model"`
-	ArtifactSHA256 string   `json:"artifact_sha256"`
-	Reference      string   `json:"reference"`
-	Features       []string `json:"features"`
-	Classes        []string `json:"classes"`
-	Cases          []struct {
-		Name  string    `json:"name"`
-		Input []float64 `json:"input"`
-		Label string    `json:"label"`
-		Proba []float64 `json:"proba"`
-	} `json:"cases"`
-}
-
-func readGolden(t *testing.T, dir, name string) golden {
+// readGolden reads the golden file (research/FORMATS.md) of the model
+// name in dir and checks that it holds every Iris row once and edge cases,
+// so a truncated file fails.
+func readGolden(t *testing.T, dir, name string) *golden.File {
 	t.Helper()
 	path := filepath.Join(dir, name+".json")
-	b, err := os.ReadFile(path)
+	g, err := golden.ReadFile(path)
 	require.NoError(t, err, "every production model needs a golden file written by research/")
-	var g golden
-	require.NoError(t, json.Unmarshal(b, &g), path)
-	require.Equal(t, "classify/golden", g.Format, path)
-	require.Equal(t, 1, g.FormatVersion, path)
 	require.Equal(t, name, g.Model, path)
-	// Every Iris row once, and edge cases: a truncated file must fail.
-	names := map[string]bool{}
 	iris, edge := 0, 0
 	for _, c := range g.Cases {
-		require.False(t, names[c.Name], "%s: case %q appears twice", path, c.Name)
-		names[c.Name] = true
 		switch {
 		case strings.HasPrefix(c.Name, "iris/"):
 			iris++
@@ -118,38 +94,20 @@ func checkRegistryGolden(t *testing.T, reg *classify.Registry, dir string) map[s
 			require.Equal(t, g.Features, info.Features)
 			require.Equal(t, g.Classes, info.Classes)
 
-			tol := 1e-9 // scikit-learn and the rules: float64 arithmetic
-			if e.Kind == classify.XGBoost {
-				tol = 1e-6 // XGBoost computes in float32
+			// NaN cases exactly for the models that take missing values.
+			if info.Missing {
+				require.Positive(t, g.MissingCases(), "%s takes missing values: its golden file needs NaN cases", e.Name)
+			} else {
+				require.Zero(t, g.MissingCases(), "%s refuses missing values: NaN cases in its golden file", e.Name)
 			}
-			proba := make([]float64, len(info.Classes))
-			worst := 0.0
-			for _, c := range g.Cases {
-				p, err := m.Predict(c.Input, proba)
-				require.NoError(t, err, c.Name)
-				require.Equal(t, c.Label, p.Label, "case %s input %v: proba %v, reference %v", c.Name, c.Input, p.Probabilities, c.Proba)
-				require.Len(t, c.Proba, len(info.Classes), c.Name)
-				for i := range c.Proba {
-					d := math.Abs(p.Probabilities[i] - c.Proba[i])
-					worst = max(worst, d)
-					require.LessOrEqual(t, d, tol, "case %s class %d: got %v, reference %v", c.Name, i, p.Probabilities, c.Proba)
-				}
+			res, err := golden.Check(m, g, golden.DefaultTolerance(e.Kind))
+			require.NoError(t, err)
+			for _, f := range res.Failures() {
+				t.Errorf("%s", f)
 			}
-
-			// The batch path must agree with the single-row path.
-			nf, nc := len(info.Features), len(info.Classes)
-			rows := make([]float64, 0, len(g.Cases)*nf)
-			for _, c := range g.Cases {
-				rows = append(rows, c.Input...)
-			}
-			classes := make([]int, len(g.Cases))
-			batchProba := make([]float64, len(g.Cases)*nc)
-			require.NoError(t, m.PredictBatch(rows, classes, batchProba))
-			for i, c := range g.Cases {
-				require.Equal(t, c.Label, info.Classes[classes[i]], c.Name)
-				p, _ := m.Predict(c.Input, nil)
-				require.True(t, slices.Equal(p.Probabilities, batchProba[i*nc:(i+1)*nc]), c.Name)
-			}
+			require.True(t, res.OK(), "%s: %d label mismatches, %d refused, largest difference %.3g", e.Name,
+				len(res.Mismatches), len(res.Refused), res.MaxDiff)
+			worst := res.MaxDiff
 			t.Logf("%s: %d cases against %s, largest probability difference %.3g", e.Name, len(g.Cases), g.Reference, worst)
 			found[e.Name] = goldenResult{cases: len(g.Cases), diff: worst}
 		})
