@@ -120,3 +120,29 @@ func TestREADMEConfiguration(t *testing.T) {
 		}
 	}
 }
+
+// TestREADMEOwnModel checks that the README's "Serve your own model"
+// walk-through is examples/own_model/walkthrough.sh, which .ci/run runs as
+// it stands, and that the answer the README quotes is the one the script's
+// last request got when it was written (.ci/run compares it with the real
+// answer).
+func TestREADMEOwnModel(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	script, err := os.ReadFile("examples/own_model/walkthrough.sh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), "```sh\n"+string(script)+"```\n") {
+		t.Fatal("README.md does not show examples/own_model/walkthrough.sh as its \"Serve your own model\" walk-through")
+	}
+	answer, err := os.ReadFile("examples/own_model/answer.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), "\n"+string(answer)) {
+		t.Fatalf("README.md does not quote the walk-through's answer %s", answer)
+	}
+}
