@@ -15,7 +15,7 @@ import (
 
 	"github.com/dmitryikh/leaves"
 
-	"github.com/ml-production-service/classify/internal/xgbfix"
+	"github.com/ml-production-service/classify/internal/xgbmodel"
 )
 
 // XGBoost models are read through github.com/dmitryikh/leaves, which needs
@@ -84,7 +84,7 @@ type xgbObjective uint8
 const (
 	xgbSoftmax      xgbObjective = iota + 1 // multi:softprob: label of the highest probability
 	xgbSoftmaxLabel                         // multi:softmax: label of the highest margin
-	xgbLogistic                             // binary:logistic
+	xgbLogistic                             // binary:logistic and binary:logitraw
 )
 
 // Booster is an XGBoost gradient-boosted tree classifier loaded from the
@@ -112,7 +112,7 @@ type Booster struct {
 	leafVals  []float32
 	leafStart []int32
 	leafOff   []int32
-	base      float32
+	base      []float32 // per group
 
 	// scratch holds *[]float64 of nFeatures+nGroups*nRounds+nClasses
 	// values: the float32-rounded row, the leaf indices, and room for the
@@ -137,65 +137,64 @@ func xgbErrorf(sentinel error, format string, args ...any) error {
 	return &xgbError{msg: fmt.Sprintf(format, args...), err: sentinel}
 }
 
-// LoadXGBoost reads a native XGBoost binary model from r, as
-// Booster.save_model writes it: XGBoost 1.x's layout (starting with "binf")
-// or the pre-1.0 one. meta gives feature and class names; with meta nil
-// features are named f0..fN-1 and classes 0..K-1 ("0", "1" for
-// binary:logistic). Supported: the gbtree booster with one tree per class
-// and round, the objectives multi:softprob, multi:softmax and
-// binary:logistic, and up to 65536 features. Everything is validated
-// before use: a malformed model gives an error wrapping ErrFormat that says
-// what is wrong, never a panic or an unbounded allocation; at most 64 MiB
-// are read. The Booster's Info has Kind XGBoost and empty Name and Version.
+// LoadXGBoost reads an XGBoost model from r, in any format XGBoost writes,
+// told apart by content (not by file name): JSON (XGBoost 1.0 to 3.x),
+// UBJSON (1.6 to 3.x; save_model's default since 2.1), and the legacy
+// binary (0.x and 1.x, and what 2.x writes under a ".deprecated" name).
+//
+// Names: meta, when not nil, gives feature and class names, and must agree
+// with the model (feature count and, when the model stores them, feature
+// names; objective when meta names one; class count), else the error wraps
+// ErrFormat and names the disagreement. Without meta, features are named
+// from the model (learner.feature_names, which XGBoost stores when trained
+// on a DataFrame) or f0..fN-1, and classes from the scikit-learn wrapper's
+// classes_ (stored by XGBoost 1.x's XGBClassifier) or 0..K-1 ("0", "1" for
+// a binary objective).
+//
+// Supported: the gbtree booster, with any number of trees per class and
+// round (num_parallel_tree > 1: XGBRFClassifier), trees pruned by gamma,
+// the objectives multi:softprob, multi:softmax, binary:logistic and
+// binary:logitraw, a scalar or (XGBoost 3.1 on) per-class base_score, and
+// up to 65536 features and classes. Refused with an error wrapping
+// ErrFormat that says what to do instead: categorical splits, vector leaves
+// (multi_strategy="multi_output_tree"), the dart and gblinear boosters, and
+// every other objective. Everything is validated before use: a malformed
+// model gives an error wrapping ErrFormat that says what is wrong, never a
+// panic or an unbounded allocation; at most 64 MiB are read, and parsing
+// allocates at most a small multiple of that (see internal/xgbmodel). The
+// Booster's Info has Kind XGBoost, Missing true, and empty Name and
+// Version.
 func LoadXGBoost(r io.Reader, meta *XGBoostMeta) (*Booster, error) {
 	data, err := readAll(r, "xgboost model")
 	if err != nil {
 		return nil, err
 	}
-	m, err := xgbfix.Parse(data)
+	m, err := xgbmodel.Parse(data)
 	if err != nil {
 		return nil, xgbErrorf(ErrFormat, "%v", err)
 	}
 	b := &Booster{nFeatures: m.NumFeature, nGroups: m.NumGroups}
-	var baseMargin float32
+	if b.base, err = xgbBaseMargins(m); err != nil {
+		return nil, err
+	}
 	switch m.Objective {
 	case "multi:softprob", "multi:softmax":
-		if m.NumClass < 2 {
-			return nil, xgbErrorf(ErrFormat, "objective %s with %d classes (need at least 2)", m.Objective, m.NumClass)
-		}
 		b.objective, b.nClasses = xgbSoftmax, m.NumGroups
 		if m.Objective == "multi:softmax" {
 			b.objective = xgbSoftmaxLabel
 		}
-		// ProbToMargin is the identity for softmax objectives.
-		baseMargin = m.BaseScore
-	case "binary:logistic":
-		if m.NumGroups != 1 {
-			return nil, xgbErrorf(ErrFormat, "objective %s with %d classes in the header (need 0 or 1)", m.Objective, m.NumClass)
-		}
+	case "binary:logistic", "binary:logitraw":
 		b.objective, b.nClasses = xgbLogistic, 2
-		baseMargin = m.BaseScore
-		if m.MajorVersion >= 1 {
-			// XGBoost 1.0 and later store base_score as a probability
-			// and apply the objective's ProbToMargin when loading;
-			// earlier versions stored the margin.
-			p := float64(m.BaseScore)
-			if !(p > 0 && p < 1) {
-				return nil, xgbErrorf(ErrFormat, "base score %v of %s is outside (0, 1)", p, m.Objective)
-			}
-			baseMargin = float32(-math.Log(1/p - 1))
-		}
-	default:
-		return nil, xgbErrorf(ErrFormat, "objective %q is not supported (want multi:softprob, multi:softmax or binary:logistic)", m.Objective)
 	}
 	if b.info, err = xgbInfo(meta, m, b.nClasses); err != nil {
 		return nil, err
 	}
-	raw, err := xgbEnsemble(m.Normalize(baseMargin))
+	order := m.Order()
+	raw, err := xgbEnsemble(m.Encode(order))
 	if err != nil {
 		return nil, err
 	}
-	if err := b.setTrees(m, raw, baseMargin); err != nil {
+	if err := b.setTrees(m, order, raw); err != nil {
 		return nil, err
 	}
 	n := b.nFeatures + b.nGroups*b.nRounds + b.nClasses
@@ -206,30 +205,72 @@ func LoadXGBoost(r io.Reader, meta *XGBoostMeta) (*Booster, error) {
 	return b, nil
 }
 
-// setTrees takes the trees leaves read and the leaf values xgbfix read, and
-// checks that the two agree: the same groups and trees, the same number of
-// leaves in every tree, and the same margins on an all-zero row.
-func (b *Booster) setTrees(m *xgbfix.Model, raw *leaves.Ensemble, base float32) error {
+// xgbBaseMargins checks the model's objective and class count and returns
+// the margin each output group starts from: base_score is stored in output
+// space (since XGBoost 1.0), and XGBoost applies the objective's
+// ProbToMargin when it loads a model. That is the identity for the softmax
+// objectives (XGBoost 3.1 on stores a per-class vector for them, already a
+// margin: ln p - mean(ln p) of the class frequencies) and for
+// binary:logitraw, and for binary:logistic -logf(1/p - 1) in float32, p
+// first clamped to [1e-6, 1-1e-6] (XGBoost 3.x; 1.x refused a p outside
+// (0, 1) when training). Binary files before 1.0 store the margin itself.
+func xgbBaseMargins(m *xgbmodel.Model) ([]float32, error) {
+	switch m.Objective {
+	case "multi:softprob", "multi:softmax":
+		if m.NumClass < 2 {
+			return nil, xgbErrorf(ErrFormat, "objective %s with %d classes (need at least 2)", m.Objective, m.NumClass)
+		}
+	case "binary:logistic", "binary:logitraw":
+		if m.NumGroups != 1 {
+			return nil, xgbErrorf(ErrFormat, "objective %s with %d classes in the header (need 0 or 1)", m.Objective, m.NumClass)
+		}
+	default:
+		return nil, xgbErrorf(ErrFormat, "objective %q is not supported (want multi:softprob, multi:softmax, "+
+			"binary:logistic or binary:logitraw): retrain the model as an XGBClassifier", m.Objective)
+	}
+	base := append([]float32(nil), m.BaseScore...)
+	if m.Objective != "binary:logistic" || m.BaseIsMargin {
+		return base, nil
+	}
+	p := base[0]
+	if !(p >= 0 && p <= 1) {
+		return nil, xgbErrorf(ErrFormat, "base score %v of %s is outside [0, 1]", p, m.Objective)
+	}
+	const eps = float32(1e-6) // XGBoost's kRtEps
+	p = min(max(p, eps), 1-eps)
+	d := 1/p - 1 // float32, as XGBoost's common::Logit computes it
+	base[0] = -float32(math.Log(float64(d)))
+	return base, nil
+}
+
+// setTrees takes the trees leaves read (in the order order gives: tree
+// i*nGroups+k is group k's i-th tree) and the leaf values of the parsed
+// model, and checks that the two agree: the same groups and trees, the same
+// number of leaves in every tree, and the same margins on an all-zero row.
+func (b *Booster) setTrees(m *xgbmodel.Model, order []int, raw *leaves.Ensemble) error {
 	if got, want := raw.NRawOutputGroups(), b.nGroups; got != want {
 		return xgbErrorf(ErrFormat, "leaves read %d output groups, want %d", got, want)
 	}
 	b.nRounds = raw.NEstimators()
-	if got, want := b.nRounds*b.nGroups, m.NumTrees; got != want {
-		return xgbErrorf(ErrFormat, "leaves read %d trees, want %d", got, want)
+	nTrees := len(order)
+	if got := b.nRounds * b.nGroups; got != nTrees {
+		return xgbErrorf(ErrFormat, "leaves read %d trees, want %d", got, nTrees)
 	}
-	b.base = base
-	b.leafStart = make([]int32, m.NumTrees+1)
+	b.leafStart = make([]int32, nTrees+1)
 	nLeaves := raw.NLeaves() // group by group
-	for t := 0; t < m.NumTrees; t++ {
-		v := m.LeafValues(t)
+	for t := 0; t < nTrees; t++ {
+		v := xgbmodel.LeafValues(&m.Trees[order[t]])
 		if got := nLeaves[(t%b.nGroups)*b.nRounds+t/b.nGroups]; got != len(v) {
-			return xgbErrorf(ErrFormat, "tree %d: leaves read %d leaves, want %d", t, got, len(v))
+			return xgbErrorf(ErrFormat, "tree %d: leaves read %d leaves, want %d", order[t], got, len(v))
 		}
 		b.leafVals = append(b.leafVals, v...)
+		if len(b.leafVals) > math.MaxInt32 {
+			return xgbErrorf(ErrFormat, "more than %d leaves", math.MaxInt32)
+		}
 		b.leafStart[t+1] = int32(len(b.leafVals))
 	}
 	b.ens = raw.EnsembleWithLeafPredictions()
-	b.leafOff = make([]int32, m.NumTrees)
+	b.leafOff = make([]int32, nTrees)
 	for k := 0; k < b.nGroups; k++ {
 		for i := 0; i < b.nRounds; i++ {
 			b.leafOff[k*b.nRounds+i] = b.leafStart[i*b.nGroups+k]
@@ -240,7 +281,7 @@ func (b *Booster) setTrees(m *xgbfix.Model, raw *leaves.Ensemble, base float32) 
 	// float32's range would predict NaN; refuse it (no trained model
 	// comes near: leaf values are small).
 	for k := 0; k < b.nGroups; k++ {
-		bound := math.Abs(float64(base))
+		bound := math.Abs(float64(b.base[k]))
 		for i := 0; i < b.nRounds; i++ {
 			t := i*b.nGroups + k
 			hi := 0.0
@@ -264,12 +305,12 @@ func (b *Booster) setTrees(m *xgbfix.Model, raw *leaves.Ensemble, base float32) 
 		return xgbErrorf(ErrFormat, "leaves: %v", err)
 	}
 	for k := range want {
-		got := float64(base)
+		got := 0.0 // the encoded model's base score
 		for i := 0; i < b.nRounds; i++ {
 			t := i*b.nGroups + k
 			j := int(idx[k*b.nRounds+i])
 			if j < 0 || j >= int(b.leafStart[t+1]-b.leafStart[t]) {
-				return xgbErrorf(ErrFormat, "tree %d: leaves reached leaf %d of %d", t, j, b.leafStart[t+1]-b.leafStart[t])
+				return xgbErrorf(ErrFormat, "tree %d: leaves reached leaf %d of %d", order[t], j, b.leafStart[t+1]-b.leafStart[t])
 			}
 			got += float64(b.leafVals[int(b.leafStart[t])+j])
 		}
@@ -280,7 +321,7 @@ func (b *Booster) setTrees(m *xgbfix.Model, raw *leaves.Ensemble, base float32) 
 	return nil
 }
 
-// xgbEnsemble hands normalised bytes to leaves. xgbfix has checked
+// xgbEnsemble hands an encoded model to leaves. xgbmodel has checked
 // everything leaves relies on; recover is the last line of defence, so a
 // gap in those checks surfaces as an error rather than a crash.
 func xgbEnsemble(norm []byte) (e *leaves.Ensemble, err error) {
@@ -296,17 +337,37 @@ func xgbEnsemble(norm []byte) (e *leaves.Ensemble, err error) {
 	return e, nil
 }
 
-// xgbInfo builds the model's Info from meta, or generic names without it.
-func xgbInfo(meta *XGBoostMeta, m *xgbfix.Model, nClasses int) (Info, error) {
-	info := Info{Kind: XGBoost}
-	if meta == nil {
-		info.Features = make([]string, m.NumFeature)
-		for i := range info.Features {
-			info.Features[i] = "f" + strconv.Itoa(i)
+// xgbInfo builds the model's Info from meta, or from the names the model
+// stores, or generic names.
+func xgbInfo(meta *XGBoostMeta, m *xgbmodel.Model, nClasses int) (Info, error) {
+	info := Info{Kind: XGBoost, Missing: true}
+	if m.FeatureNames != nil {
+		if _, err := indexNames("feature", m.FeatureNames); err != nil {
+			return Info{}, xgbErrorf(ErrFormat, "model's feature_names: %v", err)
 		}
-		info.Classes = make([]string, nClasses)
-		for i := range info.Classes {
-			info.Classes[i] = strconv.Itoa(i)
+	}
+	if m.Classes != nil {
+		if _, err := indexNames("class", m.Classes); err != nil {
+			return Info{}, xgbErrorf(ErrFormat, "model's scikit-learn classes: %v", err)
+		}
+		if len(m.Classes) != nClasses {
+			return Info{}, xgbErrorf(ErrFormat, "model's scikit-learn attribute names %d classes, model has %d", len(m.Classes), nClasses)
+		}
+	}
+	if meta == nil {
+		info.Features = append([]string(nil), m.FeatureNames...)
+		if m.FeatureNames == nil {
+			info.Features = make([]string, m.NumFeature)
+			for i := range info.Features {
+				info.Features[i] = "f" + strconv.Itoa(i)
+			}
+		}
+		info.Classes = append([]string(nil), m.Classes...)
+		if m.Classes == nil {
+			info.Classes = make([]string, nClasses)
+			for i := range info.Classes {
+				info.Classes[i] = strconv.Itoa(i)
+			}
 		}
 		return info, nil
 	}
@@ -323,6 +384,11 @@ func xgbInfo(meta *XGBoostMeta, m *xgbfix.Model, nClasses int) (Info, error) {
 	}
 	if len(meta.Features) != m.NumFeature {
 		return Info{}, xgbErrorf(ErrFormat, "meta names %d features, model has %d", len(meta.Features), m.NumFeature)
+	}
+	for i, name := range m.FeatureNames {
+		if meta.Features[i] != name {
+			return Info{}, xgbErrorf(ErrFormat, "meta names feature %d %q, the model names it %q", i, meta.Features[i], name)
+		}
 	}
 	if len(meta.Classes) != nClasses {
 		return Info{}, xgbErrorf(ErrFormat, "meta names %d classes, model has %d", len(meta.Classes), nClasses)
@@ -405,8 +471,8 @@ func (b *Booster) Info() Info { return b.info }
 // range. The probabilities are XGBoost's float32 results, computed the way
 // XGBoost computes them. With room in proba it allocates nothing.
 func (b *Booster) Predict(row, proba []float64) (Prediction, error) {
-	if !rowOK(row, b.nFeatures, true, false) {
-		return Prediction{}, rowError(row, b.nFeatures, true, false)
+	if !rowOK(row, b.nFeatures, true, true) {
+		return Prediction{}, rowError(row, b.nFeatures, true, true)
 	}
 	p := probaBuffer(proba, b.nClasses)
 	s := b.scratch.Get().(*[]float64)
@@ -429,8 +495,8 @@ func (b *Booster) PredictBatch(rows []float64, classes []int, proba []float64) e
 	own := (*s)[len(*s)-b.nClasses:]
 	for i := range classes {
 		row := rows[i*b.nFeatures : (i+1)*b.nFeatures]
-		if !rowOK(row, b.nFeatures, true, false) {
-			return fmt.Errorf("classify: xgboost: row %d: %w", i, rowError(row, b.nFeatures, true, false))
+		if !rowOK(row, b.nFeatures, true, true) {
+			return fmt.Errorf("classify: xgboost: row %d: %w", i, rowError(row, b.nFeatures, true, true))
 		}
 		p := own
 		if proba != nil {
@@ -494,7 +560,7 @@ func (b *Booster) margins(idx, p []float64) {
 		l0, l1 := idx[k*r:(k+1)*r], idx[(k+1)*r:(k+2)*r]
 		o0, o1 := b.leafOff[k*r:(k+1)*r], b.leafOff[(k+1)*r:(k+2)*r]
 		l1, o0, o1 = l1[:len(l0)], o0[:len(l0)], o1[:len(l0)]
-		a0, a1 := b.base, b.base
+		a0, a1 := b.base[k], b.base[k+1]
 		for i, j := range l0 {
 			a0 += vals[int(o0[i])+int(j)]
 			a1 += vals[int(o1[i])+int(l1[i])]
@@ -504,7 +570,7 @@ func (b *Booster) margins(idx, p []float64) {
 	if k < b.nGroups {
 		l, o := idx[k*r:(k+1)*r], b.leafOff[k*r:(k+1)*r]
 		o = o[:len(l)]
-		a := b.base
+		a := b.base[k]
 		for i, j := range l {
 			a += vals[int(o[i])+int(j)]
 		}
