@@ -24,12 +24,31 @@ import (
 // sitting on and next to every split threshold and on extreme values.
 var xgbTestModels = []string{"iris_softprob", "iris_tiny", "iris_softmax", "breast_cancer_logistic", "wine_200"}
 
-// xgbCase is one case of a classify/golden v1 file.
+// xgbCase is one case of a classify/golden v1 or v2 file.
 type xgbCase struct {
-	Name  string    `json:"name"`
-	Input []float64 `json:"input"`
-	Label string    `json:"label"`
-	Proba []float64 `json:"proba"`
+	Name   string    `json:"name"`
+	Input  xgbRow    `json:"input"`
+	Label  string    `json:"label"`
+	Proba  []float64 `json:"proba"`
+	Margin []float64 `json:"margin"` // v2, binary:logitraw: XGBoost's own margins
+}
+
+// xgbRow is a golden file's input row; null (v2) is a missing value, NaN.
+type xgbRow []float64
+
+func (r *xgbRow) UnmarshalJSON(b []byte) error {
+	var vals []*float64
+	if err := json.Unmarshal(b, &vals); err != nil {
+		return err
+	}
+	*r = make(xgbRow, len(vals))
+	for i, v := range vals {
+		(*r)[i] = math.NaN()
+		if v != nil {
+			(*r)[i] = *v
+		}
+	}
+	return nil
 }
 
 type xgbGolden struct {
