@@ -164,4 +164,3 @@ func checkXGBSame(t *testing.T, a, b *Booster, g *xgbGolden) {
 		}
 	}
 }
-
