@@ -1,7 +1,10 @@
 package classify
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -161,6 +164,179 @@ func checkXGBSame(t *testing.T, a, b *Booster, g *xgbGolden) {
 		pb, err2 := b.Predict(c.Input, nil)
 		if err1 != nil || err2 != nil || pa.Class != pb.Class || !xgbEqualFloats(pa.Probabilities, pb.Probabilities) {
 			t.Errorf("%s: formats disagree: %+v %v, %+v %v", c.Name, pa, err1, pb, err2)
+		}
+	}
+}
+
+// xgbEditJSON returns the JSON model of data changed by edit, which gets the
+// document decoded as maps and slices.
+func xgbEditJSON(t *testing.T, data []byte, edit func(doc map[string]any)) []byte {
+	t.Helper()
+	var doc map[string]any
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatal(err)
+	}
+	edit(doc)
+	out, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// xgbPath walks doc along keys (string: object key, int: array index).
+func xgbPath(doc any, keys ...any) any {
+	for _, k := range keys {
+		switch k := k.(type) {
+		case string:
+			doc = doc.(map[string]any)[k]
+		case int:
+			doc = doc.([]any)[k]
+		}
+	}
+	return doc
+}
+
+func xgbSuiteFile(t *testing.T, version, file string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", "xgboost", version, file))
+	if err != nil {
+		t.Fatalf("test model missing (run testdata/xgboost/make_models.py): %v", err)
+	}
+	return data
+}
+
+// TestLoadXGBoostRefused: what classify cannot predict exactly is refused
+// with ErrFormat and an error that says what to do.
+func TestLoadXGBoostRefused(t *testing.T) {
+	names := xgbSuiteFile(t, "3.2.0", "iris_softmax_names.json")
+	learner := func(doc map[string]any) map[string]any { return xgbPath(doc, "learner").(map[string]any) }
+	tree0 := func(doc map[string]any) map[string]any {
+		return xgbPath(doc, "learner", "gradient_booster", "model", "trees", 0).(map[string]any)
+	}
+	tests := []struct {
+		name string
+		edit func(doc map[string]any)
+		want string
+	}{
+		{"categorical split", func(doc map[string]any) {
+			tree0(doc)["split_type"].([]any)[0] = 1
+		}, `tree 0: node 0: categorical split on feature "petal_length": categorical splits are not supported; train without enable_categorical`},
+		{"vector leaves", func(doc map[string]any) {
+			tree0(doc)["tree_param"].(map[string]any)["size_leaf_vector"] = "3"
+		}, `tree 0: leaf vector size 3: vector leaves (multi_strategy="multi_output_tree") are not supported; retrain with multi_strategy="one_output_per_tree"`},
+		{"dart", func(doc map[string]any) {
+			learner(doc)["gradient_booster"].(map[string]any)["name"] = "dart"
+		}, `booster "dart" is not supported (only gbtree): dart drops trees with per-tree weights; retrain with booster="gbtree"`},
+		{"gblinear", func(doc map[string]any) {
+			learner(doc)["gradient_booster"] = map[string]any{"name": "gblinear", "model": map[string]any{"weights": []any{1, 2}}}
+		}, `booster "gblinear" is not supported (only gbtree): a linear model has no trees`},
+		{"regression", func(doc map[string]any) {
+			learner(doc)["objective"].(map[string]any)["name"] = "reg:squarederror"
+		}, `objective "reg:squarederror" is not supported (want multi:softprob, multi:softmax, binary:logistic or binary:logitraw)`},
+		{"multi-target", func(doc map[string]any) {
+			learner(doc)["learner_model_param"].(map[string]any)["num_target"] = "2"
+		}, "num_target 2: multi-target models are not supported"},
+		{"base score vector length", func(doc map[string]any) {
+			learner(doc)["learner_model_param"].(map[string]any)["base_score"] = "[0E0,1E0]"
+		}, "base_score has 2 values, model has 3 outputs"},
+		{"base score not a number", func(doc map[string]any) {
+			learner(doc)["learner_model_param"].(map[string]any)["base_score"] = "[0E0,x,1]"
+		}, `base_score "x" is not a finite number`},
+		{"feature names", func(doc map[string]any) {
+			learner(doc)["feature_names"] = []any{"a", "b"}
+		}, "2 feature names for 4 features"},
+		{"duplicate feature names", func(doc map[string]any) {
+			learner(doc)["feature_names"] = []any{"a", "b", "a", "c"}
+		}, `model's feature_names: feature name "a" appears twice`},
+		{"node count", func(doc map[string]any) {
+			tree0(doc)["tree_param"].(map[string]any)["num_nodes"] = "2"
+		}, "tree 0: left_children has 3 entries for 2 nodes"},
+		{"tree count", func(doc map[string]any) {
+			xgbPath(doc, "learner", "gradient_booster", "model", "gbtree_model_param").(map[string]any)["num_trees"] = "13"
+		}, "num_trees is 13, the model has 12 trees"},
+		{"tree info", func(doc map[string]any) {
+			xgbPath(doc, "learner", "gradient_booster", "model").(map[string]any)["tree_info"] = []any{0}
+		}, "tree info has 1 entries for 12 trees"},
+		{"default left", func(doc map[string]any) {
+			tree0(doc)["default_left"] = []any{2, 0, 0}
+		}, `JSON model: flag "2" is not 0, 1, true or false`},
+		{"not a model", func(doc map[string]any) { delete(doc, "learner") }, `JSON model: not an XGBoost model`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := LoadXGBoost(bytes.NewReader(xgbEditJSON(t, names, tt.edit)), nil)
+			if !errors.Is(err, ErrFormat) || !strings.HasPrefix(err.Error(), "classify: xgboost: ") || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want ErrFormat with %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestXGBoostSidecarOptional: the sidecar is optional for a model that
+// names its features, and must agree with the model when present.
+func TestXGBoostSidecarOptional(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "iris.ubj")
+	if err := os.WriteFile(path, xgbSuiteFile(t, "3.2.0", "iris_softmax_names.ubj"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m, err := New(XGBoost, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"sepal length", "sepal_width", "petal_length", "petal_width"}
+	if info := m.Info(); !xgbEqualStrings(info.Features, want) || !xgbEqualStrings(info.Classes, []string{"0", "1", "2"}) || !info.Missing {
+		t.Errorf("without a sidecar: Info() = %+v", info)
+	}
+	// A v1 sidecar that agrees names the classes.
+	meta := `{"format": "classify/xgboost-meta", "format_version": 1, "objective": "multi:softmax",
+		"features": ["sepal length", "sepal_width", "petal_length", "petal_width"], "classes": ["setosa", "versicolor", "virginica"]}`
+	if err := os.WriteFile(path+".meta.json", []byte(meta), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if m, err = New(XGBoost, path); err != nil || m.Info().Classes[2] != "virginica" || m.Info().Features[0] != "sepal length" {
+		t.Fatalf("with an agreeing sidecar: %v", err)
+	}
+	p, err := m.Predict([]float64{6.3, 3.3, 6.0, 2.5}, nil)
+	if err != nil || p.Label != "virginica" {
+		t.Errorf("Predict = %+v, %v", p, err)
+	}
+	tests := []struct{ name, from, to, want string }{
+		{"feature names", `["sepal length", "sepal_width"`, `["sepal_length", "sepal_width"`, `meta names feature 0 "sepal_length", the model names it "sepal length"`},
+		{"objective", `"multi:softmax"`, `"multi:softprob"`, `meta objective "multi:softprob", model objective "multi:softmax"`},
+		{"feature count", `, "petal_width"]`, `]`, "meta names 3 features, model has 4"},
+		{"class count", `, "virginica"]`, `]`, "meta names 2 classes, model has 3"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			bad := strings.Replace(meta, tt.from, tt.to, 1)
+			if err := os.WriteFile(path+".meta.json", []byte(bad), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := New(XGBoost, path)
+			if !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want ErrFormat with %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestXGBoostMissing: NaN takes each split's default direction, and
+// float32 rounding keeps it NaN; infinities stay refused.
+func TestXGBoostMissing(t *testing.T) {
+	if v := float32(math.NaN()); v == v {
+		t.Fatal("float32(NaN) is not NaN")
+	}
+	b := loadXGB(t, xgbSuiteFile(t, "3.2.0", "bc_nan.ubj"), nil)
+	row := []float64{math.NaN(), math.NaN(), math.NaN(), math.NaN(), math.NaN(), math.NaN()}
+	if _, err := b.Predict(row, nil); err != nil {
+		t.Errorf("all missing: %v", err)
+	}
+	for _, v := range []float64{math.Inf(1), math.Inf(-1), 1e39} {
+		row[2] = v
+		if _, err := b.Predict(row, nil); !errors.Is(err, ErrInput) {
+			t.Errorf("Predict with %v: err = %v, want ErrInput", v, err)
 		}
 	}
 }

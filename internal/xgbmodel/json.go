@@ -57,7 +57,8 @@ type jsonTree struct {
 }
 
 // flags is an array of booleans written as 0/1 (XGBoost 1.6 on; UBJSON
-// as uint8) or true/false. It decodes itself: encoding/json would take a
+// as uint8) or true/false: default_left, and split_type (0 numerical, 1
+// categorical). It decodes itself: encoding/json would take a
 // []uint8 for base64 text.
 type flags []bool
 
@@ -80,15 +81,10 @@ func (f *flags) UnmarshalJSON(b []byte) error {
 		switch tok = bytes.TrimSpace(tok); string(tok) {
 		case "0", "false":
 			out = append(out, false)
-		case "true":
+		case "1", "true": // split_type 1: a categorical split
 			out = append(out, true)
 		default:
-			// Split types are small integers: anything but 0 is a
-			// categorical split; a default-left flag is 0 or 1.
-			if _, err := strconv.ParseUint(string(tok), 10, 8); err != nil {
-				return fmt.Errorf("flag %q is not 0, 1, true or false", clip(string(tok)))
-			}
-			out = append(out, true)
+			return fmt.Errorf("flag %q is not 0, 1, true or false", clip(string(tok)))
 		}
 	}
 	*f = out
