@@ -18,33 +18,61 @@ import (
 	"github.com/ml-production-service/classify/internal/xgbmodel"
 )
 
-// XGBoost models are read through github.com/dmitryikh/leaves, which needs
-// four things done for it:
+// XGBoost models are predicted by github.com/dmitryikh/leaves, which reads
+// only the legacy binary of XGBoost before 1.0 and needs five things done
+// for it:
 //
-//   - Layout. XGBoost 1.x writes the magic "binf" first and keeps a
-//     multi-class model's class count in the learner header, leaving the
-//     tree section's output-group field 0; leaves reads the pre-1.0 layout.
-//     internal/xgbfix strips the magic and sets the field, in memory. It
-//     also turns the stored base_score into the margin XGBoost starts from.
-//   - Trust. leaves believes every length and index in the file. xgbfix
-//     walks the whole file first and refuses anything that does not fit the
-//     bytes that are there or does not form a tree, so leaves only ever sees
-//     bytes it can read and trees whose walk ends.
+//   - Formats. internal/xgbmodel reads every file XGBoost writes, told
+//     apart by content: JSON (1.0 to 3.x), UBJSON (1.6 to 3.x; save_model's
+//     default since 2.1), the legacy binary of 0.x and 1.x, and the binary
+//     2.x writes under a ".deprecated" name (size_leaf_vector 1 where 1.x
+//     wrote 0). All become one validated tree model, which xgbmodel encodes
+//     into the pre-1.0 binary layout leaves reads: no magic, the class
+//     count in the tree section, trees round-robin by output group (each
+//     group's trees kept in their order, which is the order XGBoost adds
+//     them in: a random forest's tree_info is 0,0,0,1,1,1,...), and only
+//     the nodes reachable from each root, renumbered (gamma pruning leaves
+//     deleted nodes in the file; leaves read them as live nodes and failed
+//     on a pruned root with "logic error").
+//   - Trust. leaves believes every length and index in the file. xgbmodel
+//     checks everything against the bytes that are there and refuses what
+//     does not form a tree, so leaves only ever sees trees whose walk ends.
 //   - Split rule. XGBoost sends a row left when float32(x) < t; leaves, on
-//     an XGBoost tree, when x <= t, in float64. xgbfix rewrites every t to
-//     t' = the largest float32 below t, and predict rounds each input to
-//     float32 before leaves sees it: for a float32 x, x < t exactly when
+//     an XGBoost tree, when x <= t, in float64. The encoding rewrites every
+//     t to t' = the largest float32 below t, and predict rounds each input
+//     to float32 before leaves sees it: for a float32 x, x < t exactly when
 //     x <= t', since no float32 lies strictly between them. So a row sitting
-//     exactly on a split goes the way XGBoost sends it.
+//     exactly on a split goes the way XGBoost sends it. NaN stays NaN when
+//     rounded and takes the split's default direction (default_left), in
+//     leaves as in XGBoost.
+//   - Base score. XGBoost stores base_score in output space (since 1.0;
+//     from 3.1 a vector, one value per class) and applies the objective's
+//     link when it loads a model; leaves would add the stored value as it
+//     is. The Booster starts each class's margin from XGBoost's own margin
+//     (see xgbBaseMargins) and leaves' base is 0.
 //   - Arithmetic. XGBoost adds leaf values one tree at a time in float32;
 //     leaves adds them in float64. On a 600-tree model the difference moves
 //     probabilities by more than 1e-6. So leaves is asked for the leaf each
 //     tree reaches (its leaf-index output), and predict adds those leaves'
 //     float32 values in XGBoost's order, then applies XGBoost's float32
 //     softmax or sigmoid: the probabilities are XGBoost's own float32 values
-//     (on the test models and the production model, identical or within
-//     3e-10; multi:softmax's predict_proba is scipy's softmax, within 2e-7).
-//     This costs about 1 ns per tree next to leaves' float64 sum.
+//     (identical on every test model of XGBoost 1.7.4, 2.1.4 and 3.2.0 and
+//     the production model; multi:softmax's predict_proba is scipy's
+//     softmax, within 6e-8). This costs about 1 ns per tree next to
+//     leaves' float64 sum.
+//
+// binary:logitraw: XGBClassifier.predict_proba returns [1-m, m] of the raw
+// margin m (XGBoost documents it as unsupported) and predict labels 1 when
+// m > 0.5; neither is a probability. A Booster gives the logistic of
+// XGBoost's margin, computed as binary:logistic computes it, and labels by
+// it (class 1 when m > 0), so Predict agrees with Booster.predict's margins
+// and not with XGBClassifier.predict on margins in (0, 0.5].
+//
+// Inputs: every XGBoost model takes NaN as missing (Info.Missing is true).
+// Infinities and values beyond float32's range are refused with ErrInput,
+// as XGBoost's DMatrix refuses them ("Input data contains inf or a value
+// too large"); XGBoost 3.2's inplace_predict, which XGBClassifier uses,
+// takes them and compares them as numbers.
 //
 // Why round the inputs rather than move the thresholds: leaves converts the
 // float32 condition in the file to float64, so the float64 bound that would
@@ -58,9 +86,12 @@ import (
 
 // XGBoostMeta names an XGBoost model's features and classes: the
 // classify/xgboost-meta v1 sidecar of research/FORMATS.md, which New reads
-// from the model's path plus ".meta.json". A meta built in code may leave
-// Format, FormatVersion, Library and Objective zero; when Objective is set,
-// it must be the model's. The zero value is not valid: Features and Classes
+// from the model's path plus ".meta.json" when that file exists. It is
+// optional: without it, names come from the model (see LoadXGBoost). With
+// it, it must agree with the model: its feature count, its feature names
+// when the model stores names, and its class count. A meta built in code
+// may leave Format, FormatVersion, Library and Objective zero; when
+// Objective is set, it must be the model's. The zero value is not valid: Features and Classes
 // are required. It is plain data: LoadXGBoost copies what it keeps, so the
 // caller may change or reuse a meta afterwards.
 type XGBoostMeta struct {
@@ -87,10 +118,10 @@ const (
 	xgbLogistic                             // binary:logistic and binary:logitraw
 )
 
-// Booster is an XGBoost gradient-boosted tree classifier loaded from the
-// native binary model format (objectives multi:softprob, multi:softmax and
-// binary:logistic), predicting what XGBoost 1.7's predict_proba and predict
-// give. It is immutable after loading and safe for concurrent use by
+// Booster is an XGBoost gradient-boosted tree classifier loaded from any
+// model file XGBoost writes (objectives multi:softprob, multi:softmax,
+// binary:logistic and binary:logitraw), predicting what XGBoost's
+// predict_proba and predict give. It is immutable after loading and safe for concurrent use by
 // multiple goroutines. Load one with LoadXGBoost, or New(XGBoost, path).
 type Booster struct {
 	info      Info
@@ -467,8 +498,8 @@ func readXGBoostSidecar(path string) (*XGBoostMeta, error) {
 func (b *Booster) Info() Info { return b.info }
 
 // Predict classifies one row; see Model.Predict. Like XGBoost, it takes each
-// value as float32 and refuses NaN, infinities and values beyond float32's
-// range. The probabilities are XGBoost's float32 results, computed the way
+// value as float32 and NaN as a missing value, and refuses infinities and
+// values beyond float32's range. The probabilities are XGBoost's float32 results, computed the way
 // XGBoost computes them. With room in proba it allocates nothing.
 func (b *Booster) Predict(row, proba []float64) (Prediction, error) {
 	if !rowOK(row, b.nFeatures, true, true) {
@@ -515,8 +546,8 @@ func (b *Booster) PredictBatch(rows []float64, classes []int, proba []float64) e
 // and returns its class, using scratch (a pooled buffer) for the
 // float32-rounded row and the leaf indices.
 //
-// It follows XGBoost 1.7's arithmetic, in float32: each margin starts from
-// the base score and adds its trees' leaf values one by one in tree order
+// It follows XGBoost's arithmetic (1.7 to 3.2), in float32: each margin
+// starts from its base margin and adds its trees' leaf values one by one in tree order
 // (leaves would sum in float64: on a 600-tree model that alone moves
 // probabilities by more than 1e-6); then common::Softmax or
 // common::Sigmoid, and predict_proba's 1-p. expf is float32(math.Exp) here,

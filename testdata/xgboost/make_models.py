@@ -241,12 +241,12 @@ def reaching_rows_nan(trees, X):
     return first
 
 
-def suite_cases(clf, X, trees, objective, columns):
+def suite_cases(clf, X, trees, objective, columns, probes=True):
     rows, names = [], []
     for i in range(0, len(X), 5):
         rows.append([float(v) for v in X[i]])
         names.append("data/%d" % i)
-    first = reaching_rows_nan(trees, X)
+    first = reaching_rows_nan(trees, X) if probes else {}
     for (f, t), r in sorted(first.items()):
         for tag, v in probe_values(t):
             if tag in ("t-64", "t+64"):
@@ -295,7 +295,7 @@ def suite_cases(clf, X, trees, objective, columns):
     return cases
 
 
-def suite_model(outdir, name, X, y, columns=None, rf=False, check=None, **params):
+def suite_model(outdir, name, X, y, columns=None, rf=False, check=None, probes=True, **params):
     version = xgb.__version__
     cls = xgb.XGBRFClassifier if rf else xgb.XGBClassifier
     clf = cls(tree_method="exact", n_jobs=1, random_state=0, **params)
@@ -331,7 +331,7 @@ def suite_model(outdir, name, X, y, columns=None, rf=False, check=None, **params
         "features": features,
         "classes": [str(i) for i in range(nclass)],
         "artifacts": artifacts,
-        "cases": suite_cases(clf, X, trees, objective, columns),
+        "cases": suite_cases(clf, X, trees, objective, columns, probes),
     }
     if objective == "binary:logitraw":
         golden["note"] = LOGITRAW_NOTE
@@ -389,6 +389,11 @@ def suite_main():
                 colsample_bynode=1.0,
                 check=has_parallel_trees)
     suite_model(outdir, "bc_nan", Xnan, bc.target, n_estimators=6, max_depth=3)
+    if version == "1.7.4":
+        # The load and predict benchmarks' model, in every format 1.7 writes:
+        # 150 trees; its golden file has data rows only, to stay small.
+        suite_model(outdir, "wine_bench", wine.data, wine.target, n_estimators=50, max_depth=3,
+                    probes=False)
 
 
 def main():
