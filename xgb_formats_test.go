@@ -267,7 +267,7 @@ func TestLoadXGBoostRefused(t *testing.T) {
 		}, "tree info has 1 entries for 12 trees"},
 		{"default left", func(doc map[string]any) {
 			tree0(doc)["default_left"] = []any{2, 0, 0}
-		}, `JSON model: flag "2" is not 0, 1, true or false`},
+		}, `JSON model: tree 0: flag array: "2" is not a valid element`},
 		{"not a model", func(doc map[string]any) { delete(doc, "learner") }, `JSON model: not an XGBoost model`},
 	}
 	for _, tt := range tests {

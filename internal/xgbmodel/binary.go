@@ -201,9 +201,9 @@ func parseBinary1(data []byte) (*Model, error) {
 	if err := r.need(4*len(m.Trees), "tree info"); err != nil {
 		return nil, err
 	}
-	m.Groups = make([]int, len(m.Trees))
+	m.Groups = make([]int32, len(m.Trees))
 	for t := range m.Groups {
-		m.Groups[t] = int(i32(data, r.pos+4*t))
+		m.Groups[t] = i32(data, r.pos+4*t)
 	}
 	r.pos += 4 * len(m.Trees)
 	if err := m.checkGroups(); err != nil {

@@ -1,11 +1,9 @@
 package xgbmodel
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"strconv"
 	"strings"
@@ -14,10 +12,10 @@ import (
 // jsonModel is the part of XGBoost's JSON model (doc/model.schema) that
 // prediction needs. Unknown fields are ignored, as XGBoost ignores them.
 type jsonModel struct {
-	Version []int `json:"version"`
+	Version int32s `json:"version"`
 	Learner *struct {
-		Attributes      map[string]string `json:"attributes"`
-		FeatureNames    []string          `json:"feature_names"`
+		Attributes      attributes `json:"attributes"`
+		FeatureNames    names      `json:"feature_names"`
 		GradientBooster *struct {
 			Name  string         `json:"name"`
 			Model *jsonTreeModel `json:"model"`
@@ -39,8 +37,8 @@ type jsonTreeModel struct {
 		NumParallelTree string `json:"num_parallel_tree"`
 		NumTrees        string `json:"num_trees"`
 	} `json:"gbtree_model_param"`
-	TreeInfo []int      `json:"tree_info"`
-	Trees    []jsonTree `json:"trees"`
+	TreeInfo int32s `json:"tree_info"`
+	Trees    trees  `json:"trees"`
 }
 
 type jsonTree struct {
@@ -48,47 +46,12 @@ type jsonTree struct {
 		NumNodes       string `json:"num_nodes"`
 		SizeLeafVector string `json:"size_leaf_vector"`
 	} `json:"tree_param"`
-	Left        []int32   `json:"left_children"`
-	Right       []int32   `json:"right_children"`
-	Split       []int64   `json:"split_indices"`
-	Conditions  []float32 `json:"split_conditions"`
-	DefaultLeft flags     `json:"default_left"`
-	SplitType   flags     `json:"split_type"`
-}
-
-// flags is an array of booleans written as 0/1 (XGBoost 1.6 on; UBJSON
-// as uint8) or true/false: default_left, and split_type (0 numerical, 1
-// categorical). It decodes itself: encoding/json would take a
-// []uint8 for base64 text.
-type flags []bool
-
-func (f *flags) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	if string(b) == "null" {
-		*f = nil
-		return nil
-	}
-	if len(b) < 2 || b[0] != '[' || b[len(b)-1] != ']' {
-		return errors.New("not an array of flags")
-	}
-	inner := bytes.TrimSpace(b[1 : len(b)-1])
-	out := make([]bool, 0, len(inner)/2+1)
-	if len(inner) == 0 {
-		*f = out
-		return nil
-	}
-	for _, tok := range bytes.Split(inner, []byte{','}) {
-		switch tok = bytes.TrimSpace(tok); string(tok) {
-		case "0", "false":
-			out = append(out, false)
-		case "1", "true": // split_type 1: a categorical split
-			out = append(out, true)
-		default:
-			return fmt.Errorf("flag %q is not 0, 1, true or false", clip(string(tok)))
-		}
-	}
-	*f = out
-	return nil
+	Left        int32s   `json:"left_children"`
+	Right       int32s   `json:"right_children"`
+	Split       features `json:"split_indices"`
+	Conditions  float32s `json:"split_conditions"`
+	DefaultLeft flags    `json:"default_left"`
+	SplitType   flags    `json:"split_type"`
 }
 
 // parseJSON reads a JSON model.
@@ -103,12 +66,8 @@ func parseJSON(data []byte) (*Model, error) {
 
 func decodeJSON(data []byte) (*Model, error) {
 	var doc jsonModel
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&doc); err != nil {
+	if err := json.Unmarshal(data, &doc); err != nil { // refuses data after the model too
 		return nil, err
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("unexpected data after the model")
 	}
 	return doc.model()
 }
@@ -130,7 +89,7 @@ func (doc *jsonModel) model() (*Model, error) {
 	}
 	m := &Model{}
 	for i := 0; i < len(doc.Version) && i < 3; i++ {
-		m.Version[i] = doc.Version[i]
+		m.Version[i] = int(doc.Version[i])
 	}
 	p := l.LearnerModelParam
 	var err error
@@ -165,10 +124,10 @@ func (doc *jsonModel) model() (*Model, error) {
 		if n != m.NumFeature {
 			return nil, fmt.Errorf("%d feature names for %d features", n, m.NumFeature)
 		}
-		m.FeatureNames = l.FeatureNames
+		m.FeatureNames = []string(l.FeatureNames)
 	}
-	if s, ok := l.Attributes["scikit_learn"]; ok {
-		if m.Classes, err = sklearnClasses(s, m.NumGroups); err != nil {
+	if l.Attributes.has {
+		if m.Classes, err = sklearnClasses(l.Attributes.sklearn, m.NumGroups); err != nil {
 			return nil, err
 		}
 	}
@@ -187,7 +146,7 @@ func (doc *jsonModel) model() (*Model, error) {
 	if m.ParallelTrees, err = atoi(g.Param.NumParallelTree, "num_parallel_tree", 1, numTrees); err != nil {
 		return nil, err
 	}
-	m.Groups = g.TreeInfo
+	m.Groups = []int32(g.TreeInfo)
 	m.Trees = make([]Tree, 0, numTrees)
 	for t := range g.Trees {
 		if err := m.jsonTree(&g.Trees[t], t); err != nil {
@@ -201,49 +160,14 @@ func (doc *jsonModel) model() (*Model, error) {
 	return m, nil
 }
 
+// jsonTree converts tree t, whose shape check has validated.
 func (m *Model) jsonTree(jt *jsonTree, t int) error {
-	lv := int64(0)
-	if s := jt.Param.SizeLeafVector; s != "" {
-		v, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			return fmt.Errorf("tree %d: size_leaf_vector %q is not a number", t, clip(s))
-		}
-		lv = v
-	}
-	if err := checkLeafVector(lv, fmt.Sprintf("tree %d", t)); err != nil {
-		return err
-	}
-	n, err := atoi(jt.Param.NumNodes, fmt.Sprintf("tree %d: num_nodes", t), 1, math.MaxInt32)
-	if err != nil {
-		return err
-	}
-	for _, a := range []struct {
-		name string
-		len  int
-	}{
-		{"left_children", len(jt.Left)}, {"right_children", len(jt.Right)},
-		{"split_indices", len(jt.Split)}, {"split_conditions", len(jt.Conditions)},
-		{"default_left", len(jt.DefaultLeft)},
-	} {
-		if a.len != n {
-			return fmt.Errorf("tree %d: %s has %d entries for %d nodes", t, a.name, a.len, n)
-		}
-	}
-	if len(jt.SplitType) != 0 && len(jt.SplitType) != n {
-		return fmt.Errorf("tree %d: split_type has %d entries for %d nodes", t, len(jt.SplitType), n)
-	}
 	raw := &rawTree{
 		left:        jt.Left,
 		right:       jt.Right,
-		feature:     make([]uint32, n),
+		feature:     jt.Split,
 		value:       jt.Conditions,
 		defaultLeft: func(i int) bool { return jt.DefaultLeft[i] },
-	}
-	for i, f := range jt.Split {
-		raw.feature[i] = math.MaxUint32 // out of range: refused if a reachable split has it
-		if f >= 0 && f <= math.MaxUint32 {
-			raw.feature[i] = uint32(f)
-		}
 	}
 	if len(jt.SplitType) != 0 {
 		raw.categorical = func(i int) bool { return jt.SplitType[i] }

@@ -131,7 +131,7 @@ func TestEncode(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Groups 0,1,0,1 in the file; make them 0,0,1,1 to see the reordering.
-	m.Groups = []int{0, 0, 1, 1}
+	m.Groups = []int32{0, 0, 1, 1}
 	order := m.Order()
 	if want := []int{0, 2, 1, 3}; !equalInts(order, want) {
 		t.Fatalf("Order() = %v, want %v", order, want)
@@ -232,7 +232,7 @@ func TestParseBinaryErrors(t *testing.T) {
 		{"no trees", build("binary:logistic", 2, 0), "tree count 0"},
 		{"dart", bytes.Replace(build("binary:logistic", 2, 0, []node{leaf}), []byte("\x06\x00\x00\x00\x00\x00\x00\x00gbtree"), []byte("\x04\x00\x00\x00\x00\x00\x00\x00dart"), 1), `booster "dart" is not supported`},
 		{"classes", bytes.Replace(build("multi:softprob", 2, 3, []node{leaf}, []node{leaf}, []node{leaf}), []byte(`"a", "b"`), []byte(`"a", "c"`), 1), "scikit_learn attribute names 2 classes, model has 3"},
-		{"brace", []byte("{"), "JSON model: unexpected EOF"},
+		{"brace", []byte("{"), "JSON model: unexpected end of JSON input"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -12,9 +12,15 @@ import (
 // schema, one set of checks. The transcoder is bounded: every length is
 // checked against the bytes left before anything is allocated or copied,
 // nesting is limited to maxDepth, and the text may not grow beyond 4 times
-// the input plus 4 KiB (XGBoost's documents transcode to about 1.5 times
-// their size; only a document of nulls and empty strings could come near).
+// the input (and beyond MaxJSONText) plus 4 KiB: XGBoost's documents
+// transcode to about their own size; only a document of nulls and empty
+// strings could come near.
 const maxDepth = 64
+
+// MaxJSONText bounds the JSON text a UBJSON document may transcode to: a
+// document whose JSON form is larger than the 64 MiB classify reads of a
+// JSON model is refused as that JSON model would be.
+const MaxJSONText = 64 << 20
 
 // parseUBJSON reads a UBJSON model.
 func parseUBJSON(data []byte) (*Model, error) {
@@ -30,25 +36,41 @@ func parseUBJSON(data []byte) (*Model, error) {
 	return m, nil
 }
 
-// ubj transcodes UBJSON into JSON text.
+// ubj transcodes UBJSON into JSON text. It runs twice: first counting the
+// text's length (writing each piece into a small buffer it then empties),
+// then writing the text into a buffer of exactly that length, so the text
+// is allocated once.
 type ubj struct {
-	b     []byte
-	pos   int
-	out   []byte
-	limit int
+	b        []byte
+	pos      int
+	out      []byte
+	limit    int
+	counting bool
+	n        int // counting: bytes of text so far
 }
 
 // transcode returns the JSON text of the single UBJSON value in data.
 func transcode(data []byte) ([]byte, error) {
-	u := &ubj{b: data, limit: 4*len(data) + 4096}
-	u.out = make([]byte, 0, min(2*len(data)+64, u.limit))
-	if err := u.value(0); err != nil {
+	limit := min(4*len(data), MaxJSONText) + 4096
+	u := &ubj{b: data, limit: limit, counting: true, out: make([]byte, 0, 256)}
+	if err := u.document(); err != nil {
 		return nil, err
 	}
-	if u.pos != len(u.b) {
-		return nil, fmt.Errorf("%d unexpected bytes after the document at offset %d", len(u.b)-u.pos, u.pos)
+	u = &ubj{b: data, limit: limit, out: make([]byte, 0, u.n)}
+	if err := u.document(); err != nil {
+		return nil, err
 	}
 	return u.out, nil
+}
+
+func (u *ubj) document() error {
+	if err := u.value(0); err != nil {
+		return err
+	}
+	if u.pos != len(u.b) {
+		return fmt.Errorf("%d unexpected bytes after the document at offset %d", len(u.b)-u.pos, u.pos)
+	}
+	return u.grow()
 }
 
 func (u *ubj) errorf(format string, args ...any) error {
@@ -62,8 +84,16 @@ func (u *ubj) need(n int) error {
 	return nil
 }
 
+// grow accounts for the text written so far and refuses text beyond the
+// limit.
 func (u *ubj) grow() error {
-	if len(u.out) > u.limit {
+	n := len(u.out)
+	if u.counting {
+		u.n += n
+		n = u.n
+		u.out = u.out[:0]
+	}
+	if n > u.limit {
 		return u.errorf("the document expands beyond %d bytes of JSON", u.limit)
 	}
 	return nil
