@@ -268,6 +268,9 @@ func TestLoadXGBoostRefused(t *testing.T) {
 		{"default left", func(doc map[string]any) {
 			tree0(doc)["default_left"] = []any{2, 0, 0}
 		}, `JSON model: tree 0: flag array: "2" is not a valid element`},
+		{"parallel trees", func(doc map[string]any) {
+			xgbPath(doc, "learner", "gradient_booster", "model", "gbtree_model_param").(map[string]any)["num_parallel_tree"] = "0"
+		}, `num_parallel_tree "0" is not a number in [1, 12]`},
 		{"not a model", func(doc map[string]any) { delete(doc, "learner") }, `JSON model: not an XGBoost model`},
 	}
 	for _, tt := range tests {
@@ -346,4 +349,28 @@ func TestXGBoostMissing(t *testing.T) {
 			t.Errorf("Predict with %v: err = %v, want ErrInput", v, err)
 		}
 	}
+}
+
+// TestLoadXGBoostJSON10: the JSON of XGBoost 1.0 to 1.5 (doc/model.schema
+// of 1.0: default_left as booleans, no num_parallel_tree, split_type or
+// num_target) predicts as the 1.7 file it is rewritten from.
+func TestLoadXGBoostJSON10(t *testing.T) {
+	data := xgbSuiteFile(t, "1.7.4", "iris_gamma.json")
+	old := xgbEditJSON(t, data, func(doc map[string]any) {
+		delete(xgbPath(doc, "learner", "learner_model_param").(map[string]any), "num_target")
+		model := xgbPath(doc, "learner", "gradient_booster", "model").(map[string]any)
+		delete(model["gbtree_model_param"].(map[string]any), "num_parallel_tree")
+		for _, tr := range model["trees"].([]any) {
+			tr := tr.(map[string]any)
+			delete(tr, "split_type")
+			for i, v := range tr["default_left"].([]any) {
+				tr["default_left"].([]any)[i] = v.(float64) != 0
+			}
+		}
+	})
+	if !bytes.Contains(old, []byte(`"default_left":[true`)) {
+		t.Fatal("rewrite did not write booleans")
+	}
+	g := readXGBSuiteGolden(t, "1.7.4", "iris_gamma")
+	checkXGBSame(t, loadXGB(t, data, nil), loadXGB(t, old, nil), &g.xgbGolden)
 }

@@ -143,8 +143,11 @@ func (doc *jsonModel) model() (*Model, error) {
 	if numTrees != len(g.Trees) {
 		return nil, fmt.Errorf("num_trees is %d, the model has %d trees", numTrees, len(g.Trees))
 	}
-	if m.ParallelTrees, err = atoi(g.Param.NumParallelTree, "num_parallel_tree", 1, numTrees); err != nil {
-		return nil, err
+	m.ParallelTrees = 1 // not stored before XGBoost 1.6
+	if p := g.Param.NumParallelTree; p != "" {
+		if m.ParallelTrees, err = atoi(p, "num_parallel_tree", 1, numTrees); err != nil {
+			return nil, err
+		}
 	}
 	m.Groups = []int32(g.TreeInfo)
 	m.Trees = make([]Tree, 0, numTrees)
