@@ -1,11 +1,26 @@
 #!/usr/bin/python3
 """Make the XGBoost test models of the classify package and XGBoost's own answers.
 
-Run from anywhere with Debian's python3-xgboost 1.7.4 and python3-sklearn 1.2.1:
+One script, run under three Pythons, each with exactly pinned versions (the
+script refuses any other pairing):
 
-    /usr/bin/python3 testdata/xgboost/make_models.py
+    XGBoost 1.7.4, scikit-learn 1.2.1, Python 3.11 (Debian 12's python3-xgboost
+    and python3-sklearn, pandas 1.5.3):
+        /usr/bin/python3 testdata/xgboost/make_models.py
+    XGBoost 2.1.4, scikit-learn 1.5.2, Python 3.11 (a venv:
+        python3 -m venv /tmp/v2 && /tmp/v2/bin/pip install xgboost-cpu==2.1.4
+        scikit-learn==1.5.2 numpy==1.26.4 pandas==2.2.3):
+        /tmp/v2/bin/python testdata/xgboost/make_models.py
+    XGBoost 3.2.0, scikit-learn 1.9.1, Python 3.11 (a venv: pip install
+        xgboost-cpu==3.2.0 scikit-learn==1.9.1 pandas; 3.3 and later need
+        Python 3.12):
+        /tmp/v/bin/python testdata/xgboost/make_models.py
 
-It writes, beside this script, for each model NAME:
+Run from anywhere; files are written beside this script. Training is
+single-threaded with the exact tree method and a fixed seed, so a rerun
+reproduces the committed files byte for byte.
+
+Under XGBoost 1.7.4 only, the original set, for each model NAME:
 
     NAME.model      the native binary exactly as Booster.save_model writes it
                     (XGBoost 1.7: "binf" magic, class count in the learner header)
@@ -14,8 +29,22 @@ It writes, beside this script, for each model NAME:
 
 and iris_softprob.model.meta.json, a classify/xgboost-meta v1 sidecar.
 
-Training is single-threaded with the exact tree method and a fixed seed, so a
-rerun reproduces the committed files byte for byte.
+Under every version, the format suite in <version>/ (see suite_main): seven
+small models (multi:softprob on imbalanced classes, so 3.x stores a non-zero
+base_score vector; multi:softmax trained on a DataFrame, so JSON and UBJSON
+carry feature names; binary:logistic; binary:logitraw; gamma-pruned trees,
+asserted to have deleted nodes; XGBRFClassifier with 4 parallel trees; NaN in
+the training data), each saved by XGBClassifier.save_model in every format
+that version writes:
+
+    1.7.4/  NAME.model (binary), NAME.json, NAME.ubj   (+ wine_bench, 150 trees,
+            for the load benchmarks, golden rows from the data only)
+    2.1.4/  NAME.deprecated (the binary 2.x writes), NAME.json, NAME.ubj
+    3.2.0/  NAME.json, NAME.ubj (3.1 and later write no binary)
+
+and NAME.golden.json, classify/golden v2 (inputs may be null: missing) with
+the list of those files under "artifacts": every one of them must give these
+answers.
 
 Besides the data set's own rows, each case file holds probe rows that sit on
 the split thresholds: for every distinct (feature, split condition t) in the
@@ -24,7 +53,9 @@ to the float64 and float32 neighbours of t, and to the midpoint between t and
 the float32 below it (which rounds to even) and that midpoint's float64
 neighbours. XGBoost decides float32(x) < t; these are the rows where a
 library deciding x <= t in float64 would disagree. Then each feature is set
-to the extremes 0, 1e-6, 1e3, 1e6, -1e6, +-1e30 and +-max float32.
+to the extremes 0, 1e-6, 1e3, 1e6, -1e6, +-1e30 and +-max float32 (the suite:
+NaN, 0, 1e6, -1e6, +-1e30, +-max float32), and in the suite each feature in
+turn, then all of them, is missing (NaN).
 """
 
 import json
