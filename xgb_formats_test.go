@@ -374,3 +374,23 @@ func TestLoadXGBoostJSON10(t *testing.T) {
 	g := readXGBSuiteGolden(t, "1.7.4", "iris_gamma")
 	checkXGBSame(t, loadXGB(t, data, nil), loadXGB(t, old, nil), &g.xgbGolden)
 }
+
+// TestLoadXGBoostRefusedFiles: models XGBoost 3.2 wrote that classify
+// cannot predict exactly are refused, each saying what to do.
+func TestLoadXGBoostRefusedFiles(t *testing.T) {
+	tests := []struct{ file, want string }{
+		{"refused_categorical.json", `tree 0: node 0: categorical split on feature "color": categorical splits are not supported; train without enable_categorical (one-hot encode the feature instead)`},
+		{"refused_vector_leaf.ubj", `tree 0: leaf vector size 3: vector leaves (multi_strategy="multi_output_tree") are not supported; retrain with multi_strategy="one_output_per_tree" (the default)`},
+		{"refused_dart.json", `booster "dart" is not supported (only gbtree): dart drops trees with per-tree weights; retrain with booster="gbtree"`},
+		{"refused_gblinear.ubj", `booster "gblinear" is not supported (only gbtree): a linear model has no trees; retrain with booster="gbtree"`},
+		{"refused_regressor.ubj", `objective "reg:squarederror" is not supported (want multi:softprob, multi:softmax, binary:logistic or binary:logitraw): retrain the model as an XGBClassifier`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			_, err := LoadXGBoost(bytes.NewReader(xgbSuiteFile(t, "3.2.0", tt.file)), nil)
+			if !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want ErrFormat with %q", err, tt.want)
+			}
+		})
+	}
+}

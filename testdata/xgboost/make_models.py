@@ -40,7 +40,9 @@ that version writes:
     1.7.4/  NAME.model (binary), NAME.json, NAME.ubj   (+ wine_bench, 150 trees,
             for the load benchmarks, golden rows from the data only)
     2.1.4/  NAME.deprecated (the binary 2.x writes), NAME.json, NAME.ubj
-    3.2.0/  NAME.json, NAME.ubj (3.1 and later write no binary)
+    3.2.0/  NAME.json, NAME.ubj (3.1 and later write no binary), and
+            refused_*: a categorical split, vector leaves, dart, gblinear
+            and a regressor, which classify must refuse
 
 and NAME.golden.json, classify/golden v2 (inputs may be null: missing) with
 the list of those files under "artifacts": every one of them must give these
@@ -427,7 +429,33 @@ def suite_main():
                     probes=False)
 
 
+def refused_main():
+    """Models classify must refuse, each with the error that says what to do,
+    as XGBoost 3.2 writes them (to 3.2.0/refused_*)."""
+    import pandas as pd
+    outdir = os.path.join(HERE, xgb.__version__)
+    iris = load_iris()
+    X, y = iris.data, iris.target
+    kw = dict(n_estimators=2, max_depth=2, n_jobs=1, random_state=0)
+    xgb.XGBClassifier(multi_strategy="multi_output_tree", tree_method="hist", **kw).fit(X, y).save_model(
+        os.path.join(outdir, "refused_vector_leaf.ubj"))
+    xgb.XGBClassifier(booster="dart", **kw).fit(X, y).save_model(os.path.join(outdir, "refused_dart.json"))
+    xgb.XGBClassifier(booster="gblinear", n_estimators=2, n_jobs=1, random_state=0).fit(X, y).save_model(
+        os.path.join(outdir, "refused_gblinear.ubj"))
+    xgb.XGBRegressor(**kw).fit(X, y).save_model(os.path.join(outdir, "refused_regressor.ubj"))
+    df = pd.DataFrame(X[:, :1], columns=["sepal_length"])
+    df["color"] = pd.Categorical(np.array(["red", "green", "blue"])[y])
+    clf = xgb.XGBClassifier(enable_categorical=True, tree_method="hist", max_cat_to_onehot=1, **kw).fit(df, y)
+    path = os.path.join(outdir, "refused_categorical.json")
+    clf.save_model(path)
+    with open(path) as f:
+        trees = json.load(f)["learner"]["gradient_booster"]["model"]["trees"]
+    assert trees[0]["split_type"][0] == 1, "no categorical split at the first root"
+
+
 def main():
+    if xgb.__version__ == "3.2.0":
+        refused_main()
     if xgb.__version__ == "1.7.4":
         assert sklearn.__version__ == "1.2.1", sklearn.__version__
         legacy_main()
