@@ -39,6 +39,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 )
 
 // Magic starts every binary model XGBoost 1.0 and later writes.
@@ -188,7 +189,7 @@ func parseBinary1(data []byte) (*Model, error) {
 	if numGroup != 0 && numGroup != int32(m.NumGroups) {
 		return nil, fmt.Errorf("gbtree header: %d output groups, learner header has %d classes", numGroup, numClass)
 	}
-	if err := checkLeafVector(int64(leafVector), "gbtree header"); err != nil {
+	if err := checkLeafVector(int64(leafVector), -1); err != nil {
 		return nil, err
 	}
 	m.Trees = make([]Tree, 0, numTrees)
@@ -271,10 +272,15 @@ func checkBooster(name string) error {
 }
 
 // checkLeafVector refuses vector leaves: size_leaf_vector is 0 (before 2.0)
-// or 1 (2.0 on) for a tree with scalar leaves.
-func checkLeafVector(n int64, where string) error {
+// or 1 (2.0 on) for a tree with scalar leaves. t is the tree, -1 for the
+// gbtree header.
+func checkLeafVector(n int64, t int) error {
 	if n == 0 || n == 1 {
 		return nil
+	}
+	where := "gbtree header"
+	if t >= 0 {
+		where = "tree " + strconv.Itoa(t)
 	}
 	return fmt.Errorf("%s: leaf vector size %d: vector leaves (multi_strategy=\"multi_output_tree\") "+
 		"are not supported; retrain with multi_strategy=\"one_output_per_tree\" (the default)", where, n)
@@ -307,7 +313,7 @@ func (m *Model) readTree(r *reader, t int) error {
 	if numFeature < 0 || numFeature > int32(m.NumFeature) {
 		return fmt.Errorf("tree %d: feature count %d, learner header has %d", t, numFeature, m.NumFeature)
 	}
-	if err := checkLeafVector(int64(leafVector), fmt.Sprintf("tree %d", t)); err != nil {
+	if err := checkLeafVector(int64(leafVector), t); err != nil {
 		return err
 	}
 	n := int(numNodes)

@@ -109,10 +109,9 @@ func atoi64(s []byte, bits uint) (int64, error) {
 // of float32's range (the UBJSON transcoder's 1e999 for a non-finite value)
 // is an error.
 func (a *float32s) UnmarshalJSON(b []byte) (err error) {
+	// encoding/json has checked that every element is a JSON value, so
+	// what ParseFloat takes beyond JSON numbers (inf, 0x1p3) cannot occur.
 	*a, err = numbers(b, "number array", func(s []byte) (float32, error) {
-		if !json.Valid(s) {
-			return 0, errors.New("not a JSON number")
-		}
 		v, err := strconv.ParseFloat(string(s), 32)
 		return float32(v), err
 	})
@@ -289,12 +288,12 @@ func (jt *jsonTree) check(t int) error {
 		}
 		lv = v
 	}
-	if err := checkLeafVector(lv, fmt.Sprintf("tree %d", t)); err != nil {
+	if err := checkLeafVector(lv, t); err != nil {
 		return err
 	}
-	n, err := atoi(jt.Param.NumNodes, fmt.Sprintf("tree %d: num_nodes", t), 1, 1<<31-1)
+	n, err := atoi(jt.Param.NumNodes, "num_nodes", 1, 1<<31-1)
 	if err != nil {
-		return err
+		return fmt.Errorf("tree %d: %w", t, err)
 	}
 	for _, a := range []struct {
 		name string
