@@ -19,6 +19,14 @@ var xgbFormatBench = []struct{ name, file string }{
 // format: parsing, validation, encoding and leaves' own read.
 //
 //	go test -run '^$' -bench 'XGBoostLoad|XGBoostFormatPredict' -benchmem .
+//
+// On a busy machine, count instructions instead (Go's asynchronous
+// preemption signals crash callgrind; the benchmark loads 11 times for
+// -test.benchtime 10x):
+//
+//	go test -c -o /tmp/cg.test . && GODEBUG=asyncpreemptoff=1 GOMAXPROCS=1 \
+//	  valgrind --tool=callgrind --toggle-collect='github.com/ml-production-service/classify.LoadXGBoost' \
+//	  /tmp/cg.test -test.run '^$' -test.bench 'XGBoostLoad/^JSON$' -test.benchtime 10x
 func BenchmarkXGBoostLoad(b *testing.B) {
 	for _, f := range xgbFormatBench {
 		data, err := os.ReadFile(filepath.Join("testdata", "xgboost", "1.7.4", f.file))
