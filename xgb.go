@@ -66,8 +66,9 @@ import (
 // margin m (XGBoost documents it as unsupported) and predict labels 1 when
 // m > 0.5; neither is a probability. A Booster gives the logistic of
 // XGBoost's margin, computed as binary:logistic computes it, and labels by
-// it (class 1 when m > 0), so Predict agrees with Booster.predict's margins
-// and not with XGBClassifier.predict on margins in (0, 0.5].
+// it (class 1 when that probability is above 0.5), so Predict agrees with
+// Booster.predict's margins and not with XGBClassifier.predict on margins
+// in (0, 0.5].
 //
 // Inputs: every XGBoost model takes NaN as missing (Info.Missing is true).
 // Infinities and values beyond float32's range are refused with ErrInput,
@@ -92,9 +93,9 @@ import (
 // it, it must agree with the model: its feature count, its feature names
 // when the model stores names, and its class count. A meta built in code
 // may leave Format, FormatVersion, Library and Objective zero; when
-// Objective is set, it must be the model's. The zero value is not valid: Features and Classes
-// are required. It is plain data: LoadXGBoost copies what it keeps, so the
-// caller may change or reuse a meta afterwards.
+// Objective is set, it must be the model's. The zero value is not valid:
+// Features and Classes are required. It is plain data: LoadXGBoost copies
+// what it keeps, so the caller may change or reuse a meta afterwards.
 type XGBoostMeta struct {
 	Format        string   `json:"format"`
 	FormatVersion int      `json:"format_version"`
@@ -122,8 +123,9 @@ const (
 // Booster is an XGBoost gradient-boosted tree classifier loaded from any
 // model file XGBoost writes (objectives multi:softprob, multi:softmax,
 // binary:logistic and binary:logitraw), predicting what XGBoost's
-// predict_proba and predict give. It is immutable after loading and safe for concurrent use by
-// multiple goroutines. Load one with LoadXGBoost, or New(XGBoost, path).
+// predict_proba and predict give. It is immutable after loading and safe
+// for concurrent use by multiple goroutines. Load one with LoadXGBoost, or
+// New(XGBoost, path).
 type Booster struct {
 	info      Info
 	objective xgbObjective
