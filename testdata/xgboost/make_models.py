@@ -239,8 +239,19 @@ LOGITRAW_NOTE = (
     "binary:logitraw: XGBClassifier.predict_proba returns [1-m, m] of the raw margin m and "
     "predict thresholds m at 0.5, which is no probability; classify gives the logistic of "
     "XGBoost's margin. margin is XGBoost's own (predict(output_margin=True)); proba is "
-    "[1-s, s], s = 1/(exp(-margin)+1) in float32 (XGBoost's common::Sigmoid), label is "
-    "1 when s > 0.5.")
+    "[1-s, s], s = 1/(expf(min(-margin, 88.7))+1) in float32 with the C library's expf "
+    "(XGBoost's common::Sigmoid), label is 1 when s > 0.5.")
+
+
+def xgb_sigmoid(m):
+    """XGBoost's common::Sigmoid in float32, with the C library's expf that
+    XGBoost calls (numpy's own float32 exp differs from it by an ulp on
+    some values)."""
+    import ctypes
+    libm = ctypes.CDLL("libm.so.6")
+    libm.expf.restype, libm.expf.argtypes = ctypes.c_float, [ctypes.c_float]
+    x = min(-np.float32(m), np.float32(88.7))
+    return np.float32(1) / (np.float32(libm.expf(float(x))) + np.float32(1))
 
 
 def model_trees(booster):
@@ -307,8 +318,7 @@ def suite_cases(clf, X, trees, objective, columns, probes=True):
         A = pd.DataFrame(A, columns=columns)
     margin = np.asarray(clf.predict(A, output_margin=True), dtype=np.float32)
     if objective == "binary:logitraw":
-        m = margin.reshape(-1)
-        s = np.float32(1) / (np.exp(-m) + np.float32(1))
+        s = np.array([xgb_sigmoid(v) for v in margin.reshape(-1)], dtype=np.float32)
         proba = np.stack([np.float32(1) - s, s], axis=1)
         labels = (s > np.float32(0.5)).astype(int)
     else:
