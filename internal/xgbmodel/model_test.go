@@ -1,6 +1,7 @@
 package xgbmodel
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
@@ -9,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/dmitryikh/leaves"
 )
 
 // node is one tree node for build: left == -1 makes a leaf.
@@ -164,6 +167,15 @@ func TestEncode(t *testing.T) {
 	}
 	if pos+4*len(order) != len(out) {
 		t.Errorf("%d bytes after tree_info", len(out)-pos-4*len(order))
+	}
+	// leaves reads it: the pruned trees (a root leaf whose deleted children
+	// are still in the file) made it fail with "logic error" before.
+	e, err := leaves.XGEnsembleFromReader(bufio.NewReader(bytes.NewReader(out)), false)
+	if err != nil {
+		t.Fatalf("leaves: %v", err)
+	}
+	if e.NEstimators() != 2 || e.NRawOutputGroups() != 2 {
+		t.Errorf("leaves read %d rounds of %d groups", e.NEstimators(), e.NRawOutputGroups())
 	}
 	// The encoding reads back as the same model.
 	again, err := Parse(out)
