@@ -33,7 +33,7 @@ Under every version, the format suite in <version>/ (see suite_main): seven
 small models (multi:softprob on imbalanced classes, so 3.x stores a non-zero
 base_score vector; multi:softmax trained on a DataFrame, so JSON and UBJSON
 carry feature names; binary:logistic; binary:logitraw; gamma-pruned trees,
-asserted to have deleted nodes; XGBRFClassifier with 4 parallel trees; NaN in
+asserted to have deleted nodes and trees pruned to a leaf root; XGBRFClassifier with 4 parallel trees; NaN in
 the training data), each saved by XGBClassifier.save_model in every format
 that version writes:
 
@@ -384,8 +384,13 @@ def suite_model(outdir, name, X, y, columns=None, rf=False, check=None, probes=T
 
 
 def has_deleted_nodes(doc):
-    n = sum(int(t["tree_param"]["num_deleted"]) for t in doc["learner"]["gradient_booster"]["model"]["trees"])
+    trees = doc["learner"]["gradient_booster"]["model"]["trees"]
+    n = sum(int(t["tree_param"]["num_deleted"]) for t in trees)
     assert n > 0, "gamma model has no deleted nodes"
+    pruned = sum(1 for t in trees if t["left_children"][0] == -1 and len(t["left_children"]) > 1)
+    assert pruned > 0, "gamma model has no tree pruned to its root"
+    splits = sum(1 for t in trees if t["left_children"][0] != -1)
+    assert splits > 0, "gamma model has no split left"
 
 
 def has_parallel_trees(doc):
@@ -425,7 +430,9 @@ def suite_main():
                 check=base_vector(True))
     suite_model(outdir, "bc_logitraw", Xbc, bc.target, n_estimators=6, max_depth=2,
                 objective="binary:logitraw")
-    suite_model(outdir, "iris_gamma", iris.data, iris.target, n_estimators=3, max_depth=4, gamma=2.0,
+    # gamma 20 prunes whole trees back to their root: the root a leaf, its
+    # children deleted but still in the file (what leaves failed on).
+    suite_model(outdir, "iris_gamma", iris.data, iris.target, n_estimators=4, max_depth=4, gamma=20.0,
                 check=has_deleted_nodes)
     # exact does not sample columns by node; rows are still sampled (subsample 0.8).
     suite_model(outdir, "iris_rf", iris.data, iris.target, rf=True, n_estimators=4, max_depth=2,
