@@ -17,7 +17,7 @@ const (
 	Heuristic    Kind = "heuristic"     // first-matching rule list (JSON), Iris rules built in
 	DecisionTree Kind = "decision_tree" // scikit-learn DecisionTreeClassifier dump (JSON)
 	RandomForest Kind = "random_forest" // scikit-learn RandomForestClassifier dump (JSON)
-	XGBoost      Kind = "xgboost"       // native XGBoost binary model, read through leaves
+	XGBoost      Kind = "xgboost"       // XGBoost model (JSON, UBJSON or binary), predicted through leaves
 )
 
 // Kinds returns every kind this package loads, in a stable order.
@@ -116,7 +116,8 @@ const maxArtifactBytes = 64 << 20
 
 // New loads a model of the given kind from the file at path. For Heuristic an
 // empty path gives the built-in Iris rules. For XGBoost, feature and class
-// names are read from the sidecar path+".meta.json" when it exists. Most
+// names are read from the optional sidecar path+".meta.json" when it exists,
+// and from the model itself otherwise (see LoadXGBoost). Most
 // programs that serve production models want Registry.Load instead, which
 // also verifies checksums.
 func New(kind Kind, path string) (Model, error) {
@@ -150,7 +151,8 @@ func New(kind Kind, path string) (Model, error) {
 
 // Load reads a model of the given kind from r; kind must be one of the
 // constants (ParseKind turns a name into one). XGBoost models read this way
-// get generic feature and class names; use LoadXGBoost to give names.
+// get the names the model stores, or generic ones; use LoadXGBoost to give
+// names.
 func Load(kind Kind, r io.Reader) (Model, error) {
 	m, err := load(kind, r, nil)
 	if err != nil {

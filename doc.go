@@ -59,6 +59,20 @@
 // scikit-learn 1.9.1 and 1.2.1 trees, forests and extra trees, with and
 // without missing values, with theirs (testdata/sklearn).
 //
+// # XGBoost
+//
+// New(XGBoost, path) and LoadXGBoost read every model file XGBoost writes,
+// told apart by content rather than by file name: JSON (XGBoost 1.0 to
+// 3.x), UBJSON (1.6 to 3.x, save_model's default since 2.1) and the legacy
+// binary (0.x, 1.x, and 2.x's ".deprecated" files; 3.1 and later no longer
+// write it). Objective, class count, base_score (scalar, or from 3.1 a
+// vector) and feature names come from the model; the
+// classify/xgboost-meta sidecar is optional and, when present, must agree
+// with the model. NaN is a missing value, routed as XGBoost routes it.
+// Random forests (XGBRFClassifier) and trees pruned by gamma load;
+// categorical splits, vector leaves, dart and gblinear are refused with an
+// error that says what to do.
+//
 // # Explaining and hot swapping
 //
 // *Rules and *Tree implement Explainer: the rule that fired, or the

@@ -15,36 +15,66 @@ import (
 
 	"github.com/dmitryikh/leaves"
 
-	"github.com/ml-production-service/classify/internal/xgbfix"
+	"github.com/ml-production-service/classify/internal/xgbmodel"
 )
 
-// XGBoost models are read through github.com/dmitryikh/leaves, which needs
-// four things done for it:
+// XGBoost models are predicted by github.com/dmitryikh/leaves, which reads
+// only the legacy binary of XGBoost before 1.0 and needs five things done
+// for it:
 //
-//   - Layout. XGBoost 1.x writes the magic "binf" first and keeps a
-//     multi-class model's class count in the learner header, leaving the
-//     tree section's output-group field 0; leaves reads the pre-1.0 layout.
-//     internal/xgbfix strips the magic and sets the field, in memory. It
-//     also turns the stored base_score into the margin XGBoost starts from.
-//   - Trust. leaves believes every length and index in the file. xgbfix
-//     walks the whole file first and refuses anything that does not fit the
-//     bytes that are there or does not form a tree, so leaves only ever sees
-//     bytes it can read and trees whose walk ends.
+//   - Formats. internal/xgbmodel reads every file XGBoost writes, told
+//     apart by content: JSON (1.0 to 3.x), UBJSON (1.6 to 3.x; save_model's
+//     default since 2.1), the legacy binary of 0.x and 1.x, and the binary
+//     2.x writes under a ".deprecated" name (size_leaf_vector 1 where 1.x
+//     wrote 0). All become one validated tree model, which xgbmodel encodes
+//     into the pre-1.0 binary layout leaves reads: no magic, the class
+//     count in the tree section, trees round-robin by output group (each
+//     group's trees kept in their order, which is the order XGBoost adds
+//     them in: a random forest's tree_info is 0,0,0,1,1,1,...), and only
+//     the nodes reachable from each root, renumbered (gamma pruning leaves
+//     deleted nodes in the file; leaves read them as live nodes and failed
+//     on a pruned root with "logic error").
+//   - Trust. leaves believes every length and index in the file. xgbmodel
+//     checks everything against the bytes that are there and refuses what
+//     does not form a tree, so leaves only ever sees trees whose walk ends.
 //   - Split rule. XGBoost sends a row left when float32(x) < t; leaves, on
-//     an XGBoost tree, when x <= t, in float64. xgbfix rewrites every t to
-//     t' = the largest float32 below t, and predict rounds each input to
-//     float32 before leaves sees it: for a float32 x, x < t exactly when
+//     an XGBoost tree, when x <= t, in float64. The encoding rewrites every
+//     t to t' = the largest float32 below t, and predict rounds each input
+//     to float32 before leaves sees it: for a float32 x, x < t exactly when
 //     x <= t', since no float32 lies strictly between them. So a row sitting
-//     exactly on a split goes the way XGBoost sends it.
+//     exactly on a split goes the way XGBoost sends it. NaN stays NaN when
+//     rounded and takes the split's default direction (default_left), in
+//     leaves as in XGBoost.
+//   - Base score. XGBoost stores base_score in output space (since 1.0;
+//     from 3.1 a vector, one value per class) and applies the objective's
+//     link when it loads a model; leaves would add the stored value as it
+//     is. The Booster starts each class's margin from XGBoost's own margin
+//     (see xgbBaseMargins) and leaves' base is 0.
 //   - Arithmetic. XGBoost adds leaf values one tree at a time in float32;
 //     leaves adds them in float64. On a 600-tree model the difference moves
 //     probabilities by more than 1e-6. So leaves is asked for the leaf each
 //     tree reaches (its leaf-index output), and predict adds those leaves'
 //     float32 values in XGBoost's order, then applies XGBoost's float32
 //     softmax or sigmoid: the probabilities are XGBoost's own float32 values
-//     (on the test models and the production model, identical or within
-//     3e-10; multi:softmax's predict_proba is scipy's softmax, within 2e-7).
-//     This costs about 1 ns per tree next to leaves' float64 sum.
+//     (identical on the test models of XGBoost 1.7.4, 2.1.4 and 3.2.0,
+//     within 3e-10 on the 600-tree one, where expf and float32(math.Exp)
+//     differ by an ulp; multi:softmax's predict_proba is scipy's float32
+//     softmax, within 1.2e-7). This costs about 1 ns per tree next to
+//     leaves' float64 sum.
+//
+// binary:logitraw: XGBClassifier.predict_proba returns [1-m, m] of the raw
+// margin m (XGBoost documents it as unsupported) and predict labels 1 when
+// m > 0.5; neither is a probability. A Booster gives the logistic of
+// XGBoost's margin, computed as binary:logistic computes it, and labels by
+// it (class 1 when that probability is above 0.5), so Predict agrees with
+// Booster.predict's margins and not with XGBClassifier.predict on margins
+// in (0, 0.5].
+//
+// Inputs: every XGBoost model takes NaN as missing (Info.Missing is true).
+// Infinities and values beyond float32's range are refused with ErrInput,
+// as XGBoost's DMatrix refuses them ("Input data contains inf or a value
+// too large"); XGBoost 3.2's inplace_predict, which XGBClassifier uses,
+// takes them and compares them as numbers.
 //
 // Why round the inputs rather than move the thresholds: leaves converts the
 // float32 condition in the file to float64, so the float64 bound that would
@@ -58,11 +88,14 @@ import (
 
 // XGBoostMeta names an XGBoost model's features and classes: the
 // classify/xgboost-meta v1 sidecar of research/FORMATS.md, which New reads
-// from the model's path plus ".meta.json". A meta built in code may leave
-// Format, FormatVersion, Library and Objective zero; when Objective is set,
-// it must be the model's. The zero value is not valid: Features and Classes
-// are required. It is plain data: LoadXGBoost copies what it keeps, so the
-// caller may change or reuse a meta afterwards.
+// from the model's path plus ".meta.json" when that file exists. It is
+// optional: without it, names come from the model (see LoadXGBoost). With
+// it, it must agree with the model: its feature count, its feature names
+// when the model stores names, and its class count. A meta built in code
+// may leave Format, FormatVersion, Library and Objective zero; when
+// Objective is set, it must be the model's. The zero value is not valid:
+// Features and Classes are required. It is plain data: LoadXGBoost copies
+// what it keeps, so the caller may change or reuse a meta afterwards.
 type XGBoostMeta struct {
 	Format        string   `json:"format"`
 	FormatVersion int      `json:"format_version"`
@@ -84,14 +117,15 @@ type xgbObjective uint8
 const (
 	xgbSoftmax      xgbObjective = iota + 1 // multi:softprob: label of the highest probability
 	xgbSoftmaxLabel                         // multi:softmax: label of the highest margin
-	xgbLogistic                             // binary:logistic
+	xgbLogistic                             // binary:logistic and binary:logitraw
 )
 
-// Booster is an XGBoost gradient-boosted tree classifier loaded from the
-// native binary model format (objectives multi:softprob, multi:softmax and
-// binary:logistic), predicting what XGBoost 1.7's predict_proba and predict
-// give. It is immutable after loading and safe for concurrent use by
-// multiple goroutines. Load one with LoadXGBoost, or New(XGBoost, path).
+// Booster is an XGBoost gradient-boosted tree classifier loaded from any
+// model file XGBoost writes (objectives multi:softprob, multi:softmax,
+// binary:logistic and binary:logitraw), predicting what XGBoost's
+// predict_proba and predict give. It is immutable after loading and safe
+// for concurrent use by multiple goroutines. Load one with LoadXGBoost, or
+// New(XGBoost, path).
 type Booster struct {
 	info      Info
 	objective xgbObjective
@@ -112,7 +146,7 @@ type Booster struct {
 	leafVals  []float32
 	leafStart []int32
 	leafOff   []int32
-	base      float32
+	base      []float32 // per group
 
 	// scratch holds *[]float64 of nFeatures+nGroups*nRounds+nClasses
 	// values: the float32-rounded row, the leaf indices, and room for the
@@ -137,65 +171,64 @@ func xgbErrorf(sentinel error, format string, args ...any) error {
 	return &xgbError{msg: fmt.Sprintf(format, args...), err: sentinel}
 }
 
-// LoadXGBoost reads a native XGBoost binary model from r, as
-// Booster.save_model writes it: XGBoost 1.x's layout (starting with "binf")
-// or the pre-1.0 one. meta gives feature and class names; with meta nil
-// features are named f0..fN-1 and classes 0..K-1 ("0", "1" for
-// binary:logistic). Supported: the gbtree booster with one tree per class
-// and round, the objectives multi:softprob, multi:softmax and
-// binary:logistic, and up to 65536 features. Everything is validated
-// before use: a malformed model gives an error wrapping ErrFormat that says
-// what is wrong, never a panic or an unbounded allocation; at most 64 MiB
-// are read. The Booster's Info has Kind XGBoost and empty Name and Version.
+// LoadXGBoost reads an XGBoost model from r, in any format XGBoost writes,
+// told apart by content (not by file name): JSON (XGBoost 1.0 to 3.x),
+// UBJSON (1.6 to 3.x; save_model's default since 2.1), and the legacy
+// binary (0.x and 1.x, and what 2.x writes under a ".deprecated" name).
+//
+// Names: meta, when not nil, gives feature and class names, and must agree
+// with the model (feature count and, when the model stores them, feature
+// names; objective when meta names one; class count), else the error wraps
+// ErrFormat and names the disagreement. Without meta, features are named
+// from the model (learner.feature_names, which XGBoost stores when trained
+// on a DataFrame) or f0..fN-1, and classes from the scikit-learn wrapper's
+// classes_ (stored by XGBoost 1.x's XGBClassifier) or 0..K-1 ("0", "1" for
+// a binary objective).
+//
+// Supported: the gbtree booster, with any number of trees per class and
+// round (num_parallel_tree > 1: XGBRFClassifier), trees pruned by gamma,
+// the objectives multi:softprob, multi:softmax, binary:logistic and
+// binary:logitraw, a scalar or (XGBoost 3.1 on) per-class base_score, and
+// up to 65536 features and classes. Refused with an error wrapping
+// ErrFormat that says what to do instead: categorical splits, vector leaves
+// (multi_strategy="multi_output_tree"), the dart and gblinear boosters, and
+// every other objective. Everything is validated before use: a malformed
+// model gives an error wrapping ErrFormat that says what is wrong, never a
+// panic or an unbounded allocation; at most 64 MiB are read, and parsing
+// allocates at most a small multiple of that (see internal/xgbmodel). The
+// Booster's Info has Kind XGBoost, Missing true, and empty Name and
+// Version.
 func LoadXGBoost(r io.Reader, meta *XGBoostMeta) (*Booster, error) {
 	data, err := readAll(r, "xgboost model")
 	if err != nil {
 		return nil, err
 	}
-	m, err := xgbfix.Parse(data)
+	m, err := xgbmodel.Parse(data)
 	if err != nil {
 		return nil, xgbErrorf(ErrFormat, "%v", err)
 	}
 	b := &Booster{nFeatures: m.NumFeature, nGroups: m.NumGroups}
-	var baseMargin float32
+	if b.base, err = xgbBaseMargins(m); err != nil {
+		return nil, err
+	}
 	switch m.Objective {
 	case "multi:softprob", "multi:softmax":
-		if m.NumClass < 2 {
-			return nil, xgbErrorf(ErrFormat, "objective %s with %d classes (need at least 2)", m.Objective, m.NumClass)
-		}
 		b.objective, b.nClasses = xgbSoftmax, m.NumGroups
 		if m.Objective == "multi:softmax" {
 			b.objective = xgbSoftmaxLabel
 		}
-		// ProbToMargin is the identity for softmax objectives.
-		baseMargin = m.BaseScore
-	case "binary:logistic":
-		if m.NumGroups != 1 {
-			return nil, xgbErrorf(ErrFormat, "objective %s with %d classes in the header (need 0 or 1)", m.Objective, m.NumClass)
-		}
+	case "binary:logistic", "binary:logitraw":
 		b.objective, b.nClasses = xgbLogistic, 2
-		baseMargin = m.BaseScore
-		if m.MajorVersion >= 1 {
-			// XGBoost 1.0 and later store base_score as a probability
-			// and apply the objective's ProbToMargin when loading;
-			// earlier versions stored the margin.
-			p := float64(m.BaseScore)
-			if !(p > 0 && p < 1) {
-				return nil, xgbErrorf(ErrFormat, "base score %v of %s is outside (0, 1)", p, m.Objective)
-			}
-			baseMargin = float32(-math.Log(1/p - 1))
-		}
-	default:
-		return nil, xgbErrorf(ErrFormat, "objective %q is not supported (want multi:softprob, multi:softmax or binary:logistic)", m.Objective)
 	}
 	if b.info, err = xgbInfo(meta, m, b.nClasses); err != nil {
 		return nil, err
 	}
-	raw, err := xgbEnsemble(m.Normalize(baseMargin))
+	order := m.Order()
+	raw, err := xgbEnsemble(m.Encode(order))
 	if err != nil {
 		return nil, err
 	}
-	if err := b.setTrees(m, raw, baseMargin); err != nil {
+	if err := b.setTrees(m, order, raw); err != nil {
 		return nil, err
 	}
 	n := b.nFeatures + b.nGroups*b.nRounds + b.nClasses
@@ -206,30 +239,72 @@ func LoadXGBoost(r io.Reader, meta *XGBoostMeta) (*Booster, error) {
 	return b, nil
 }
 
-// setTrees takes the trees leaves read and the leaf values xgbfix read, and
-// checks that the two agree: the same groups and trees, the same number of
-// leaves in every tree, and the same margins on an all-zero row.
-func (b *Booster) setTrees(m *xgbfix.Model, raw *leaves.Ensemble, base float32) error {
+// xgbBaseMargins checks the model's objective and class count and returns
+// the margin each output group starts from: base_score is stored in output
+// space (since XGBoost 1.0), and XGBoost applies the objective's
+// ProbToMargin when it loads a model. That is the identity for the softmax
+// objectives (XGBoost 3.1 on stores a per-class vector for them, already a
+// margin: ln p - mean(ln p) of the class frequencies) and for
+// binary:logitraw, and for binary:logistic -logf(1/p - 1) in float32, p
+// first clamped to [1e-6, 1-1e-6] (XGBoost 3.x; 1.x refused a p outside
+// (0, 1) when training). Binary files before 1.0 store the margin itself.
+func xgbBaseMargins(m *xgbmodel.Model) ([]float32, error) {
+	switch m.Objective {
+	case "multi:softprob", "multi:softmax":
+		if m.NumClass < 2 {
+			return nil, xgbErrorf(ErrFormat, "objective %s with %d classes (need at least 2)", m.Objective, m.NumClass)
+		}
+	case "binary:logistic", "binary:logitraw":
+		if m.NumGroups != 1 {
+			return nil, xgbErrorf(ErrFormat, "objective %s with %d classes in the header (need 0 or 1)", m.Objective, m.NumClass)
+		}
+	default:
+		return nil, xgbErrorf(ErrFormat, "objective %q is not supported (want multi:softprob, multi:softmax, "+
+			"binary:logistic or binary:logitraw): retrain the model as an XGBClassifier", m.Objective)
+	}
+	base := append([]float32(nil), m.BaseScore...)
+	if m.Objective != "binary:logistic" || m.BaseIsMargin {
+		return base, nil
+	}
+	p := base[0]
+	if !(p >= 0 && p <= 1) {
+		return nil, xgbErrorf(ErrFormat, "base score %v of %s is outside [0, 1]", p, m.Objective)
+	}
+	const eps = float32(1e-6) // XGBoost's kRtEps
+	p = min(max(p, eps), 1-eps)
+	d := 1/p - 1 // float32, as XGBoost's common::Logit computes it
+	base[0] = -float32(math.Log(float64(d)))
+	return base, nil
+}
+
+// setTrees takes the trees leaves read (in the order order gives: tree
+// i*nGroups+k is group k's i-th tree) and the leaf values of the parsed
+// model, and checks that the two agree: the same groups and trees, the same
+// number of leaves in every tree, and the same margins on an all-zero row.
+func (b *Booster) setTrees(m *xgbmodel.Model, order []int, raw *leaves.Ensemble) error {
 	if got, want := raw.NRawOutputGroups(), b.nGroups; got != want {
 		return xgbErrorf(ErrFormat, "leaves read %d output groups, want %d", got, want)
 	}
 	b.nRounds = raw.NEstimators()
-	if got, want := b.nRounds*b.nGroups, m.NumTrees; got != want {
-		return xgbErrorf(ErrFormat, "leaves read %d trees, want %d", got, want)
+	nTrees := len(order)
+	if got := b.nRounds * b.nGroups; got != nTrees {
+		return xgbErrorf(ErrFormat, "leaves read %d trees, want %d", got, nTrees)
 	}
-	b.base = base
-	b.leafStart = make([]int32, m.NumTrees+1)
+	b.leafStart = make([]int32, nTrees+1)
 	nLeaves := raw.NLeaves() // group by group
-	for t := 0; t < m.NumTrees; t++ {
-		v := m.LeafValues(t)
+	for t := 0; t < nTrees; t++ {
+		v := xgbmodel.LeafValues(&m.Trees[order[t]])
 		if got := nLeaves[(t%b.nGroups)*b.nRounds+t/b.nGroups]; got != len(v) {
-			return xgbErrorf(ErrFormat, "tree %d: leaves read %d leaves, want %d", t, got, len(v))
+			return xgbErrorf(ErrFormat, "tree %d: leaves read %d leaves, want %d", order[t], got, len(v))
 		}
 		b.leafVals = append(b.leafVals, v...)
+		if len(b.leafVals) > math.MaxInt32 {
+			return xgbErrorf(ErrFormat, "more than %d leaves", math.MaxInt32)
+		}
 		b.leafStart[t+1] = int32(len(b.leafVals))
 	}
 	b.ens = raw.EnsembleWithLeafPredictions()
-	b.leafOff = make([]int32, m.NumTrees)
+	b.leafOff = make([]int32, nTrees)
 	for k := 0; k < b.nGroups; k++ {
 		for i := 0; i < b.nRounds; i++ {
 			b.leafOff[k*b.nRounds+i] = b.leafStart[i*b.nGroups+k]
@@ -240,7 +315,7 @@ func (b *Booster) setTrees(m *xgbfix.Model, raw *leaves.Ensemble, base float32) 
 	// float32's range would predict NaN; refuse it (no trained model
 	// comes near: leaf values are small).
 	for k := 0; k < b.nGroups; k++ {
-		bound := math.Abs(float64(base))
+		bound := math.Abs(float64(b.base[k]))
 		for i := 0; i < b.nRounds; i++ {
 			t := i*b.nGroups + k
 			hi := 0.0
@@ -264,12 +339,12 @@ func (b *Booster) setTrees(m *xgbfix.Model, raw *leaves.Ensemble, base float32) 
 		return xgbErrorf(ErrFormat, "leaves: %v", err)
 	}
 	for k := range want {
-		got := float64(base)
+		got := 0.0 // the encoded model's base score
 		for i := 0; i < b.nRounds; i++ {
 			t := i*b.nGroups + k
 			j := int(idx[k*b.nRounds+i])
 			if j < 0 || j >= int(b.leafStart[t+1]-b.leafStart[t]) {
-				return xgbErrorf(ErrFormat, "tree %d: leaves reached leaf %d of %d", t, j, b.leafStart[t+1]-b.leafStart[t])
+				return xgbErrorf(ErrFormat, "tree %d: leaves reached leaf %d of %d", order[t], j, b.leafStart[t+1]-b.leafStart[t])
 			}
 			got += float64(b.leafVals[int(b.leafStart[t])+j])
 		}
@@ -280,7 +355,7 @@ func (b *Booster) setTrees(m *xgbfix.Model, raw *leaves.Ensemble, base float32) 
 	return nil
 }
 
-// xgbEnsemble hands normalised bytes to leaves. xgbfix has checked
+// xgbEnsemble hands an encoded model to leaves. xgbmodel has checked
 // everything leaves relies on; recover is the last line of defence, so a
 // gap in those checks surfaces as an error rather than a crash.
 func xgbEnsemble(norm []byte) (e *leaves.Ensemble, err error) {
@@ -296,17 +371,37 @@ func xgbEnsemble(norm []byte) (e *leaves.Ensemble, err error) {
 	return e, nil
 }
 
-// xgbInfo builds the model's Info from meta, or generic names without it.
-func xgbInfo(meta *XGBoostMeta, m *xgbfix.Model, nClasses int) (Info, error) {
-	info := Info{Kind: XGBoost}
-	if meta == nil {
-		info.Features = make([]string, m.NumFeature)
-		for i := range info.Features {
-			info.Features[i] = "f" + strconv.Itoa(i)
+// xgbInfo builds the model's Info from meta, or from the names the model
+// stores, or generic names.
+func xgbInfo(meta *XGBoostMeta, m *xgbmodel.Model, nClasses int) (Info, error) {
+	info := Info{Kind: XGBoost, Missing: true}
+	if m.FeatureNames != nil {
+		if _, err := indexNames("feature", m.FeatureNames); err != nil {
+			return Info{}, xgbErrorf(ErrFormat, "model's feature_names: %v", err)
 		}
-		info.Classes = make([]string, nClasses)
-		for i := range info.Classes {
-			info.Classes[i] = strconv.Itoa(i)
+	}
+	if m.Classes != nil {
+		if _, err := indexNames("class", m.Classes); err != nil {
+			return Info{}, xgbErrorf(ErrFormat, "model's scikit-learn classes: %v", err)
+		}
+		if len(m.Classes) != nClasses {
+			return Info{}, xgbErrorf(ErrFormat, "model's scikit-learn attribute names %d classes, model has %d", len(m.Classes), nClasses)
+		}
+	}
+	if meta == nil {
+		info.Features = append([]string(nil), m.FeatureNames...)
+		if m.FeatureNames == nil {
+			info.Features = make([]string, m.NumFeature)
+			for i := range info.Features {
+				info.Features[i] = "f" + strconv.Itoa(i)
+			}
+		}
+		info.Classes = append([]string(nil), m.Classes...)
+		if m.Classes == nil {
+			info.Classes = make([]string, nClasses)
+			for i := range info.Classes {
+				info.Classes[i] = strconv.Itoa(i)
+			}
 		}
 		return info, nil
 	}
@@ -323,6 +418,11 @@ func xgbInfo(meta *XGBoostMeta, m *xgbfix.Model, nClasses int) (Info, error) {
 	}
 	if len(meta.Features) != m.NumFeature {
 		return Info{}, xgbErrorf(ErrFormat, "meta names %d features, model has %d", len(meta.Features), m.NumFeature)
+	}
+	for i, name := range m.FeatureNames {
+		if meta.Features[i] != name {
+			return Info{}, xgbErrorf(ErrFormat, "meta names feature %d %q, the model names it %q", i, meta.Features[i], name)
+		}
 	}
 	if len(meta.Classes) != nClasses {
 		return Info{}, xgbErrorf(ErrFormat, "meta names %d classes, model has %d", len(meta.Classes), nClasses)
@@ -401,12 +501,12 @@ func readXGBoostSidecar(path string) (*XGBoostMeta, error) {
 func (b *Booster) Info() Info { return b.info }
 
 // Predict classifies one row; see Model.Predict. Like XGBoost, it takes each
-// value as float32 and refuses NaN, infinities and values beyond float32's
-// range. The probabilities are XGBoost's float32 results, computed the way
+// value as float32 and NaN as a missing value, and refuses infinities and
+// values beyond float32's range. The probabilities are XGBoost's float32 results, computed the way
 // XGBoost computes them. With room in proba it allocates nothing.
 func (b *Booster) Predict(row, proba []float64) (Prediction, error) {
-	if !rowOK(row, b.nFeatures, true, false) {
-		return Prediction{}, rowError(row, b.nFeatures, true, false)
+	if !rowOK(row, b.nFeatures, true, true) {
+		return Prediction{}, rowError(row, b.nFeatures, true, true)
 	}
 	p := probaBuffer(proba, b.nClasses)
 	s := b.scratch.Get().(*[]float64)
@@ -429,8 +529,8 @@ func (b *Booster) PredictBatch(rows []float64, classes []int, proba []float64) e
 	own := (*s)[len(*s)-b.nClasses:]
 	for i := range classes {
 		row := rows[i*b.nFeatures : (i+1)*b.nFeatures]
-		if !rowOK(row, b.nFeatures, true, false) {
-			return fmt.Errorf("classify: xgboost: row %d: %w", i, rowError(row, b.nFeatures, true, false))
+		if !rowOK(row, b.nFeatures, true, true) {
+			return fmt.Errorf("classify: xgboost: row %d: %w", i, rowError(row, b.nFeatures, true, true))
 		}
 		p := own
 		if proba != nil {
@@ -449,8 +549,8 @@ func (b *Booster) PredictBatch(rows []float64, classes []int, proba []float64) e
 // and returns its class, using scratch (a pooled buffer) for the
 // float32-rounded row and the leaf indices.
 //
-// It follows XGBoost 1.7's arithmetic, in float32: each margin starts from
-// the base score and adds its trees' leaf values one by one in tree order
+// It follows XGBoost's arithmetic (1.7 to 3.2), in float32: each margin
+// starts from its base margin and adds its trees' leaf values one by one in tree order
 // (leaves would sum in float64: on a 600-tree model that alone moves
 // probabilities by more than 1e-6); then common::Softmax or
 // common::Sigmoid, and predict_proba's 1-p. expf is float32(math.Exp) here,
@@ -494,7 +594,7 @@ func (b *Booster) margins(idx, p []float64) {
 		l0, l1 := idx[k*r:(k+1)*r], idx[(k+1)*r:(k+2)*r]
 		o0, o1 := b.leafOff[k*r:(k+1)*r], b.leafOff[(k+1)*r:(k+2)*r]
 		l1, o0, o1 = l1[:len(l0)], o0[:len(l0)], o1[:len(l0)]
-		a0, a1 := b.base, b.base
+		a0, a1 := b.base[k], b.base[k+1]
 		for i, j := range l0 {
 			a0 += vals[int(o0[i])+int(j)]
 			a1 += vals[int(o1[i])+int(l1[i])]
@@ -504,7 +604,7 @@ func (b *Booster) margins(idx, p []float64) {
 	if k < b.nGroups {
 		l, o := idx[k*r:(k+1)*r], b.leafOff[k*r:(k+1)*r]
 		o = o[:len(l)]
-		a := b.base
+		a := b.base[k]
 		for i, j := range l {
 			a += vals[int(o[i])+int(j)]
 		}

@@ -16,7 +16,7 @@ import (
 
 	"github.com/dmitryikh/leaves"
 
-	"github.com/ml-production-service/classify/internal/xgbfix"
+	"github.com/ml-production-service/classify/internal/xgbmodel"
 )
 
 // The test models of testdata/xgboost, made by make_models.py with XGBoost
@@ -24,12 +24,31 @@ import (
 // sitting on and next to every split threshold and on extreme values.
 var xgbTestModels = []string{"iris_softprob", "iris_tiny", "iris_softmax", "breast_cancer_logistic", "wine_200"}
 
-// xgbCase is one case of a classify/golden v1 file.
+// xgbCase is one case of a classify/golden v1 or v2 file.
 type xgbCase struct {
-	Name  string    `json:"name"`
-	Input []float64 `json:"input"`
-	Label string    `json:"label"`
-	Proba []float64 `json:"proba"`
+	Name   string    `json:"name"`
+	Input  xgbRow    `json:"input"`
+	Label  string    `json:"label"`
+	Proba  []float64 `json:"proba"`
+	Margin []float64 `json:"margin"` // v2, binary:logitraw: XGBoost's own margins
+}
+
+// xgbRow is a golden file's input row; null (v2) is a missing value, NaN.
+type xgbRow []float64
+
+func (r *xgbRow) UnmarshalJSON(b []byte) error {
+	var vals []*float64
+	if err := json.Unmarshal(b, &vals); err != nil {
+		return err
+	}
+	*r = make(xgbRow, len(vals))
+	for i, v := range vals {
+		(*r)[i] = math.NaN()
+		if v != nil {
+			(*r)[i] = *v
+		}
+	}
+	return nil
 }
 
 type xgbGolden struct {
@@ -318,11 +337,12 @@ func TestLoadXGBoostMalformed(t *testing.T) {
 		{"base64", append([]byte("bs64"), iris[4:]...), "base64"},
 		// Without the magic the file reads as the pre-1.0 layout, shifted.
 		{"wrong magic", append([]byte("fnib"), iris[4:]...), "learner header: feature count 1056964608"},
-		{"JSON model", []byte(`{"learner": {"attributes": {}}}`), "not a binary model"},
+		{"JSON model", []byte(`{"learner": {"attributes": {}}}`), "JSON model: not an XGBoost model"},
+		{"UBJSON model", []byte("{L\x00\x00\x00\x00\x00\x00\x00\x01x}"), "UBJSON model: offset 12: marker '}' is not supported"},
 		{"short header", iris[:100], "learner header: needs 136 bytes"},
 		{"zero features", xgbMutate(iris, xgbPutU32(8, 0)), "feature count 0"},
 		{"huge feature count", xgbMutate(iris, xgbPutU32(8, 1<<31)), "feature count 2147483648"},
-		{"negative class count", xgbMutate(iris, xgbPutU32(12, math.MaxUint32)), "negative class count"},
+		{"negative class count", xgbMutate(iris, xgbPutU32(12, math.MaxUint32)), "class count -1 is outside [0, 65536]"},
 		{"NaN base score", xgbMutate(iris, xgbPutU32(4, nan)), "base score is NaN"},
 		{"huge objective length", xgbMutate(iris, xgbPutU64(l.objective, 1<<62)), "objective name: length 4611686018427387904"},
 		{"objective length past the end", xgbMutate(iris, xgbPutU64(l.objective, uint64(len(iris)))), "objective name: length"},
@@ -331,17 +351,17 @@ func TestLoadXGBoostMalformed(t *testing.T) {
 		{"rank objective", xgbMutate(iris, xgbReplaceString(l.objective, "rank:pairwise")), `objective "rank:pairwise" is not supported`},
 		{"logistic with 3 classes", xgbMutate(iris, xgbReplaceString(l.objective, "binary:logistic")), "binary:logistic with 3 classes"},
 		{"softprob without classes", xgbMutate(bc, xgbReplaceString(lb.objective, "multi:softprob")), "multi:softprob with 0 classes"},
-		{"logistic base score 1", xgbMutate(bc, xgbPutU32(4, math.Float32bits(1))), "base score 1 of binary:logistic"},
+		{"logistic base score 1.5", xgbMutate(bc, xgbPutU32(4, math.Float32bits(1.5))), "base score 1.5 of binary:logistic is outside [0, 1]"},
 		{"gblinear", xgbMutate(iris, xgbReplaceString(l.booster, "gblinear")), `booster "gblinear" is not supported`},
 		{"dart", xgbMutate(iris, xgbReplaceString(l.booster, "dart")), `booster "dart" is not supported`},
 		{"zero trees", xgbMutate(iris, xgbPutU32(l.gbtree, 0)), "tree count 0"},
 		{"negative tree count", xgbMutate(iris, xgbPutU32(l.gbtree, math.MaxUint32)), "tree count -1"},
 		{"huge tree count", xgbMutate(iris, xgbPutU32(l.gbtree, 1<<30)), "1073741824 trees cannot fit"},
-		{"parallel trees", xgbMutate(iris, xgbPutU32(l.gbtree+4, 2)), "2 parallel trees"},
+		{"parallel trees", xgbMutate(iris, xgbPutU32(l.gbtree+4, 0)), "0 parallel trees per round"},
 		{"gbtree features", xgbMutate(iris, xgbPutU32(l.gbtree+8, 5)), "gbtree header: feature count 5"},
 		{"output groups", xgbMutate(iris, xgbPutU32(l.gbtree+24, 5)), "5 output groups"},
-		{"gbtree leaf vector", xgbMutate(iris, xgbPutU32(l.gbtree+28, 1)), "leaf vector size 1"},
-		{"trees not a multiple of groups", xgbMutate(iris, xgbPutU32(l.gbtree, 59)), "59 trees is not a multiple of 3"},
+		{"gbtree leaf vector", xgbMutate(iris, xgbPutU32(l.gbtree+28, 2)), "leaf vector size 2: vector leaves"},
+		{"trees not a multiple of groups", xgbMutate(iris, xgbPutU32(l.gbtree, 59)), "tree info: "},
 		{"two roots", xgbMutate(iris, xgbPutU32(l.tree0, 2)), "tree 0: 2 roots"},
 		{"zero nodes", xgbMutate(iris, xgbPutU32(l.tree0+4, 0)), "tree 0: node count 0"},
 		{"huge node count", xgbMutate(iris, xgbPutU32(l.tree0+4, 1<<30)), "tree 0: 1073741824 nodes cannot fit"},
@@ -360,7 +380,8 @@ func TestLoadXGBoostMalformed(t *testing.T) {
 		{"NaN split", xgbMutate(iris, xgbPutU32(node(0)+16, nan)), "split condition is NaN"},
 		{"NaN leaf", xgbMutate(iris, xgbPutU32(node(firstLeaf)+16, nan)), "leaf value is NaN"},
 		{"infinite leaf", xgbMutate(iris, xgbPutU32(node(firstLeaf)+16, math.Float32bits(float32(math.Inf(1))))), "leaf value is +Inf"},
-		{"tree info", xgbMutate(iris, xgbPutU32(l.treeInfo+4, 0)), "tree info: tree 1 is in output group 0, want 1"},
+		{"tree info", xgbMutate(iris, xgbPutU32(l.treeInfo+4, 0)), "tree info: output group 1 has 19 trees, group 0 has 21"},
+		{"tree info out of range", xgbMutate(iris, xgbPutU32(l.treeInfo+4, 3)), "tree info: tree 1 is in output group 3, model has 3"},
 		{"huge attribute count", xgbMutate(iris, xgbPutU64(l.attrs, 1<<60)), "attributes: length 1152921504606846976"},
 		{"huge attribute length", xgbMutate(iris, xgbPutU64(l.attrs+8, 1<<40)), "attribute 0: length 1099511627776"},
 		{"trailing byte", append(append([]byte(nil), iris...), 0), "1 unexpected bytes after the model"},
@@ -587,7 +608,7 @@ func TestXGBoostSidecar(t *testing.T) {
 func TestXGBoostPredictInput(t *testing.T) {
 	b := loadXGB(t, readXGBModel(t, "iris_softprob"), nil)
 	f32 := math.MaxFloat32
-	for _, row := range [][]float64{{1, 2, 3, f32}, {-f32, 0, math.SmallestNonzeroFloat64, 1e-300}} {
+	for _, row := range [][]float64{{1, 2, 3, f32}, {-f32, 0, math.SmallestNonzeroFloat64, 1e-300}, {1, math.NaN(), 3, 4}} {
 		if _, err := b.Predict(row, nil); err != nil {
 			t.Errorf("Predict(%v): %v", row, err)
 		}
@@ -600,7 +621,6 @@ func TestXGBoostPredictInput(t *testing.T) {
 		{"short", []float64{1, 2, 3}, "row has 3 values, model takes 4"},
 		{"long", []float64{1, 2, 3, 4, 5}, "row has 5 values"},
 		{"nil", nil, "row has 0 values"},
-		{"NaN", []float64{1, math.NaN(), 3, 4}, "feature 1 is NaN"},
 		{"+Inf", []float64{1, 2, math.Inf(1), 4}, "feature 2 is +Inf"},
 		{"-Inf", []float64{math.Inf(-1), 2, 3, 4}, "feature 0 is -Inf"},
 		{"beyond float32", []float64{1, 2, 3, 1e39}, "too large for float32"},
@@ -767,19 +787,14 @@ func BenchmarkXGBoost(b *testing.B) {
 	}
 }
 
-// xgbRawEnsemble loads data into leaves with xgbfix's normalisation and
-// leaves' raw-margin output, as LoadXGBoost does before it switches leaves
-// to leaf indices.
+// xgbRawEnsemble loads data into leaves as LoadXGBoost does before it
+// switches leaves to leaf indices: the encoded trees, raw-margin output.
 func xgbRawEnsemble(b *testing.B, data []byte) *leaves.Ensemble {
-	m, err := xgbfix.Parse(data)
+	m, err := xgbmodel.Parse(data)
 	if err != nil {
 		b.Fatal(err)
 	}
-	margin := m.BaseScore
-	if m.Objective == "binary:logistic" && m.MajorVersion >= 1 {
-		margin = float32(-math.Log(1/float64(m.BaseScore) - 1))
-	}
-	e, err := xgbEnsemble(m.Normalize(margin))
+	e, err := xgbEnsemble(m.Encode(m.Order()))
 	if err != nil {
 		b.Fatal(err)
 	}
