@@ -76,7 +76,7 @@ func TestNewCanonicalisesKind(t *testing.T) {
 }
 
 func TestNewXGBoost(t *testing.T) {
-	m, err := New(XGBoost, filepath.Join("models", "xgboost.model"))
+	m, err := New(XGBoost, filepath.Join("models", "xgboost.json"))
 	require.NoError(t, err)
 	assert.Equal(t, irisClasses, m.Info().Classes, "names come from the sidecar")
 	p, err := m.Predict([]float64{5.1, 3.5, 1.4, 0.2}, nil)
@@ -90,7 +90,7 @@ func TestNewXGBoost(t *testing.T) {
 
 func TestNewXGBoostBadSidecar(t *testing.T) {
 	dir := t.TempDir()
-	model, err := os.ReadFile(filepath.Join("models", "xgboost.model"))
+	model, err := os.ReadFile(filepath.Join("models", "xgboost.json"))
 	require.NoError(t, err)
 	path := filepath.Join(dir, "m.model")
 	require.NoError(t, os.WriteFile(path, model, 0o644))

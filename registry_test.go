@@ -164,7 +164,7 @@ func TestManifestErrors(t *testing.T) {
 func productionFS(t *testing.T) fstest.MapFS {
 	t.Helper()
 	fsys := fstest.MapFS{}
-	for _, name := range []string{ManifestFile, "heuristic.json", "decision_tree.json", "random_forest.json", "xgboost.model", "xgboost.model.meta.json"} {
+	for _, name := range []string{ManifestFile, "heuristic.json", "decision_tree.json", "random_forest.json", "xgboost.json", "xgboost.json.meta.json"} {
 		b, err := os.ReadFile(filepath.Join("models", name))
 		require.NoError(t, err)
 		fsys[name] = &fstest.MapFile{Data: b}
@@ -187,11 +187,11 @@ func TestRegistryXGBoostMeta(t *testing.T) {
 		msg    string
 	}{
 		{"meta checksum", func(f fstest.MapFS) {
-			f["xgboost.model.meta.json"].Data = append(f["xgboost.model.meta.json"].Data, ' ')
+			f["xgboost.json.meta.json"].Data = append(f["xgboost.json.meta.json"].Data, ' ')
 		},
-			ErrChecksum, "xgboost.model.meta.json has sha256"},
-		{"meta missing", func(f fstest.MapFS) { delete(f, "xgboost.model.meta.json") }, nil, "open xgboost.model.meta.json"},
-		{"model checksum", func(f fstest.MapFS) { f["xgboost.model"].Data[100] ^= 1 }, ErrChecksum, "xgboost.model has sha256"},
+			ErrChecksum, "xgboost.json.meta.json has sha256"},
+		{"meta missing", func(f fstest.MapFS) { delete(f, "xgboost.json.meta.json") }, nil, "open xgboost.json.meta.json"},
+		{"model checksum", func(f fstest.MapFS) { f["xgboost.json"].Data[100] ^= 1 }, ErrChecksum, "xgboost.json has sha256"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -212,7 +212,7 @@ func TestRegistryXGBoostMeta(t *testing.T) {
 	// A meta that passes its checksum but is not a classify/xgboost-meta.
 	fsys := productionFS(t)
 	bad := []byte(`{"format":"other","format_version":1}`)
-	fsys["xgboost.model.meta.json"].Data = bad
+	fsys["xgboost.json.meta.json"].Data = bad
 	var man Manifest
 	require.NoError(t, json.Unmarshal(fsys[ManifestFile].Data, &man))
 	for i := range man.Models {

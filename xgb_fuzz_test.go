@@ -20,7 +20,7 @@ func FuzzLoadXGBoost(f *testing.F) {
 		f.Add(data)
 		f.Add(xgbPre10(f, data, 0))
 	}
-	if data, err := os.ReadFile(filepath.Join("models", "xgboost.model")); err == nil {
+	if data, err := os.ReadFile(filepath.Join("models", "xgboost.json")); err == nil {
 		f.Add(data)
 	}
 	f.Add([]byte("binf"))

@@ -718,8 +718,8 @@ func TestXGBoostConcurrent(t *testing.T) {
 // when models/ has it, then two test models (60 and 600 trees).
 func xgbBenchModels(b *testing.B) []string {
 	paths := []string{xgbModelPath("iris_softprob"), xgbModelPath("wine_200")}
-	if _, err := os.Stat(filepath.Join("models", "xgboost.model")); err == nil {
-		paths = append([]string{filepath.Join("models", "xgboost.model")}, paths...)
+	if _, err := os.Stat(filepath.Join("models", "xgboost.json")); err == nil {
+		paths = append([]string{filepath.Join("models", "xgboost.json")}, paths...)
 	}
 	return paths
 }
