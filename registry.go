@@ -41,7 +41,7 @@ type Entry struct {
 	Kind       Kind      `json:"kind"`
 	File       string    `json:"file"`
 	SHA256     string    `json:"sha256"`
-	MetaSHA256 string    `json:"meta_sha256,omitempty"` // xgboost: of File+".meta.json"
+	MetaSHA256 string    `json:"meta_sha256,omitempty"` // xgboost, when it has a sidecar: of File+".meta.json"
 	Version    string    `json:"version"`
 	Created    time.Time `json:"created"`
 	Features   []string  `json:"features"`
@@ -113,7 +113,10 @@ func parseManifest(b []byte) (Manifest, error) {
 		if !isSHA256(e.SHA256) {
 			return fail("model %q: sha256 %q is not 64 lowercase hex digits", e.Name, e.SHA256)
 		}
-		if e.Kind == XGBoost && !isSHA256(e.MetaSHA256) {
+		if e.MetaSHA256 != "" && (e.Kind != XGBoost || !isSHA256(e.MetaSHA256)) {
+			if e.Kind != XGBoost {
+				return fail("model %q: meta_sha256 is for xgboost entries, not %s", e.Name, e.Kind)
+			}
 			return fail("model %q: meta_sha256 %q is not 64 lowercase hex digits", e.Name, e.MetaSHA256)
 		}
 		if _, err := indexNames("feature", e.Features); err != nil {
@@ -181,7 +184,7 @@ func (r *Registry) Verify() error {
 		if _, err := r.readVerified(e.File, e.SHA256); err != nil {
 			return err
 		}
-		if e.Kind == XGBoost {
+		if e.MetaSHA256 != "" {
 			if _, err := r.readVerified(e.File+".meta.json", e.MetaSHA256); err != nil {
 				return err
 			}
@@ -203,7 +206,7 @@ func (r *Registry) Load(name string) (Model, error) {
 		return nil, err
 	}
 	var meta *XGBoostMeta
-	if e.Kind == XGBoost {
+	if e.MetaSHA256 != "" { // an xgboost entry's sidecar; without one, names come from the model
 		mb, err := r.readVerified(e.File+".meta.json", e.MetaSHA256)
 		if err != nil {
 			return nil, err

@@ -241,3 +241,40 @@ func TestRegistryBounds(t *testing.T) {
 	require.ErrorIs(t, err, ErrFormat)
 	assert.Contains(t, err.Error(), "tree.json is larger than")
 }
+
+// TestRegistryXGBoostWithoutSidecar: an xgboost entry without meta_sha256
+// has no sidecar; its feature names come from the model itself, its class
+// names are 0..K-1, and the manifest must agree with both.
+func TestRegistryXGBoostWithoutSidecar(t *testing.T) {
+	model, err := os.ReadFile(filepath.Join("testdata", "xgboost", "3.2.0", "iris_softmax_names.json"))
+	require.NoError(t, err)
+	sum := sha256.Sum256(model)
+	manifest := func(meta string) []byte {
+		return []byte(`{"format":"classify/manifest","format_version":1,"models":[{"name":"iris","kind":"xgboost",` +
+			`"file":"iris.json","sha256":"` + hex.EncodeToString(sum[:]) + `"` + meta + `,"version":"1.0.0",` +
+			`"created":"2026-11-30T10:00:00Z","features":["sepal length","sepal_width","petal_length","petal_width"],` +
+			`"classes":["0","1","2"],"metrics":[]}]}`)
+	}
+	fsys := fstest.MapFS{ManifestFile: {Data: manifest("")}, "iris.json": {Data: model}}
+	reg, err := OpenRegistry(fsys)
+	require.NoError(t, err)
+	require.NoError(t, reg.Verify())
+	m, err := reg.Load("iris")
+	require.NoError(t, err)
+	assert.Equal(t, "sepal length", m.Info().Features[0])
+	assert.True(t, m.Info().Missing)
+
+	// A meta_sha256 names a sidecar that must then be there.
+	fsys[ManifestFile] = &fstest.MapFile{Data: manifest(`,"meta_sha256":"` + strings.Repeat("0", 64) + `"`)}
+	reg, err = OpenRegistry(fsys)
+	require.NoError(t, err)
+	_, err = reg.Load("iris")
+	assert.ErrorContains(t, err, "iris.json.meta.json")
+	assert.Error(t, reg.Verify())
+
+	// Only xgboost entries have sidecars.
+	bad := bytes.Replace(manifest(`,"meta_sha256":"`+strings.Repeat("0", 64)+`"`), []byte(`"kind":"xgboost"`), []byte(`"kind":"decision_tree"`), 1)
+	_, err = OpenRegistry(fstest.MapFS{ManifestFile: {Data: bad}, "iris.json": {Data: model}})
+	require.ErrorIs(t, err, ErrFormat)
+	assert.ErrorContains(t, err, "meta_sha256 is for xgboost entries")
+}
