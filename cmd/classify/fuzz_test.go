@@ -27,16 +27,17 @@ func FuzzPredictInput(f *testing.F) {
 			return
 		}
 		for _, args := range [][]string{
-			{"predict", "-format", format, "-model", "decision_tree"},
-			{"eval", "-format", format, "-model", "xgboost"},
-			{"predict", "-format", format, "-artifact", "../../models/random_forest.json", "-kind", "random_forest"}, // taking missing values
+			{"predict", "-format", format, "-registry", compatRegistry, "-model", "decision_tree"},                   // taking no missing values
+			{"eval", "-format", format, "-model", "xgboost"},                                                         // taking them
+			{"predict", "-format", format, "-artifact", "../../models/random_forest.json", "-kind", "random_forest"}, // taking them
+			{"predict", "-format", format, "-artifact", compatTree, "-kind", "decision_tree"},                        // made to take them
 		} {
 			var stdout, stderr bytes.Buffer
 			e := env{getenv: func(string) string { return "" }, stdin: strings.NewReader(in), stdout: &stdout, stderr: &stderr,
 				newModel: func(k classify.Kind, path string) (classify.Model, error) {
 					m, err := classify.New(k, path)
-					if err != nil {
-						return nil, err
+					if err != nil || m.Info().Missing {
+						return m, err
 					}
 					return modeltest.Missing(m, 1), nil
 				}}

@@ -35,9 +35,10 @@
 // in JSON Lines null, the bare NaN Python's json.dumps writes and the string
 // "NaN" are a missing value. A model that takes missing values
 // (Info().Missing: every XGBoost model, and scikit-learn trees exported with
-// their missing-value directions) gets NaN and routes it as its reference
-// library does; for any other model the row is a bad row, whose message says
-// "missing value". A JSON object without a feature's key is a bad row for
+// their missing-value directions; in the production registry every model
+// but the heuristic) gets NaN and routes it as its reference library does;
+// for any other model the row is a bad row, whose message says "missing
+// value". A JSON object without a feature's key is a bad row for
 // every model ("no such key"): write null for a missing value. Infinities
 // are never missing values: they are bad rows.
 //
@@ -94,12 +95,13 @@
 // float32). It prints a summary (cases, label mismatches, largest
 // probability difference and where, tolerance and where it came from, the
 // reference) and the first 20 failing cases, and exits 1 when anything
-// failed:
+// failed. For the production XGBoost model (classify verify-parity -kind
+// xgboost -model models/xgboost.json testdata/golden/xgboost.json):
 //
-//	parity file                     testdata/golden/xgboost.json (classify/golden v1)
-//	artifact                        models/xgboost.model (xgboost), sha256 dd4b509573e7 as the parity file says
-//	reference                       xgboost 1.7.4 (XGBClassifier.predict, predict_proba; float32 probabilities)
-//	cases                           597
+//	parity file                     testdata/golden/xgboost.json (classify/golden v2)
+//	artifact                        models/xgboost.json (xgboost), sha256 e6468cc94130 as the parity file says
+//	reference                       xgboost 3.2.0 (XGBClassifier.predict, predict_proba; float32 probabilities)
+//	cases                           610 (13 with missing values; the model takes them)
 //	label mismatches                0
 //	largest probability difference  0
 //	tolerance                       1e-06 (the default for xgboost)
@@ -182,7 +184,9 @@ type env struct {
 	stdout io.Writer
 	stderr io.Writer
 	// newModel loads an artifact file (-artifact, verify-parity):
-	// classify.New. Tests wrap it to try models the loaders do not give yet.
+	// classify.New. Tests wrap it to try models the loaders do not give
+	// (one routing missing values to a chosen value, one whose batch path
+	// differs).
 	newModel func(kind classify.Kind, path string) (classify.Model, error)
 }
 

@@ -14,20 +14,37 @@ import (
 )
 
 // parityDir writes a parity file (version 2) for the production decision
-// tree into a new directory beside a copy of the artifact, from the
-// research golden file's first n cases, and returns the parity file's path.
-// edit changes the file's JSON object before it is written.
+// tree (scikit-learn 1.9.1, which takes missing values) into a new
+// directory beside a copy of the artifact, from the research golden file's
+// first n cases, and returns the parity file's path. edit changes the
+// file's JSON object before it is written.
 func parityDir(t *testing.T, n int, edit func(doc map[string]any)) string {
 	t.Helper()
+	return parityDirFrom(t, "../../models/decision_tree.json", "../../testdata/golden/decision_tree.json", n, edit)
+}
+
+// compatParityDir is parityDir for the compatibility registry's decision
+// tree (scikit-learn 1.2.1, classify/sklearn-trees v1), which takes no
+// missing values, from its own golden file (version 1, written as 2).
+func compatParityDir(t *testing.T, n int, edit func(doc map[string]any)) string {
+	t.Helper()
+	return parityDirFrom(t, "../../testdata/compat/registry/decision_tree.json", "../../testdata/compat/golden/decision_tree.json", n, edit)
+}
+
+// parityDirFrom writes a parity file (version 2) for the decision tree
+// artifact into a new directory beside a copy of it, from golden's first n
+// cases, and returns the parity file's path.
+func parityDirFrom(t *testing.T, artifact, golden string, n int, edit func(doc map[string]any)) string {
+	t.Helper()
 	dir := t.TempDir()
-	art, err := os.ReadFile("../../models/decision_tree.json")
+	art, err := os.ReadFile(artifact)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "decision_tree.json"), art, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	b, err := os.ReadFile("../../testdata/golden/decision_tree.json")
+	b, err := os.ReadFile(golden)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,8 +79,8 @@ func TestVerifyParityPasses(t *testing.T) {
 	p := parityDir(t, 40, nil)
 	r := runCLI(t, "", "verify-parity", p)
 	want := "parity file                     " + p + " (classify/golden v2)\n" +
-		"artifact                        " + filepath.Join(filepath.Dir(p), "decision_tree.json") + " (decision_tree), sha256 f7780fd07393 as the parity file says\n" +
-		"reference                       scikit-learn 1.2.1 (predict, predict_proba)\n" +
+		"artifact                        " + filepath.Join(filepath.Dir(p), "decision_tree.json") + " (decision_tree), sha256 f6259c9ead01 as the parity file says\n" +
+		"reference                       scikit-learn 1.9.1 (predict, predict_proba)\n" +
 		"cases                           40\n" +
 		"label mismatches                0\n" +
 		"largest probability difference  0\n" +
@@ -73,13 +90,31 @@ func TestVerifyParityPasses(t *testing.T) {
 		t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s\nwant exit 0, stdout:\n%s", r.code, r.stdout, r.stderr, want)
 	}
 
-	// A version 1 golden file, with the artifact and kind given.
-	r = runCLI(t, "", "verify-parity", "-kind", "xgboost", "-model", "../../models/xgboost.model", "../../testdata/golden/xgboost.json")
-	for _, line := range []string{"(classify/golden v1)", "sha256 dd4b509573e7 as the parity file says", "cases                           597\n",
+	// A version 1 golden file (the compatibility suite's, XGBoost 1.7.4),
+	// with the artifact and kind given.
+	r = runCLI(t, "", "verify-parity", "-kind", "xgboost", "-model", "../../testdata/compat/registry/xgboost.model", "../../testdata/compat/golden/xgboost.json")
+	for _, line := range []string{"(classify/golden v1)", "sha256 dd4b509573e7 as the parity file says",
+		"reference                       xgboost 1.7.4 (", "cases                           597\n",
 		"tolerance                       1e-06 (the default for xgboost)", "result                          ok"} {
 		if !strings.Contains(r.stdout, line) || r.code != 0 {
-			t.Errorf("exit %d, stdout lacks %q:\n%s%s", r.code, line, r.stdout, r.stderr)
+			t.Errorf("compat v1: exit %d, stdout lacks %q:\n%s%s", r.code, line, r.stdout, r.stderr)
 		}
+	}
+
+	// The production golden file (version 2, XGBoost 3.2.0), whose 13
+	// missing-value cases the production model takes: the output the
+	// package documentation quotes.
+	r = runCLI(t, "", "verify-parity", "-kind", "xgboost", "-model", "../../models/xgboost.json", "../../testdata/golden/xgboost.json")
+	want = "parity file                     ../../testdata/golden/xgboost.json (classify/golden v2)\n" +
+		"artifact                        ../../models/xgboost.json (xgboost), sha256 e6468cc94130 as the parity file says\n" +
+		"reference                       xgboost 3.2.0 (XGBClassifier.predict, predict_proba; float32 probabilities)\n" +
+		"cases                           610 (13 with missing values; the model takes them)\n" +
+		"label mismatches                0\n" +
+		"largest probability difference  0\n" +
+		"tolerance                       1e-06 (the default for xgboost)\n" +
+		"result                          ok\n"
+	if r.code != 0 || r.stdout != want || r.stderr != "" {
+		t.Errorf("production xgboost: exit %d\nstdout:\n%s\nstderr:\n%s\nwant exit 0, stdout:\n%s", r.code, r.stdout, r.stderr, want)
 	}
 }
 
@@ -151,13 +186,13 @@ func TestVerifyParityChecksum(t *testing.T) {
 		doc["artifact_sha256"] = strings.Repeat("ab", 32)
 	})
 	r := runCLI(t, "", "verify-parity", p)
-	if r.code != exitFailure || !strings.Contains(r.stdout, "sha256 f7780fd07393, but the parity file is for abababababab\n") ||
+	if r.code != exitFailure || !strings.Contains(r.stdout, "sha256 f6259c9ead01, but the parity file is for abababababab\n") ||
 		!strings.Contains(r.stderr, "the artifact is not the one the parity file was written for") {
 		t.Errorf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	p = parityDir(t, 5, func(doc map[string]any) { delete(doc, "artifact_sha256") })
 	r = runCLI(t, "", "verify-parity", p)
-	if r.code != 0 || !strings.Contains(r.stdout, "sha256 f7780fd07393 (the parity file names none)\n") {
+	if r.code != 0 || !strings.Contains(r.stdout, "sha256 f6259c9ead01 (the parity file names none)\n") {
 		t.Errorf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
@@ -172,8 +207,9 @@ func nullInputs(doc map[string]any) {
 }
 
 func TestVerifyParityMissingValues(t *testing.T) {
-	p := parityDir(t, 6, nullInputs)
-	// The production tree takes no missing values: those cases are refused.
+	p := compatParityDir(t, 6, nullInputs)
+	// The scikit-learn 1.2.1 tree (the compatibility registry's) takes no
+	// missing values: those cases are refused.
 	r := runCLI(t, "", "verify-parity", p)
 	for _, want := range []string{
 		"cases                           6 (2 with missing values; the model refuses them)\n",
@@ -188,7 +224,7 @@ func TestVerifyParityMissingValues(t *testing.T) {
 	if r.code != exitFailure || !strings.HasSuffix(r.stderr, ": 2 cases refused\n") {
 		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
 	}
-	one := parityDir(t, 6, func(doc map[string]any) {
+	one := compatParityDir(t, 6, func(doc map[string]any) {
 		caseAt(doc, 0)["input"].([]any)[1] = nil
 		caseAt(doc, 4)["label"] = "versicolor"
 	})
@@ -197,8 +233,8 @@ func TestVerifyParityMissingValues(t *testing.T) {
 		t.Errorf("exit %d, stderr %q", r.code, r.stderr)
 	}
 
-	// A model that takes them (the tree, routing a missing sepal_width as
-	// 3.0: the Iris rows 0 and 2 go where they go with their own values).
+	// A model that takes them (the same tree, routing a missing sepal_width
+	// as 3.0: the Iris rows 0 and 2 go where they go with their own values).
 	missing := func(k classify.Kind, path string) (classify.Model, error) {
 		m, err := classify.New(k, path)
 		if err != nil {
@@ -212,6 +248,25 @@ func TestVerifyParityMissingValues(t *testing.T) {
 	if err != nil || !strings.Contains(stdout.String(), "cases                           6 (2 with missing values; the model takes them)\n") ||
 		!strings.Contains(stdout.String(), "result                          ok\n") {
 		t.Errorf("err %v\n%s%s", err, stdout.String(), stderr.String())
+	}
+
+	// The production tree (scikit-learn 1.9.1, exported with its
+	// missing-value directions) takes them itself, and routes every one of
+	// its golden file's 13 missing-value cases as scikit-learn does.
+	all := parityDir(t, 360, nil)
+	r = runCLI(t, "", "verify-parity", all)
+	for _, want := range []string{
+		"cases                           360 (13 with missing values; the model takes them)\n",
+		"label mismatches                0\n",
+		"largest probability difference  0\n",
+		"result                          ok\n",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("production tree: stdout lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	if r.code != 0 || r.stderr != "" || strings.Contains(r.stdout, "refused") {
+		t.Errorf("production tree: exit %d, stderr %q\n%s", r.code, r.stderr, r.stdout)
 	}
 }
 
@@ -243,7 +298,7 @@ func TestVerifyParityErrors(t *testing.T) {
 		{"missing -model", []string{"verify-parity", "-model", "nothere.json", good}, 1, "nothere.json: no such file or directory"},
 		{"malformed file", []string{"verify-parity", malformed}, 1, malformed + ": golden: invalid golden file: unexpected end of the file"},
 		{"newer version", []string{"verify-parity", v3}, 1, "format_version 3 is newer than this reader"},
-		{"artifact that does not load", []string{"verify-parity", "-model", "../../models/xgboost.model", good}, 1, "classify: verify-parity: invalid model artifact: decision_tree"},
+		{"artifact that does not load", []string{"verify-parity", "-model", "../../models/xgboost.json", good}, 1, "classify: verify-parity: invalid model artifact: decision_tree"},
 		{"other schema", []string{"verify-parity", otherSchema}, 1, "the model's features [sepal_length sepal_width petal_length petal_width] are not the file's [a b c d]"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -206,9 +206,14 @@ const badCSV = `sepal_width,sepal_length,petal_length,petal_width,note
 3.1,4.8,1.6,0.2,last good
 `
 
+// compatRegistry is the registry scikit-learn 1.2.1 and XGBoost 1.7.4
+// made, frozen: its decision_tree takes no missing values.
+const compatRegistry = "../../testdata/compat/registry"
+
 func TestPredictBadRowsSkip(t *testing.T) {
 	path := writeFile(t, "bad.csv", badCSV)
-	r := runCLI(t, "", "predict", "-model", "decision_tree", path)
+	// A tree that takes no missing values, so that they are bad rows too.
+	r := runCLI(t, "", "predict", "-registry", compatRegistry, "-model", "decision_tree", path)
 	wantOut := `sepal_width,sepal_length,petal_length,petal_width,note,prediction,probability_setosa,probability_versicolor,probability_virginica
 3.5,5.1,1.4,0.2,"first, good",setosa,1,0,0
 3.3,6.3,6.0,2.5,"good, ""quoted""",virginica,0,0,1
@@ -229,7 +234,7 @@ classify: predict: 4 rows scored, 6 skipped, TIME
 	}
 
 	// -show-errors bounds the report, not the count.
-	r = runCLI(t, "", "predict", "-model", "decision_tree", "-show-errors", "2", path)
+	r = runCLI(t, "", "predict", "-registry", compatRegistry, "-model", "decision_tree", "-show-errors", "2", path)
 	wantErr = path + `:3: sepal_length: "abc" is not a number (skipped)
 ` + path + `:4: petal_length: missing value (the model takes no missing values) (skipped)
 classify: more bad rows: not reported, counted in the summary (-show-errors)
@@ -237,6 +242,31 @@ classify: predict: 4 rows scored, 6 skipped, TIME
 `
 	if r.code != exitSkipped || r.stdout != wantOut || r.stderr != wantErr {
 		t.Errorf("-show-errors 2: exit %d\nstderr:\n%s\nwant:\n%s", r.code, r.stderr, wantErr)
+	}
+
+	// The production tree (scikit-learn 1.9.1) takes missing values: those
+	// two rows are scored, versicolor as scikit-learn routes a missing
+	// petal length beside a petal width of 0.2 (the golden file's
+	// edge/missing/petal_length/mean_setosa case), and the other bad rows
+	// are still bad.
+	r = runCLI(t, "", "predict", "-model", "decision_tree", path)
+	wantOut = `sepal_width,sepal_length,petal_length,petal_width,note,prediction,probability_setosa,probability_versicolor,probability_virginica
+3.5,5.1,1.4,0.2,"first, good",setosa,1,0,0
+3.0,4.9,,0.2,missing value,versicolor,0,1,0
+3.0,4.9,NaN,0.2,nan,versicolor,0,1,0
+3.3,6.3,6.0,2.5,"good, ""quoted""",virginica,0,0,1
+3.0,"4.9
+",1.4,0.2,quoted newline,setosa,1,0,0
+3.1,4.8,1.6,0.2,last good,setosa,1,0,0
+`
+	wantErr = path + `:3: sepal_length: "abc" is not a number (skipped)
+` + path + `:6: petal_width: "+Inf" is not a finite number (skipped)
+` + path + `:7: 2 fields, the header has 5 (skipped)
+` + path + `:9: invalid input: petal_length is 1e+39, too large for float32 (skipped)
+classify: predict: 6 rows scored, 4 skipped, TIME
+`
+	if r.code != exitSkipped || r.stdout != wantOut || r.stderr != wantErr {
+		t.Errorf("production tree: exit %d\nstdout:\n%s\nstderr:\n%s\nwant exit 3\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr, wantOut, wantErr)
 	}
 }
 
@@ -294,7 +324,7 @@ classify: predict: 2 rows scored, 10 skipped, TIME
 func TestPredictArtifact(t *testing.T) {
 	for _, tc := range []struct{ kind, file string }{
 		{"decision_tree", "decision_tree.json"},
-		{"xgboost", "xgboost.model"},
+		{"xgboost", "xgboost.json"},
 	} {
 		fromRegistry := runCLI(t, "", "predict", "-model", tc.kind, irisCSV)
 		fromFile := runCLI(t, "", "predict", "-artifact", "../../models/"+tc.file, "-kind", tc.kind, irisCSV)

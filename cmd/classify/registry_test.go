@@ -13,7 +13,7 @@ import (
 
 func TestEvalTable(t *testing.T) {
 	r := runCLI(t, "", "eval", irisCSV)
-	want := `model     heuristic (heuristic 1.0.0)
+	want := `model     heuristic (heuristic 1.0.1)
 input     ../../research/data/iris.csv
 rows      150 scored, 0 skipped
 accuracy  0.9800 (147 of 150)
@@ -192,8 +192,8 @@ func TestVerify(t *testing.T) {
 	}
 
 	for _, tc := range []struct{ file, model string }{
-		{"xgboost.model", "xgboost"},
-		{"xgboost.model.meta.json", "xgboost"},
+		{"xgboost.json", "xgboost"},
+		{"xgboost.json.meta.json", "xgboost"},
 		{"decision_tree.json", "decision_tree"},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
