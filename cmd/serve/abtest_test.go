@@ -66,8 +66,8 @@ func TestSplitThroughHandler(t *testing.T) {
 	// document describes both.
 	got := a.do(http.MethodPost, "/predict", seedRequest, map[string]string{"X-Client-ID": keyFor(t, a.srv.router, "xgboost")}, true)
 	assert.Equal(t, "xgboost", got.header.Get("X-Model-Variant"))
-	assert.Equal(t, "1.0.0", got.header.Get("X-Model-Version"))
-	assert.Equal(t, map[string]any{"kind": "xgboost", "name": "xgboost", "version": "1.0.0", "variant": "xgboost"}, got.json(t)["model"])
+	assert.Equal(t, "1.0.1", got.header.Get("X-Model-Version"))
+	assert.Equal(t, map[string]any{"kind": "xgboost", "name": "xgboost", "version": "1.0.1", "variant": "xgboost"}, got.json(t)["model"])
 	batch := a.do(http.MethodPost, "/predict/batch", `{"instances":[`+seedRequest+`,`+seedRequest+`]}`,
 		map[string]string{"X-Client-ID": keyFor(t, a.srv.router, "decision_tree")}, true)
 	assert.Equal(t, "decision_tree", batch.header.Get("X-Model-Variant"))

@@ -289,8 +289,8 @@ Each setting comes from its flag, else its environment variable, else its defaul
 
 MPS_MODEL_TYPE names the model: in a registry (the embedded one or a directory),
 the entry of that name, or else the only entry of that kind; with a file path,
-the kind of the artifact (xgboost reads feature and class names from
-<file>.meta.json beside it).
+the kind of the artifact (xgboost takes feature and class names from
+<file>.meta.json beside it when there is one, else from the model file).
 
 A/B split: MPS_MODEL_TYPE=decision_tree=90,xgboost=10 serves both (they must take
 the same features). A request carrying the split header (X-Client-ID unless

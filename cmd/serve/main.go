@@ -46,6 +46,8 @@
 // A model whose Info().Missing is set (every XGBoost model, and
 // scikit-learn trees exported with their missing-value directions) takes a
 // missing value for a feature and routes it as its reference library does.
+// In the embedded production registry every model takes them but the
+// heuristic, whose rules refuse them.
 // In /predict and /predict/batch a missing value is a feature given as
 // null, as Python's NaN literal, or as a string holding NaN ("NaN", "nan");
 // it is exempt from the greater-than-0 rule. A feature left out is still

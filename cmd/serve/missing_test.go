@@ -166,6 +166,55 @@ func TestSplitMissingValues(t *testing.T) {
 	assert.Equal(t, `input "x": data[2] is null, a missing value, and model "heuristic" takes none`, got.json(t)["error"])
 }
 
+// TestRegistryMissingValues checks the real artifacts. In the production
+// registry (scikit-learn 1.9.1, XGBoost 3.2.0) every model takes missing
+// values but the heuristic: a split of the trees answers null from each
+// variant and the document promises it, while a split beside the heuristic
+// does not. In the compat registry (scikit-learn 1.2.1, XGBoost 1.7.4) the
+// decision tree refuses null as the old service did, and xgboost takes it.
+func TestRegistryMissingValues(t *testing.T) {
+	nullable := func(hs *harness) bool {
+		return hs.doc.Components.Schemas["PredictRequest"].Value.Properties["petal_length"].Value.Nullable
+	}
+	flags := func(hs *harness) map[string]any {
+		got := map[string]any{}
+		for _, m := range hs.get("/models").json(t)["models"].([]any) {
+			got[m.(map[string]any)["name"].(string)] = m.(map[string]any)["missing_values"]
+		}
+		return got
+	}
+	predictNull := func(hs *harness, variant string, valid bool) exchange {
+		got := hs.do(http.MethodPost, "/predict", nullPetal, map[string]string{"X-Client-ID": keyFor(t, hs.srv.router, variant)}, valid)
+		assert.Equal(t, variant, got.header.Get("X-Model-Variant"))
+		return got
+	}
+
+	trees := productionSplit(t, "decision_tree=50,random_forest=25,xgboost=25", Options{})
+	assert.True(t, nullable(trees), "every variant takes null")
+	assert.Equal(t, map[string]any{"decision_tree": true, "random_forest": true, "xgboost": true}, flags(trees))
+	for _, v := range []string{"decision_tree", "random_forest", "xgboost"} {
+		got := predictNull(trees, v, true)
+		require.Equal(t, http.StatusOK, got.status, "%s: %s", v, got.body)
+		assert.Contains(t, []any{"setosa", "versicolor", "virginica"}, got.json(t)["prediction"], v)
+	}
+
+	mixed := productionSplit(t, "heuristic=50,xgboost=50", Options{})
+	assert.False(t, nullable(mixed), "the heuristic refuses null")
+	assert.Equal(t, map[string]any{"heuristic": false, "xgboost": true}, flags(mixed))
+	assert.Equal(t, http.StatusOK, predictNull(mixed, "xgboost", false).status)
+	got := predictNull(mixed, "heuristic", false)
+	assert.Equal(t, http.StatusUnprocessableEntity, got.status)
+	assert.JSONEq(t, `{"detail":[{"loc":["body","petal_length"],"msg":"none is not an allowed value","type":"type_error.none.not_allowed"}]}`, string(got.body))
+
+	compat := registryServer(t, "../../testdata/compat/registry", "decision_tree=50,xgboost=50", Options{})
+	assert.False(t, nullable(compat), "the old decision tree refuses null")
+	assert.Equal(t, map[string]any{"decision_tree": false, "xgboost": true}, flags(compat))
+	assert.Equal(t, http.StatusOK, predictNull(compat, "xgboost", false).status)
+	got = predictNull(compat, "decision_tree", false)
+	assert.Equal(t, http.StatusUnprocessableEntity, got.status)
+	assert.JSONEq(t, `{"detail":[{"loc":["body","petal_length"],"msg":"none is not an allowed value","type":"type_error.none.not_allowed"}]}`, string(got.body))
+}
+
 // A challenger that takes no missing values refuses the rows that hold
 // them: counted as errors, the primary's answer untouched.
 func TestShadowMissingValues(t *testing.T) {

@@ -109,7 +109,7 @@ func TestReloadFailuresKeepServing(t *testing.T) {
 	var logs syncBuffer
 	hs := registryServer(t, dir, "decision_tree=90,xgboost=10", Options{Logger: jsonLogger(&logs, slog.LevelInfo)})
 	pristine := map[string][]byte{}
-	for _, f := range []string{"manifest.json", "xgboost.model", "xgboost.model.meta.json", "decision_tree.json"} {
+	for _, f := range []string{"manifest.json", "xgboost.json", "xgboost.json.meta.json", "decision_tree.json"} {
 		b, err := os.ReadFile(filepath.Join(dir, f))
 		require.NoError(t, err)
 		pristine[f] = b
@@ -131,17 +131,23 @@ func TestReloadFailuresKeepServing(t *testing.T) {
 		{"corrupt artifact", "format", true, func() {
 			// Bytes whose checksum the manifest matches, but not a model.
 			junk := []byte("binf not really a model")
-			require.NoError(t, os.WriteFile(filepath.Join(dir, "xgboost.model"), junk, 0o644))
+			require.NoError(t, os.WriteFile(filepath.Join(dir, "xgboost.json"), junk, 0o644))
 			editManifest(t, dir, "xgboost", func(e map[string]any) { e["sha256"] = sha256Hex(junk) })
 		}},
 		{"checksum mismatch", "checksum", false, func() {
 			require.NoError(t, os.WriteFile(filepath.Join(dir, "decision_tree.json"), append(pristine["decision_tree.json"], ' '), 0o644))
 		}},
 		{"missing file", "missing", false, func() {
-			require.NoError(t, os.Remove(filepath.Join(dir, "xgboost.model.meta.json")))
+			require.NoError(t, os.Remove(filepath.Join(dir, "xgboost.json.meta.json")))
 		}},
 		{"missing model", "not_found", true, func() {
-			editManifest(t, dir, "xgboost", func(e map[string]any) { e["name"] = "xgboost_v2"; e["kind"] = "decision_tree" })
+			// A valid manifest that names no "xgboost": the entry becomes a
+			// decision tree, which carries no sidecar checksum.
+			editManifest(t, dir, "xgboost", func(e map[string]any) {
+				e["name"] = "xgboost_v2"
+				e["kind"] = "decision_tree"
+				delete(e, "meta_sha256")
+			})
 		}},
 		{"manifest", "registry", false, func() {
 			require.NoError(t, os.WriteFile(filepath.Join(dir, "manifest.json"), []byte("{"), 0o644))
@@ -179,7 +185,7 @@ func TestReloadFailuresKeepServing(t *testing.T) {
 				}
 				variant, version, body := hs.predictKeyed("client-7")
 				assert.NotEmpty(t, variant)
-				assert.Equal(t, "1.0.0", version)
+				assert.Equal(t, "1.0.1", version)
 				assert.Equal(t, "setosa", body["prediction"])
 			})
 		}
@@ -215,8 +221,8 @@ func TestReloadNewVersion(t *testing.T) {
 
 	metrics := string(hs.get("/metrics").body)
 	assert.Contains(t, metrics, `mps_model_info{kind="decision_tree",name="decision_tree",role="primary",variant="decision_tree",version="1.1.0"} 1`)
-	assert.NotContains(t, metrics, `version="1.0.0",variant="decision_tree"`)
-	assert.NotContains(t, metrics, `variant="decision_tree",version="1.0.0"`)
+	assert.NotContains(t, metrics, `version="1.0.1",variant="decision_tree"`)
+	assert.NotContains(t, metrics, `variant="decision_tree",version="1.0.1"`)
 	assert.Equal(t, 2, strings.Count(metrics, "mps_model_info{"))
 }
 
@@ -244,8 +250,8 @@ func TestReloadPromotesCanary(t *testing.T) {
 	got := hs.admin(`{"model_type": "decision_tree=0,xgboost=100"}`)
 	require.Equal(t, http.StatusOK, got.status, "%s", got.body)
 	assert.JSONEq(t, `{"status":"reloaded","trigger":"admin","split":"decision_tree=0,xgboost=100","variants":[
-		{"variant":"decision_tree","weight":0,"name":"decision_tree","kind":"decision_tree","version":"1.0.0"},
-		{"variant":"xgboost","weight":100,"name":"xgboost","kind":"xgboost","version":"1.0.0"}]}`, string(got.body))
+		{"variant":"decision_tree","weight":0,"name":"decision_tree","kind":"decision_tree","version":"1.0.1"},
+		{"variant":"xgboost","weight":100,"name":"xgboost","kind":"xgboost","version":"1.0.1"}]}`, string(got.body))
 	for i := range 200 {
 		variant, _, _ := hs.predictKeyed("client-" + itoa(i))
 		require.Equal(t, "xgboost", variant)
@@ -403,10 +409,10 @@ func TestReloadShadowFailureChangesNothing(t *testing.T) {
 
 	pristine, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
 	require.NoError(t, err)
-	artifact, err := os.ReadFile(filepath.Join(dir, "xgboost.model"))
+	artifact, err := os.ReadFile(filepath.Join(dir, "xgboost.json"))
 	require.NoError(t, err)
 	junk := []byte("binf not really a model")
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "xgboost.model"), junk, 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "xgboost.json"), junk, 0o644))
 	editManifest(t, dir, "xgboost", func(e map[string]any) { e["sha256"] = sha256Hex(junk) })
 
 	got := hs.admin(`{"model_type": "decision_tree=0,random_forest=100"}`)
@@ -416,7 +422,7 @@ func TestReloadShadowFailureChangesNothing(t *testing.T) {
 	assert.Equal(t, "decision_tree=1", body["split"], "the new split is not applied")
 	assert.Contains(t, body["error"], `shadow model "xgboost"`)
 	assert.Equal(t, []any{map[string]any{"variant": "decision_tree", "weight": 1.0, "name": "decision_tree",
-		"kind": "decision_tree", "version": "1.0.0"}}, body["variants"])
+		"kind": "decision_tree", "version": "1.0.1"}}, body["variants"])
 	require.Len(t, hs.srv.router.Variants(), 1)
 	assert.Same(t, before, hs.srv.router.Variants()[0].Live.Model(), "the variant keeps serving")
 	assert.Same(t, xgb, challenger.Model(), "the challenger keeps serving")
@@ -431,7 +437,7 @@ func TestReloadShadowFailureChangesNothing(t *testing.T) {
 	assert.Same(t, xgb, challenger.Model())
 
 	// Repaired, both reload together.
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "xgboost.model"), artifact, 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "xgboost.json"), artifact, 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "manifest.json"), pristine, 0o644))
 	got = hs.admin(`{"model_type": "decision_tree=0,random_forest=100"}`)
 	require.Equal(t, http.StatusOK, got.status, "%s", got.body)
