@@ -64,20 +64,11 @@ DERIVED_FEATURES = FEATURES + ["petal_area", "sepal_area", "petal_ratio", "sepal
 
 
 def to_jsonable(obj):
-    """Convert numpy scalars/arrays to Python types so json writes floats with repr."""
-    if isinstance(obj, dict):
-        return {str(k): to_jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [to_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return to_jsonable(obj.tolist())
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, np.floating):
-        return float(obj)
-    if isinstance(obj, np.bool_):
-        return bool(obj)
-    return obj
+    """Convert numpy scalars/arrays to Python types so json writes floats with repr (the
+    exporter's own conversion, so artifacts and research outputs are written alike)."""
+    from classify_export.jsonio import to_jsonable as convert
+
+    return convert(obj)
 
 
 def dumps(obj, indent=2):

@@ -35,28 +35,11 @@ import xgboost  # noqa: E402
 
 import common  # noqa: E402
 import exporters  # noqa: E402
+from classify_export.parity import threshold_probes  # noqa: E402  (the exporter's probes: one definition)
 import production  # noqa: E402
 import rules  # noqa: E402
 
 FAR_VALUES = [0.0, 1e-6, 1e3, 1e6, -1e6, 1e30, -1e30]
-
-
-def f32_neighbours(t):
-    """Largest float32 strictly below t and smallest float32 strictly above t (as floats)."""
-    f = np.float32(t)
-    if float(f) < t:
-        below, above = f, np.nextafter(f, np.float32(np.inf))
-    elif float(f) > t:
-        below, above = np.nextafter(f, np.float32(-np.inf)), f
-    else:
-        below, above = np.nextafter(f, np.float32(-np.inf)), np.nextafter(f, np.float32(np.inf))
-    return float(below), float(above)
-
-
-def threshold_probes(t):
-    b32, a32 = f32_neighbours(t)
-    return [("exact", float(t)), ("f32_below", b32), ("f32_above", a32),
-            ("f64_below", math.nextafter(t, -math.inf)), ("f64_above", math.nextafter(t, math.inf))]
 
 
 def edge_inputs(X, y, splits, missing=False):
