@@ -68,11 +68,19 @@ func (r *registryFlag) register(fs *flag.FlagSet) {
 	fs.StringVar(&r.dir, "registry", "", "a registry `DIR` (holding manifest.json) (default: the production registry embedded in the binary)")
 }
 
-func (r *registryFlag) open() (*classify.Registry, error) {
+// open opens the registry for command cmd, whose name its errors carry.
+func (r *registryFlag) open(cmd string) (*classify.Registry, error) {
+	var reg *classify.Registry
+	var err error
 	if r.dir == "" {
-		return classify.OpenRegistry(models.FS)
+		reg, err = classify.OpenRegistry(models.FS)
+	} else {
+		reg, err = classify.OpenRegistryDir(r.dir)
 	}
-	return classify.OpenRegistryDir(r.dir)
+	if err != nil {
+		return nil, libraryErr(cmd, r.where(), err, "registry: ")
+	}
+	return reg, nil
 }
 
 // where names the registry in messages.
@@ -98,14 +106,14 @@ func (m *modelFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&m.kind, "kind", "", "the artifact's `KIND`: "+kindNames())
 }
 
-// load loads the selected model, an artifact file with newModel. set is
-// the flags given on the command line.
-func (m *modelFlags) load(set map[string]bool, newModel func(classify.Kind, string) (classify.Model, error)) (classify.Model, error) {
+// load loads the selected model for command cmd, an artifact file with
+// newModel. set is the flags given on the command line.
+func (m *modelFlags) load(cmd string, set map[string]bool, newModel func(classify.Kind, string) (classify.Model, error)) (classify.Model, error) {
 	if m.artifact == "" {
 		if set["kind"] {
 			return nil, usagef("-kind goes with -artifact")
 		}
-		reg, err := m.open()
+		reg, err := m.open(cmd)
 		if err != nil {
 			return nil, err
 		}
@@ -113,7 +121,10 @@ func (m *modelFlags) load(set map[string]bool, newModel func(classify.Kind, stri
 		if errors.Is(err, classify.ErrNotFound) {
 			return nil, usagef("-model: %v", strings.TrimPrefix(err.Error(), "classify: "))
 		}
-		return model, err
+		if err != nil {
+			return nil, libraryErr(cmd, m.where()+": model "+m.name, err)
+		}
+		return model, nil
 	}
 	if set["model"] || set["registry"] {
 		return nil, usagef("-artifact loads one file: leave out -model and -registry")
@@ -125,7 +136,11 @@ func (m *modelFlags) load(set map[string]bool, newModel func(classify.Kind, stri
 	if err != nil {
 		return nil, usagef("-kind: %v", strings.TrimPrefix(err.Error(), "classify: "))
 	}
-	return newModel(kind, m.artifact)
+	model, err := newModel(kind, m.artifact)
+	if err != nil {
+		return nil, libraryErr(cmd, "-artifact "+m.artifact, err)
+	}
+	return model, nil
 }
 
 func kindNames() string {

@@ -126,6 +126,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/ml-production-service/classify"
@@ -153,6 +154,30 @@ func (e *usageError) Error() string { return e.msg }
 
 func usagef(format string, args ...any) error {
 	return &usageError{fmt.Sprintf(format, args...)}
+}
+
+// libraryError is an error of the classify library reported by a
+// command: its message is the subcommand, what the command was loading and
+// the library's message without the library's "classify: " prefix, which
+// exitCode prints once for the whole line. It wraps the library's error,
+// so errors.Is still finds the library's sentinels.
+type libraryError struct {
+	msg string
+	err error
+}
+
+func (e *libraryError) Error() string { return e.msg }
+func (e *libraryError) Unwrap() error { return e.err }
+
+// libraryErr reports err, a library error, in command cmd while loading
+// what (a flag and its value, say). Further prefixes (such as "registry: "
+// when what names the registry already) are left out too.
+func libraryErr(cmd, what string, err error, prefixes ...string) error {
+	msg := strings.TrimPrefix(err.Error(), "classify: ")
+	for _, p := range prefixes {
+		msg = strings.TrimPrefix(msg, p)
+	}
+	return &libraryError{msg: cmd + ": " + what + ": " + msg, err: err}
 }
 
 // errSkipped reports a run that finished with bad rows skipped: exit status

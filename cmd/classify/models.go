@@ -25,7 +25,7 @@ func modelsCmd(args []string, e env) error {
 	if len(pos) > 0 {
 		return usagef("models takes no arguments, got %q", pos[0])
 	}
-	r, err := reg.open()
+	r, err := reg.open("models")
 	if err != nil {
 		return err
 	}

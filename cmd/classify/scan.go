@@ -81,7 +81,7 @@ func openScan(cmd string, f *scanFlags, set map[string]bool, path string, label 
 	if err := f.check(); err != nil {
 		return nil, err
 	}
-	model, err := f.load(set, e.newModel)
+	model, err := f.load(cmd, set, e.newModel)
 	if err != nil {
 		return nil, err
 	}

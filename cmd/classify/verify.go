@@ -25,7 +25,7 @@ func verifyCmd(args []string, e env) error {
 	if len(pos) > 0 {
 		return usagef("verify takes no arguments, got %q", pos[0])
 	}
-	r, err := reg.open()
+	r, err := reg.open("verify")
 	if err != nil {
 		return err
 	}
