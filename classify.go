@@ -149,11 +149,16 @@ func New(kind Kind, path string) (Model, error) {
 	return m, nil
 }
 
-// Load reads a model of the given kind from r; kind must be one of the
-// constants (ParseKind turns a name into one). XGBoost models read this way
-// get the names the model stores, or generic ones; use LoadXGBoost to give
-// names.
+// Load reads a model of the given kind from r. It takes the names New
+// takes: kind is matched as ParseKind matches it (surrounding spaces
+// trimmed, lower-cased), and an unknown one gives ParseKind's error,
+// wrapping ErrUnknownKind. XGBoost models read this way get the names the
+// model stores, or generic ones; use LoadXGBoost to give names.
 func Load(kind Kind, r io.Reader) (Model, error) {
+	kind, err := ParseKind(string(kind))
+	if err != nil {
+		return nil, err
+	}
 	m, err := load(kind, r, nil)
 	if err != nil {
 		return nil, err

@@ -1,8 +1,11 @@
 package classify
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -66,13 +69,49 @@ func TestNewCanonicalisesKind(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, Heuristic, m.Info().Kind)
 
-	// Load takes the constants only, and a failed load is a nil interface.
-	m, err = Load("Heuristic", nil)
-	require.ErrorIs(t, err, ErrUnknownKind)
-	assert.Nil(t, m)
+	// A failed load is a nil interface.
 	m, err = Load(DecisionTree, failingReader{})
 	require.Error(t, err)
 	assert.Nil(t, m, "a failed load must not return a typed nil inside the interface")
+}
+
+// TestLoadCanonicalisesKind: Load takes every name New takes (ParseKind's
+// trimming and lower-casing) and refuses the others with New's error.
+func TestLoadCanonicalisesKind(t *testing.T) {
+	rules, err := os.ReadFile(filepath.Join("models", "heuristic.json"))
+	require.NoError(t, err)
+	tree, err := os.ReadFile(filepath.Join("models", "decision_tree.json"))
+	require.NoError(t, err)
+	forest, err := os.ReadFile(filepath.Join("models", "random_forest.json"))
+	require.NoError(t, err)
+	xgb, err := os.ReadFile(filepath.Join("models", "xgboost.json"))
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		name string
+		data []byte
+		want Kind
+	}{
+		{" Heuristic ", rules, Heuristic},
+		{"DECISION_TREE", tree, DecisionTree},
+		{"\trandom_forest\n", forest, RandomForest},
+		{" XGBoost", xgb, XGBoost},
+	} {
+		t.Run(strings.TrimSpace(tc.name), func(t *testing.T) {
+			m, err := Load(Kind(tc.name), bytes.NewReader(tc.data))
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, m.Info().Kind)
+		})
+	}
+	for _, name := range []string{"svm", " ", "", "decision tree"} {
+		t.Run("unknown "+strconv.Quote(name), func(t *testing.T) {
+			_, newErr := New(Kind(name), "unused.json")
+			require.ErrorIs(t, newErr, ErrUnknownKind)
+			m, err := Load(Kind(name), bytes.NewReader(rules))
+			require.ErrorIs(t, err, ErrUnknownKind)
+			assert.Nil(t, m)
+			assert.EqualError(t, err, newErr.Error(), "Load and New give the same error")
+		})
+	}
 }
 
 func TestNewXGBoost(t *testing.T) {
