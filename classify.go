@@ -60,6 +60,10 @@ var (
 	ErrChecksum = errors.New("classify: checksum mismatch")
 	// ErrNotFound: a registry has no model of that name.
 	ErrNotFound = errors.New("classify: model not found")
+	// ErrInternal: a model failed on a row it had accepted (the prediction
+	// library underneath refused it). The fault is this package's, not the
+	// caller's: a server answers it as a server error, not a bad request.
+	ErrInternal = errors.New("classify: internal error")
 )
 
 // Info describes a loaded model. Features and Classes give the order of a

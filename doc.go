@@ -42,7 +42,10 @@
 // NaN as a missing value instead, as its reference library does (a
 // scikit-learn tree or forest exported with its missing-value directions:
 // classify/sklearn-trees v2); a loader never panics on a malformed artifact
-// and returns an error wrapping ErrFormat that says what was wrong.
+// and returns an error wrapping ErrFormat that says what was wrong. A
+// prediction that fails on a row the model accepted (leaves, under a
+// Booster, refusing it) is the package's fault, not the caller's: its error
+// wraps ErrInternal, not ErrInput.
 //
 // # Exactness
 //

@@ -502,8 +502,11 @@ func (b *Booster) Info() Info { return b.info }
 
 // Predict classifies one row; see Model.Predict. Like XGBoost, it takes each
 // value as float32 and NaN as a missing value, and refuses infinities and
-// values beyond float32's range. The probabilities are XGBoost's float32 results, computed the way
-// XGBoost computes them. With room in proba it allocates nothing.
+// values beyond float32's range, with an error wrapping ErrInput. Should
+// leaves fail on a row that passed those checks, the error wraps
+// ErrInternal instead. The probabilities are XGBoost's float32 results,
+// computed the way XGBoost computes them. With room in proba it allocates
+// nothing.
 func (b *Booster) Predict(row, proba []float64) (Prediction, error) {
 	if !rowOK(row, b.nFeatures, true, true) {
 		return Prediction{}, rowError(row, b.nFeatures, true, true)
@@ -563,7 +566,8 @@ func (b *Booster) predict(row, p, scratch []float64) (int, error) {
 		fvals[i] = float64(float32(v))
 	}
 	if err := b.ens.Predict(fvals, 0, idx); err != nil {
-		return 0, xgbErrorf(ErrInput, "leaves: %v", err)
+		// The row was checked: a failure here is ours, not the caller's.
+		return 0, xgbErrorf(ErrInternal, "leaves: %v", err)
 	}
 	b.margins(idx, p)
 	switch b.objective {
