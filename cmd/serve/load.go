@@ -1,14 +1,17 @@
 package main
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/ml-production-service/classify"
 	"github.com/ml-production-service/classify/models"
@@ -132,28 +135,104 @@ func (c *catalog) resolve(name string) (classify.Entry, error) {
 func fileSource(kind classify.Kind, path string) source {
 	return func() (*catalog, error) {
 		c := &catalog{where: path, names: []string{string(kind)}}
+		// The files are read once, when first needed: the fingerprint and
+		// every load see the same bytes, so what a reload records as
+		// loaded is what serves, even when the file is replaced meanwhile.
+		read := sync.OnceValue(func() artifactFiles { return readArtifactFiles(path) })
 		c.load = func(name string) (classify.Model, error) {
 			if name != string(kind) {
 				return nil, fmt.Errorf("%w: %q (%s holds one %s model)", classify.ErrNotFound, name, path, kind)
 			}
-			m, err := classify.New(kind, path)
+			m, err := read().load(kind, path)
 			if err != nil {
 				return nil, fmt.Errorf("load %s model from %s: %w", kind, path, err)
 			}
 			return m, nil
 		}
-		c.fingerprint = func([]string) string {
-			h := sha256.New()
-			for _, p := range []string{path, path + ".meta.json"} {
-				if b, err := os.ReadFile(p); err == nil {
-					h.Write(b)
-				}
-				h.Write([]byte{0})
-			}
-			return hex.EncodeToString(h.Sum(nil))
-		}
+		c.fingerprint = func([]string) string { return read().sum }
 		return c, nil
 	}
+}
+
+// maxArtifactBytes bounds what is read of an artifact file: one byte more
+// than the classify loaders take, so that they refuse a larger file as
+// they would refuse it from disk.
+const maxArtifactBytes = 64<<20 + 1
+
+// fileRead is a file's bytes as read once: up to maxArtifactBytes, and
+// the error that stopped the opening or the read, if any.
+type fileRead struct {
+	data             []byte
+	openErr, readErr error
+}
+
+func readFile(path string) fileRead {
+	f, err := os.Open(path)
+	if err != nil {
+		return fileRead{openErr: err}
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxArtifactBytes))
+	return fileRead{data: data, readErr: err}
+}
+
+// reader replays the read: the bytes, then its error.
+func (r fileRead) reader() io.Reader {
+	if r.readErr == nil {
+		return bytes.NewReader(r.data)
+	}
+	return io.MultiReader(bytes.NewReader(r.data), errorReader{r.readErr})
+}
+
+type errorReader struct{ err error }
+
+func (r errorReader) Read([]byte) (int, error) { return 0, r.err }
+
+// artifactFiles are a single artifact and its optional sidecar
+// (path+".meta.json") as read once, with the fingerprint of those bytes.
+type artifactFiles struct {
+	model, meta fileRead
+	sum         string
+}
+
+func readArtifactFiles(path string) artifactFiles {
+	a := artifactFiles{model: readFile(path), meta: readFile(path + ".meta.json")}
+	h := sha256.New()
+	for _, r := range []fileRead{a.model, a.meta} {
+		if r.openErr == nil && r.readErr == nil {
+			h.Write(r.data)
+		}
+		h.Write([]byte{0})
+	}
+	a.sum = hex.EncodeToString(h.Sum(nil))
+	return a
+}
+
+// load parses the bytes read as classify.New parses the files, with its
+// errors: for XGBoost, the sidecar's names when there is one.
+func (a artifactFiles) load(kind classify.Kind, path string) (classify.Model, error) {
+	if a.model.openErr != nil {
+		return nil, fmt.Errorf("classify: open %s model: %w", kind, a.model.openErr)
+	}
+	if kind != classify.XGBoost {
+		return classify.Load(kind, a.model.reader())
+	}
+	var meta *classify.XGBoostMeta
+	switch {
+	case errors.Is(a.meta.openErr, fs.ErrNotExist): // no sidecar: the model's own names
+	case a.meta.openErr != nil:
+		return nil, fmt.Errorf("classify: xgboost: open meta: %w", a.meta.openErr)
+	default:
+		var err error
+		if meta, err = classify.ReadXGBoostMeta(a.meta.reader()); err != nil {
+			return nil, fmt.Errorf("%w (in %s)", err, path+".meta.json")
+		}
+	}
+	b, err := classify.LoadXGBoost(a.model.reader(), meta)
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // loadRouter loads the split's variants from the source for the first
