@@ -68,12 +68,22 @@
 // # Bad rows
 //
 // A row with a value that is not a number, an infinity, a missing value
-// (for a model that takes none), a value the model refuses (too large for
-// float32, for the tree models) or the wrong number of fields is a bad row. Each is reported on
+// (for a model that takes none), a value <= 0 (unless -allow-non-positive),
+// a value the model refuses (too large for float32, for the tree models) or
+// the wrong number of fields is a bad row. Each is reported on
 // stderr with its line number (the first 100 by default, -show-errors).
 // With -on-error=skip (the default) bad rows are left out of the output and
 // counted; with -on-error=fail the first one stops the run, after the output
 // of the rows before it has been written.
+//
+// Feature values must be greater than 0, as the HTTP server (cmd/serve)
+// requires unless it runs with -allow-non-positive (MPS_ALLOW_NON_POSITIVE),
+// the old Python service's validation: 0, -0, negative values and -Inf are
+// bad rows ("ensure this value is greater than 0"). predict and eval take
+// -allow-non-positive too, to accept them. A missing value given to a model
+// that takes missing values is exempt, as on the server; one given to a
+// model that takes none is a bad row whatever the flag says (see Missing
+// values).
 //
 // # Parity
 //

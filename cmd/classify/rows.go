@@ -31,13 +31,24 @@ type csvColumns struct {
 	cols     []int // cols[i]: the column of features[i]
 	label    int   // the label's column, or -1
 	nfields  int   // the header's field count
-	missing  bool  // the model takes missing values (NaN)
+	rules    valueRules
+}
+
+// valueRules says which feature values a row may hold.
+type valueRules struct {
+	// missing: the model takes missing values (NaN).
+	missing bool
+	// nonPositive: values <= 0 are accepted (-allow-non-positive). By
+	// default they are refused, as the HTTP server refuses them (the old
+	// Python service's validation); a missing value the model takes is
+	// exempt.
+	nonPositive bool
 }
 
 // newCSVColumns finds each feature, and the label column when label is not
-// empty, in header. missing says whether the model takes missing values.
-func newCSVColumns(header, features []string, label string, takesMissing bool) (*csvColumns, error) {
-	c := &csvColumns{features: features, label: -1, nfields: len(header), missing: takesMissing}
+// empty, in header. rules says which values the rows may hold.
+func newCSVColumns(header, features []string, label string, rules valueRules) (*csvColumns, error) {
+	c := &csvColumns{features: features, label: -1, nfields: len(header), rules: rules}
 	var missing []string
 	for _, f := range features {
 		i := slices.Index(header, f)
@@ -66,7 +77,7 @@ func (c *csvColumns) parse(rec *record, row []float64) (string, error) {
 		return "", fmt.Errorf("%d fields, the header has %d", len(rec.fields), c.nfields)
 	}
 	for i, col := range c.cols {
-		v, err := parseValue(c.features[i], rec.fields[col], c.missing)
+		v, err := parseValue(c.features[i], rec.fields[col], c.rules)
 		if err != nil {
 			return "", err
 		}
@@ -88,11 +99,13 @@ const takesNone = " (the model takes no missing values)"
 
 // parseValue reads a feature value written as text. An empty field and NaN
 // (in any case) are a missing value: NaN for a model that takes missing
-// values (missing is true), a bad row otherwise.
-func parseValue(name, s string, missing bool) (float64, error) {
+// values (rules.missing), a bad row otherwise. A value <= 0 (0 and -0
+// included, -Inf too) is a bad row unless rules.nonPositive is set, as the
+// HTTP server's gt=0 rule has it; infinities are bad rows anyway.
+func parseValue(name, s string, rules valueRules) (float64, error) {
 	t := strings.TrimSpace(s)
 	if t == "" {
-		if missing {
+		if rules.missing {
 			return math.NaN(), nil
 		}
 		return 0, fmt.Errorf("%s: missing value%s", name, takesNone)
@@ -102,10 +115,13 @@ func parseValue(name, s string, missing bool) (float64, error) {
 		return 0, fmt.Errorf("%s: %q is not a number", name, s)
 	}
 	if math.IsNaN(v) {
-		if missing {
+		if rules.missing {
 			return v, nil
 		}
 		return 0, fmt.Errorf("%s: missing value %q%s", name, s, takesNone)
+	}
+	if !rules.nonPositive && !(v > 0) {
+		return 0, fmt.Errorf("%s: ensure this value is greater than 0: %q (-allow-non-positive accepts it)", name, s)
 	}
 	if math.IsInf(v, 0) {
 		return 0, fmt.Errorf("%s: %q is not a finite number", name, s)
@@ -118,7 +134,7 @@ type jsonFields struct {
 	features []string
 	label    string // "" for none
 	refuse   []string
-	missing  bool // the model takes missing values (NaN)
+	rules    valueRules
 }
 
 func (j *jsonFields) parse(rec *record, row []float64) (string, error) {
@@ -146,7 +162,7 @@ func (j *jsonFields) parse(rec *record, row []float64) (string, error) {
 		if !ok {
 			return "", fmt.Errorf("%s: no such key", f)
 		}
-		v, err := jsonValue(f, raw, j.missing)
+		v, err := jsonValue(f, raw, j.rules)
 		if err != nil {
 			return "", err
 		}
@@ -171,10 +187,10 @@ func (j *jsonFields) parse(rec *record, row []float64) (string, error) {
 
 // jsonValue reads a feature value: a JSON number, or a string holding one.
 // null (and NaN, which nanToNull made null) is a missing value, as in
-// parseValue.
-func jsonValue(name string, raw json.RawMessage, missing bool) (float64, error) {
+// parseValue, and so are the values refused.
+func jsonValue(name string, raw json.RawMessage, rules valueRules) (float64, error) {
 	if string(raw) == "null" {
-		if missing {
+		if rules.missing {
 			return math.NaN(), nil
 		}
 		return 0, fmt.Errorf("%s: missing value (null)%s", name, takesNone)
@@ -184,10 +200,10 @@ func jsonValue(name string, raw json.RawMessage, missing bool) (float64, error) 
 		if err := json.Unmarshal(raw, &s); err != nil {
 			return 0, fmt.Errorf("%s: %s is not a number", name, raw)
 		}
-		return parseValue(name, s, missing)
+		return parseValue(name, s, rules)
 	}
 	if raw[0] == '-' || raw[0] >= '0' && raw[0] <= '9' {
-		return parseValue(name, string(raw), missing)
+		return parseValue(name, string(raw), rules)
 	}
 	return 0, fmt.Errorf("%s: %s is not a number", name, raw)
 }

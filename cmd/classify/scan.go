@@ -28,6 +28,9 @@ type scanFlags struct {
 	showErrors int
 	progress   string
 	workers    int
+	// allowNonPositive accepts feature values <= 0, which the HTTP
+	// server refuses unless it runs with -allow-non-positive.
+	allowNonPositive bool
 }
 
 func (s *scanFlags) register(fs *flag.FlagSet) {
@@ -37,6 +40,9 @@ func (s *scanFlags) register(fs *flag.FlagSet) {
 	fs.IntVar(&s.showErrors, "show-errors", 100, "report at most `N` bad rows on stderr (negative: all); the summary counts them all")
 	fs.StringVar(&s.progress, "progress", "auto", "progress line on stderr: auto (when stderr is a terminal), always or never")
 	fs.IntVar(&s.workers, "workers", runtime.GOMAXPROCS(0), "scoring goroutines: one per core (GOMAXPROCS) by default")
+	fs.BoolVar(&s.allowNonPositive, "allow-non-positive", false, "accept feature values <= 0; by default a row holding one is a bad row\n"+
+		"(\"ensure this value is greater than 0\"), as cmd/serve answers 422 for them (its -allow-non-positive);\n"+
+		"a missing value the model takes is exempt")
 }
 
 func (s *scanFlags) check() error {
@@ -91,6 +97,7 @@ func openScan(cmd string, f *scanFlags, set map[string]bool, path string, label 
 	}
 	s := &scan{flags: f, e: e, cmd: cmd, in: in, model: model}
 	info := model.Info()
+	rules := valueRules{missing: info.Missing, nonPositive: f.allowNonPositive}
 	var taken []string
 	if refuse != nil {
 		taken = refuse(info)
@@ -110,7 +117,7 @@ func openScan(cmd string, f *scanFlags, set map[string]bool, path string, label 
 				}
 			}
 		}
-		cols, err := newCSVColumns(src.header, info.Features, label, info.Missing)
+		cols, err := newCSVColumns(src.header, info.Features, label, rules)
 		if err != nil {
 			in.close()
 			return nil, fmt.Errorf("%s: %w", in.name, err)
@@ -118,7 +125,7 @@ func openScan(cmd string, f *scanFlags, set map[string]bool, path string, label 
 		s.read, s.parser, s.header = src.read, cols, src.header
 	default:
 		src := newJSONLSource(in.r)
-		s.read, s.parser = src.read, &jsonFields{features: info.Features, label: label, refuse: taken, missing: info.Missing}
+		s.read, s.parser = src.read, &jsonFields{features: info.Features, label: label, refuse: taken, rules: rules}
 	}
 	return s, nil
 }
