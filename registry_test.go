@@ -138,7 +138,7 @@ func TestManifestErrors(t *testing.T) {
 		{"dot", func(m *Manifest) { m.Models[0].File = "." }, "is not a plain relative path"},
 		{"short sha", func(m *Manifest) { m.Models[0].SHA256 = "abc" }, `sha256 "abc" is not 64 lowercase hex digits`},
 		{"upper sha", func(m *Manifest) { m.Models[0].SHA256 = strings.ToUpper(m.Models[0].SHA256) }, "is not 64 lowercase hex digits"},
-		{"xgboost without meta sum", func(m *Manifest) { m.Models[0].Kind = XGBoost }, "meta_sha256"},
+		{"xgboost with a bad meta sum", func(m *Manifest) { m.Models[0].Kind, m.Models[0].MetaSHA256 = XGBoost, "abc" }, `meta_sha256 "abc" is not 64 lowercase hex digits`},
 		{"no features", func(m *Manifest) { m.Models[0].Features = nil }, "no feature names"},
 		{"duplicate class", func(m *Manifest) { m.Models[0].Classes = []string{"a", "a"} }, `class name "a" appears twice`},
 	}

@@ -2,6 +2,7 @@ package golden
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -48,16 +49,36 @@ func TestReadV2(t *testing.T) {
 	assert.Equal(t, 0, f.MissingCases())
 }
 
-// Every golden file research wrote (version 1) reads, and every production
-// model matches its own within the design's tolerance.
+// Every golden file research wrote reads (version 2 for the production
+// registry, version 1 for the frozen compatibility suite), and every model
+// matches its own within the design's tolerance.
 func TestReadsAndChecksTheGoldenFiles(t *testing.T) {
-	reg, err := classify.OpenRegistry(models.FS)
+	prod, err := classify.OpenRegistry(models.FS)
 	require.NoError(t, err)
+	compat, err := classify.OpenRegistryDir(filepath.Join("..", "..", "testdata", "compat", "registry"))
+	require.NoError(t, err)
+	for _, suite := range []struct {
+		reg     *classify.Registry
+		dir     string
+		version int
+	}{
+		{prod, filepath.Join("..", "..", "testdata", "golden"), 2},
+		{compat, filepath.Join("..", "..", "testdata", "compat", "golden"), 1},
+	} {
+		checkGoldenFiles(t, suite.reg, suite.dir, suite.version)
+	}
+	// The XGBoost compatibility suite's files carry a field of their own.
+	f, err := ReadFile(filepath.Join("..", "..", "testdata", "xgboost", "iris_softprob.json"))
+	require.NoError(t, err)
+	assert.Equal(t, "", f.ArtifactSHA256)
+}
+
+func checkGoldenFiles(t *testing.T, reg *classify.Registry, dir string, version int) {
 	for _, e := range reg.Manifest().Models {
-		t.Run(e.Name, func(t *testing.T) {
-			f, err := ReadFile(filepath.Join("..", "..", "testdata", "golden", e.Name+".json"))
+		t.Run(fmt.Sprintf("v%d/%s", version, e.Name), func(t *testing.T) {
+			f, err := ReadFile(filepath.Join(dir, e.Name+".json"))
 			require.NoError(t, err)
-			assert.Equal(t, 1, f.FormatVersion)
+			assert.Equal(t, version, f.FormatVersion)
 			assert.Equal(t, e.SHA256, f.ArtifactSHA256)
 			assert.Nil(t, f.Tolerance)
 			m, err := reg.Load(e.Name)
@@ -70,10 +91,6 @@ func TestReadsAndChecksTheGoldenFiles(t *testing.T) {
 			assert.GreaterOrEqual(t, r.MaxDiffCase, 0)
 		})
 	}
-	// The XGBoost compatibility suite's files carry a field of their own.
-	f, err := ReadFile(filepath.Join("..", "..", "testdata", "xgboost", "iris_softprob.json"))
-	require.NoError(t, err)
-	assert.Equal(t, "", f.ArtifactSHA256)
 }
 
 func TestReadErrors(t *testing.T) {
