@@ -13,6 +13,13 @@ import (
 // restarts), and Reload replaces the models, and the split itself, as one
 // step that either succeeds whole or changes nothing.
 //
+// The router's state is a Table, published through an atomic pointer and
+// never changed by the router once published: Reload builds a new Table,
+// with a new Live per variant, and swaps it in at once. A reader that takes
+// the Table once (Router.Table) and reads its variants' models sees one
+// generation of every variant, all old or all new, never a mix. Router's
+// Split, Variants, Variant and Route each take the current Table once.
+//
 // Every variant takes the same features, in the same order, so a request
 // valid for one is valid for all; their classes may differ.
 //
@@ -30,9 +37,11 @@ type Router struct {
 }
 
 // Table is one state of a Router: a split and the variant serving each of
-// its arms. A Table is immutable; a Reload that changes the split makes a
-// new one, so comparing the pointers Router.Table returns tells whether the
-// split changed.
+// its arms. The router never changes a Table it has published, nor swaps a
+// model in its Lives: every Reload that succeeds publishes a new Table, so
+// comparing the pointers Router.Table returns tells whether a Reload
+// happened. (A caller that swaps a variant's Live itself, with Live.Swap or
+// Live.Reload, changes that variant alone, outside this guarantee.)
 type Table struct {
 	split    *Split
 	variants []Variant
@@ -48,8 +57,9 @@ type Variant struct {
 }
 
 // NewRouter returns a Router over split whose arm called name is served
-// by lives[name]. Every arm needs a Live; a Live may be empty for now (its
-// Model is then nil, and callers answer as they do without a model).
+// by lives[name], until the first Reload replaces them. Every arm needs a
+// Live; a Live may be empty for now (its Model is then nil, and callers
+// answer as they do without a model).
 func NewRouter(split *Split, lives map[string]*Live) (*Router, error) {
 	if split == nil {
 		return nil, errors.New("classify: router: no split")
@@ -99,8 +109,8 @@ func (r *Router) Table() *Table { return r.table.Load() }
 // Split returns the split in force.
 func (r *Router) Split() *Split { return r.Table().split }
 
-// Variants returns the variants in split order. The slice must not be
-// modified.
+// Variants returns the variants in split order, all of one Table. The
+// slice must not be modified.
 func (r *Router) Variants() []Variant { return r.Table().variants }
 
 // Variant returns the variant called name, if the split has one.
@@ -140,11 +150,13 @@ func (t *Table) Route(key string, u float64) Variant {
 // nil) through load and proves each model as Live.Reload does: it loaded,
 // it takes the features the router's variants take, and it answered a
 // warm-up prediction of warmup (a row of zeros when nil). Only when every
-// one has proved itself are they swapped in, with the new split; on any
-// failure nothing changes, the old models and split keep serving, and the
-// error is a *ReloadError naming the variant and the step. A variant the
-// new split drops stops being routed to; a variant it adds gets a new
-// Live. It returns the models now serving, in split order. Reloads are
+// one has proved itself are they swapped in, with the new split, in one
+// atomic step: a new Table whose every variant has a new Live. The old
+// Table and its Lives keep the old models, so a reader still holding it
+// sees the old generation whole. On any failure nothing changes, the old
+// models and split keep serving, and the error is a *ReloadError naming the
+// variant and the step. A variant the new split drops stops being routed
+// to. It returns the models now serving, in split order. Reloads are
 // serialised; routing and predictions go on throughout.
 func (r *Router) Reload(split *Split, load func(name string) (Model, error), warmup []float64) ([]Model, error) {
 	r.reload.Lock()
@@ -164,20 +176,12 @@ func (r *Router) Reload(split *Split, load func(name string) (Model, error), war
 	if err != nil {
 		return nil, err
 	}
-	if split == old.split {
-		for i, v := range old.variants {
-			v.Live.Swap(models[i])
-		}
-		return models, nil
-	}
+	// New Lives in a new Table, published at once: swapping the old Lives
+	// one by one would show a reader of the old Table some variants' new
+	// models beside others' old ones.
 	t := &Table{split: split}
 	for i, a := range split.Arms() {
-		l := &Live{}
-		if v, ok := old.Variant(a.Name); ok {
-			l = v.Live
-		}
-		l.Swap(models[i])
-		t.variants = append(t.variants, Variant{Name: a.Name, Weight: a.Weight, Index: i, Live: l})
+		t.variants = append(t.variants, Variant{Name: a.Name, Weight: a.Weight, Index: i, Live: NewLive(models[i])})
 	}
 	r.table.Store(t)
 	return models, nil

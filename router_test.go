@@ -150,13 +150,18 @@ func TestRouterReload(t *testing.T) {
 	table := r.Table()
 	liveA := table.Variants()[0].Live
 
-	// Same split: the models are swapped in place, the table stays.
+	// Same split: a new table, with new Lives serving the new models, is
+	// swapped in whole; the old table and its Lives keep the old models.
 	models["a"] = constRules(t, "versicolor")
 	got, err := r.Reload(nil, load, nil)
 	require.NoError(t, err)
 	assert.Equal(t, []Model{models["a"], virginica}, got)
-	assert.Same(t, table, r.Table())
-	assert.Same(t, models["a"], liveA.Model())
+	assert.NotSame(t, table, r.Table())
+	assert.Same(t, table.Split(), r.Split(), "the split stays")
+	assert.Same(t, setosa, liveA.Model(), "the old table's Live keeps the old model")
+	assert.Same(t, models["a"], r.Variants()[0].Live.Model())
+	assert.NotSame(t, liveA, r.Variants()[0].Live)
+	table, liveA = r.Table(), r.Variants()[0].Live
 
 	// A new split: b promoted, a kept at weight 0 (still loaded), c added.
 	models["c"] = setosa
@@ -166,7 +171,9 @@ func TestRouterReload(t *testing.T) {
 	assert.Equal(t, "a=0,b=100,c=0", r.Split().String())
 	v, ok := r.Variant("a")
 	require.True(t, ok)
-	assert.Same(t, liveA, v.Live, "a kept variant keeps its Live")
+	assert.NotSame(t, liveA, v.Live, "a kept variant gets a new Live")
+	assert.Same(t, models["a"], v.Live.Model())
+	assert.Same(t, models["a"], liveA.Model(), "the old table's Live keeps its model")
 	assert.Equal(t, 0, v.Weight)
 	for i := range 1000 {
 		assert.Equal(t, "b", r.Route(strconv.Itoa(i), 0).Name)
@@ -223,6 +230,139 @@ func TestRouterReload(t *testing.T) {
 	}
 	assert.True(t, errors.Is(&ReloadError{Err: ErrChecksum}, ErrChecksum))
 	assert.Equal(t, "classify: reload: load: x", (&ReloadError{Step: StepLoad, Err: errors.New("x")}).Error())
+}
+
+// generations is a load function whose models are numbered: gen.Store(g)
+// makes load return generation g's model of each variant, and of tells
+// which generation a model belongs to.
+type generations struct {
+	gen    atomic.Int64
+	models map[string][]Model // by variant, by generation
+	of     map[Model]int
+}
+
+func newGenerations(t testing.TB, names []string, n int) *generations {
+	g := &generations{models: map[string][]Model{}, of: map[Model]int{}}
+	for _, name := range names {
+		for i := range n {
+			m := constRules(t, "setosa")
+			g.models[name] = append(g.models[name], m)
+			g.of[m] = i
+		}
+	}
+	return g
+}
+
+func (g *generations) load(name string) (Model, error) {
+	return g.models[name][g.gen.Load()], nil
+}
+
+// tableGenerations returns the generation of each variant's model in t.
+func (g *generations) tableGenerations(t *Table) []int {
+	var gens []int
+	for _, v := range t.Variants() {
+		gens = append(gens, g.of[v.Live.Model()])
+	}
+	return gens
+}
+
+// TestRouterReloadAtomic: a reader that took the router's table before a
+// Reload and reads its variants' models while the Reload runs sees the old
+// generation whole, never the old model of one variant beside the new model
+// of another; a reader that takes the table afterwards sees the new
+// generation whole. The interleaving is fixed by channels: the reader reads
+// the first variant, the whole Reload runs, then the reader reads the rest.
+func TestRouterReloadAtomic(t *testing.T) {
+	for _, tc := range []struct{ name, split string }{
+		{"same split", ""},
+		{"same split given again", "a=50,b=30,c=20"},
+		{"new weights", "a=20,b=30,c=50"},
+		{"variant added", "a=50,b=30,c=10,d=10"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			g := newGenerations(t, []string{"a", "b", "c", "d"}, 2)
+			r, err := LoadRouter(mustSplit(t, "a=50,b=30,c=20"), g.load, nil)
+			require.NoError(t, err)
+			readFirst, reloaded := make(chan []Model), make(chan struct{})
+			read := make(chan []Model)
+			go func() {
+				table := r.Table()
+				vs := table.Variants()
+				seen := []Model{vs[0].Live.Model()}
+				readFirst <- seen
+				<-reloaded
+				for _, v := range vs[1:] {
+					seen = append(seen, v.Live.Model())
+				}
+				read <- seen
+			}()
+			<-readFirst
+			g.gen.Store(1)
+			var split *Split
+			if tc.split != "" {
+				split = mustSplit(t, tc.split)
+			}
+			_, err = r.Reload(split, g.load, nil)
+			require.NoError(t, err)
+			close(reloaded)
+			var gens []int
+			for _, m := range <-read {
+				gens = append(gens, g.of[m])
+			}
+			assert.Equal(t, []int{0, 0, 0}, gens, "a reader of the table taken before the reload sees the old generation whole")
+			want := []int{1, 1, 1}
+			if len(r.Variants()) == 4 {
+				want = append(want, 1)
+			}
+			assert.Equal(t, want, g.tableGenerations(r.Table()), "a reader after the reload sees the new generation whole")
+		})
+	}
+}
+
+// TestRouterReloadConcurrentReaders reloads generation after generation,
+// with and without a change of split, while readers take the table and read
+// every variant's model: no reader ever sees two generations in one table
+// (run with -race).
+func TestRouterReloadConcurrentReaders(t *testing.T) {
+	const n = 300
+	g := newGenerations(t, []string{"a", "b", "c"}, n)
+	splits := []*Split{mustSplit(t, "a=50,b=30,c=20"), mustSplit(t, "a=20,b=30,c=50")}
+	r, err := LoadRouter(splits[0], g.load, nil)
+	require.NoError(t, err)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var reads atomic.Int64
+	for range 4 {
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				gens := g.tableGenerations(r.Table())
+				for _, x := range gens[1:] {
+					if x != gens[0] {
+						t.Errorf("a reader saw generations %v in one table", gens)
+						return
+					}
+				}
+				reads.Add(1)
+			}
+		})
+	}
+	for i := 1; i < n; i++ {
+		g.gen.Store(int64(i))
+		var split *Split // every other reload keeps the split
+		if i%2 == 0 {
+			split = splits[i/2%2]
+		}
+		_, err := r.Reload(split, g.load, nil)
+		require.NoError(t, err)
+	}
+	close(stop)
+	wg.Wait()
+	assert.Equal(t, []int{n - 1, n - 1, n - 1}, g.tableGenerations(r.Table()))
 }
 
 // TestRouterReloadUnderLoad routes and predicts from several goroutines
