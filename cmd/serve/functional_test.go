@@ -320,3 +320,48 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// TestFlowRefusedRequestsCountUnderTheirRoute sends each route a request
+// the router or the body limit refuses before the route's handler runs (a
+// wrong method: 405; a declared body over the limit: 413) and finds it
+// counted under the route it was sent to; only a path no route matches is
+// "unmatched".
+func TestFlowRefusedRequestsCountUnderTheirRoute(t *testing.T) {
+	hs := newHarness(t, classify.IrisRules(), Options{MaxBodyBytes: 64, AdminToken: "t0ken"})
+	big := `{"pad": "` + strings.Repeat("x", 100) + `"}`
+	for _, tc := range []struct {
+		method, path, body string
+		status             int
+		route              string
+	}{
+		{"GET", "/predict", "", 405, "/predict"},
+		{"POST", "/predict", big, 413, "/predict"},
+		{"GET", "/predict/batch", "", 405, "/predict/batch"},
+		{"POST", "/predict/batch", big, 413, "/predict/batch"},
+		{"GET", "/v2/models/heuristic/infer", "", 405, "/v2/models/{name}/infer"},
+		{"PUT", "/v2/models/heuristic/infer", "", 405, "/v2/models/{name}/infer"},
+		{"POST", "/v2/models/heuristic/infer", big, 413, "/v2/models/{name}/infer"},
+		{"GET", "/v2/models/heuristic/versions/1/infer", "", 405, "/v2/models/{name}/versions/{version}/infer"},
+		{"POST", "/v2/models/heuristic/versions/1/infer", big, 413, "/v2/models/{name}/versions/{version}/infer"},
+		{"GET", "/admin/reload", "", 405, "/admin/reload"},
+		{"POST", "/admin/reload", big, 413, "/admin/reload"},
+		{"DELETE", "/health", "", 405, "/health"},
+		{"POST", "/models", big, 413, "/models"},
+		{"GET", "/nope", "", 404, "unmatched"},
+		{"POST", "/nope", big, 413, "unmatched"},
+	} {
+		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
+			got := hs.do(tc.method, tc.path, tc.body, nil, false)
+			require.Equal(t, tc.status, got.status, "%s", got.body)
+			want := fmt.Sprintf(`mps_http_requests_total{method=%q,model="",route=%q,status="%d",variant=""} 1`,
+				tc.method, tc.route, tc.status)
+			var counted []string
+			for _, line := range strings.Split(string(hs.get("/metrics").body), "\n") {
+				if strings.HasPrefix(line, "mps_http_requests_total{") && !strings.Contains(line, `route="/metrics"`) {
+					counted = append(counted, line)
+				}
+			}
+			assert.Contains(t, counted, want)
+		})
+	}
+}

@@ -17,8 +17,9 @@ import (
 // generated otherwise, and echoed back), a body size limit, recovery from
 // panics (answered 500 in JSON; the server keeps serving), JSON bodies for
 // the router's own 404 and 405 answers, one INFO log line and the request
-// metrics.
-func (s *Server) instrument(mux http.Handler) http.Handler {
+// metrics, counted under the route the request was sent to even when the
+// route's handler did not run (405, or a declared body over the limit).
+func (s *Server) instrument(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		s.metrics.inflight.Inc()
@@ -40,6 +41,9 @@ func (s *Server) instrument(mux http.Handler) http.Handler {
 
 		elapsed := time.Since(start)
 		route := r.Pattern
+		if route == "" {
+			route = routeOf(mux, r)
+		}
 		if route == "" {
 			route = "unmatched"
 		} else if i := strings.IndexByte(route, ' '); i >= 0 {
@@ -69,6 +73,22 @@ func (s *Server) instrument(mux http.Handler) http.Handler {
 		rec.ResponseWriter = nil
 		recorders.Put(rec)
 	})
+}
+
+// routeOf returns the pattern of the route r was sent to when the router
+// did not pick one: its method is not the route's (405), or the route was
+// never looked up (413 on the declared length). It is the pattern that
+// matches r's path for r's method, or else for GET or POST (every route
+// takes one of them); "" when none does. Only these refused requests pay
+// for the look-ups.
+func routeOf(mux *http.ServeMux, r *http.Request) string {
+	for _, method := range []string{r.Method, http.MethodGet, http.MethodPost} {
+		_, pattern := mux.Handler(&http.Request{Method: method, URL: r.URL, Host: r.Host})
+		if pattern != "" {
+			return pattern
+		}
+	}
+	return ""
 }
 
 // serveRecovering runs the routes, turning a panic into a logged 500.
