@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/ml-production-service/classify"
@@ -75,6 +77,12 @@ func (r *registryFlag) open(cmd string) (*classify.Registry, error) {
 	if r.dir == "" {
 		reg, err = classify.OpenRegistry(models.FS)
 	} else {
+		if st, err := os.Stat(r.dir); err == nil && !st.IsDir() {
+			return nil, fmt.Errorf("%s: %s is not a directory", cmd, r.where())
+		}
+		if err := notDirectory(cmd, r.where()+": "+classify.ManifestFile, filepath.Join(r.dir, classify.ManifestFile)); err != nil {
+			return nil, err
+		}
 		reg, err = classify.OpenRegistryDir(r.dir)
 	}
 	if err != nil {
@@ -117,6 +125,9 @@ func (m *modelFlags) load(cmd string, set map[string]bool, newModel func(classif
 		if err != nil {
 			return nil, err
 		}
+		if err := m.entryNotDirectory(cmd, reg); err != nil {
+			return nil, err
+		}
 		model, err := reg.Load(m.name)
 		if errors.Is(err, classify.ErrNotFound) {
 			return nil, usagef("-model: %v", strings.TrimPrefix(err.Error(), "classify: "))
@@ -136,11 +147,34 @@ func (m *modelFlags) load(cmd string, set map[string]bool, newModel func(classif
 	if err != nil {
 		return nil, usagef("-kind: %v", strings.TrimPrefix(err.Error(), "classify: "))
 	}
+	if err := notDirectory(cmd, "-artifact "+m.artifact, m.artifact); err != nil {
+		return nil, err
+	}
 	model, err := newModel(kind, m.artifact)
 	if err != nil {
 		return nil, libraryErr(cmd, "-artifact "+m.artifact, err)
 	}
 	return model, nil
+}
+
+// entryNotDirectory returns an error when a file of the -model entry of a
+// registry directory (its artifact, an xgboost entry's sidecar) is a
+// directory.
+func (m *modelFlags) entryNotDirectory(cmd string, reg *classify.Registry) error {
+	e, err := reg.Entry(m.name)
+	if m.dir == "" || err != nil {
+		return nil // the embedded registry holds files; reg.Load reports a name not found
+	}
+	files := []string{e.File}
+	if e.MetaSHA256 != "" {
+		files = append(files, e.File+".meta.json")
+	}
+	for _, f := range files {
+		if err := notDirectory(cmd, m.where()+": model "+m.name+": "+f, filepath.Join(m.dir, filepath.FromSlash(f))); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func kindNames() string {

@@ -31,9 +31,10 @@ type input struct {
 	close  func() error
 }
 
-// openInput opens path ("" or "-" for stdin) and settles its format:
-// format when given, else the file's extension.
-func openInput(path, format string, stdin io.Reader) (*input, error) {
+// openInput opens path ("" or "-" for stdin) for command cmd and settles
+// its format: format when given, else the file's extension. A directory,
+// as path or as stdin, is an error (exit status 1), whatever the format.
+func openInput(cmd, path, format string, stdin io.Reader) (*input, error) {
 	switch format {
 	case "", formatCSV, formatJSONL:
 	case "ndjson":
@@ -50,10 +51,15 @@ func openInput(path, format string, stdin io.Reader) (*input, error) {
 		if f, ok := stdin.(*os.File); ok {
 			if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
 				in.size = st.Size()
+			} else if err == nil && st.IsDir() {
+				return nil, fmt.Errorf("%s: stdin is a directory", cmd)
 			}
 		}
 		in.r = &countingReader{r: stdin}
 		return in, nil
+	}
+	if err := notDirectory(cmd, path, path); err != nil {
+		return nil, err
 	}
 	if format == "" {
 		switch strings.ToLower(filepath.Ext(path)) {
@@ -75,6 +81,16 @@ func openInput(path, format string, stdin io.Reader) (*input, error) {
 	in.r = &countingReader{r: f}
 	in.close = f.Close
 	return in, nil
+}
+
+// notDirectory returns an error when path names a directory where command
+// cmd wants a file; what names the path in the message ("PATH", "-o PATH").
+// Any other trouble with path is left to the code that opens it.
+func notDirectory(cmd, what, path string) error {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return fmt.Errorf("%s: %s is a directory", cmd, what)
+	}
+	return nil
 }
 
 // countingReader counts the bytes read through it, for the progress line.

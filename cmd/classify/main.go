@@ -121,8 +121,9 @@
 //
 //	0  success
 //	1  failure: a fatal bad row (-on-error=fail), a CSV record over 1 MiB, a
-//	   checksum mismatch, an unreadable file, a file without a column the
-//	   model needs, a parity check that failed
+//	   checksum mismatch, an unreadable file (a directory where a file is
+//	   wanted, too: "... is a directory"), a file without a column the model
+//	   needs, a parity check that failed
 //	2  usage: unknown command, bad flags or arguments, unknown model or kind
 //	3  finished, but bad rows were skipped (-on-error=skip); the output holds
 //	   every other row

@@ -43,6 +43,9 @@ func verifyParityCmd(args []string, e env) error {
 	}
 	set := given(fs)
 	path := pos[0]
+	if err := notDirectory("verify-parity", path, path); err != nil {
+		return err
+	}
 	f, err := golden.ReadFile(path)
 	if err != nil {
 		return err
@@ -62,12 +65,13 @@ func verifyParityCmd(args []string, e env) error {
 	if kind == "" {
 		return usagef("%s names no kind: give -kind (%s)", path, kindNames())
 	}
-	artifact := *modelFlag
+	artifact, artifactWhat := *modelFlag, "-model "+*modelFlag
 	if artifact == "" {
 		if f.Artifact == "" {
 			return usagef("%s names no artifact: give -model ARTIFACT", path)
 		}
 		artifact = filepath.Join(filepath.Dir(path), filepath.FromSlash(f.Artifact))
+		artifactWhat = "the parity file's artifact " + artifact
 	}
 	tol, tolFrom := golden.DefaultTolerance(kind), "the default for "+string(kind)
 	switch {
@@ -80,6 +84,9 @@ func verifyParityCmd(args []string, e env) error {
 		tol, tolFrom = *f.Tolerance, "the parity file's"
 	}
 
+	if err := notDirectory("verify-parity", artifactWhat, artifact); err != nil {
+		return err
+	}
 	sum, err := fileSHA256(artifact)
 	if err != nil {
 		return err

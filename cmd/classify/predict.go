@@ -40,6 +40,10 @@ func predictCmd(ctx context.Context, args []string, e env) error {
 	out := e.stdout
 	var file *os.File
 	if *outPath != "" && *outPath != "-" {
+		if err := notDirectory("predict", "-o "+*outPath, *outPath); err != nil {
+			s.in.close()
+			return err
+		}
 		if file, err = os.Create(*outPath); err != nil {
 			s.in.close()
 			return err

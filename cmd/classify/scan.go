@@ -91,7 +91,7 @@ func openScan(cmd string, f *scanFlags, set map[string]bool, path string, label 
 	if err != nil {
 		return nil, err
 	}
-	in, err := openInput(path, f.format, e.stdin)
+	in, err := openInput(cmd, path, f.format, e.stdin)
 	if err != nil {
 		return nil, err
 	}
