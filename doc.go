@@ -19,8 +19,11 @@
 //
 // The root package does not import the production registry: it lives in
 // package models (github.com/ml-production-service/classify/models), whose FS
-// callers pass to OpenRegistry. A program that serves its own models thus
-// carries none of ours, and tests can hand OpenRegistry any fs.FS.
+// callers pass to OpenRegistry, and tests can hand OpenRegistry any fs.FS.
+// The root package embeds one file of it, models/heuristic.json (go:embed
+// in heuristic.go), which IrisRules parses on each call and
+// New(Heuristic, "") returns; a program that serves its own models carries
+// that small rule list and none of the other production models.
 //
 // # Predicting
 //
@@ -51,10 +54,16 @@
 //
 // scikit-learn casts inputs to float32 and sends a row left when
 // float32(x) <= threshold; XGBoost sends it left when float32(x) < split.
-// Loaders turn each threshold into the float64 bound that gives the same
-// decision for every float64 input, so predictions agree with the reference
-// libraries even on rows that sit exactly on a split, without rounding on
-// the hot path. Forest probabilities are the mean of the trees' normalised
+// Both decisions are reproduced exactly, so predictions agree with the
+// reference libraries even on rows that sit exactly on a split, but not the
+// same way. The scikit-learn loaders turn each threshold into the float64
+// bound that gives the same decision for every float64 input, so trees and
+// forests compare the row as it is, without rounding on the hot path. A
+// Booster does round: leaves, which walks its trees, reads thresholds as
+// float32 and compares x <= t, so the loader moves each split to the
+// largest float32 below it and Predict rounds every input to float32
+// before leaves sees it (one conversion per feature, into a pooled
+// buffer). Forest probabilities are the mean of the trees' normalised
 // leaf distributions, summed in scikit-learn's order; a NaN goes the way
 // the tree learnt for it at each split (missing_go_to_left). The tests
 // compare every production model with golden files that the reference

@@ -78,13 +78,14 @@ type rulesFile struct {
 //go:embed models/heuristic.json
 var irisRulesJSON []byte
 
-// IrisRules returns the production Iris rules, built into the package: the
-// same bytes as the registry's heuristic.json, so New(Heuristic, "") needs no
-// file.
+// IrisRules returns the production Iris rules. The package embeds the
+// registry's own models/heuristic.json (go:embed, so the same bytes) and
+// IrisRules parses it on every call, returning a new *Rules each time;
+// New(Heuristic, "") returns it, so it needs no file.
 func IrisRules() *Rules { return mustLoadRules(irisRulesJSON) }
 
-// mustLoadRules loads rules built into the package. The tests load the
-// embedded artifact, so the panic cannot happen in a released build.
+// mustLoadRules loads rules embedded in the package. The tests load the
+// embedded artifact, so a release whose tests pass cannot panic here.
 func mustLoadRules(b []byte) *Rules {
 	r, err := LoadRules(bytes.NewReader(b))
 	if err != nil {

@@ -1,10 +1,12 @@
 package classify
 
 import (
+	"io/fs"
 	"math"
 	"strings"
 	"testing"
 
+	"github.com/ml-production-service/classify/models"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -90,6 +92,13 @@ func TestIrisRulesBuiltIn(t *testing.T) {
 	n, err := New(Heuristic, "")
 	require.NoError(t, err)
 	assert.Equal(t, m, n)
+
+	// What the docs say: the embedded bytes are the registry's own
+	// heuristic.json, parsed anew on every call.
+	reg, err := fs.ReadFile(models.FS, "heuristic.json")
+	require.NoError(t, err)
+	assert.Equal(t, reg, irisRulesJSON)
+	assert.NotSame(t, m, IrisRules())
 }
 
 func TestLoadRulesErrors(t *testing.T) {

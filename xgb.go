@@ -76,15 +76,19 @@ import (
 // too large"); XGBoost 3.2's inplace_predict, which XGBClassifier uses,
 // takes them and compares them as numbers.
 //
-// Why round the inputs rather than move the thresholds: leaves converts the
-// float32 condition in the file to float64, so the float64 bound that would
-// make raw float64 inputs decide like XGBoost (float32Bound in threshold.go
-// of the float32 below the split: it lies strictly between two float32
-// values) cannot be written into the file, and leaves' trees are unexported. Rounding costs one conversion per
-// feature into a pooled buffer (a stack array handed to leaves escapes, as
-// leaves calls through an interface): no allocation, and a few nanoseconds
-// next to the tree walks. BenchmarkXGBoost against BenchmarkLeavesPredict
-// shows the whole cost of the wrapper.
+// So, unlike the scikit-learn models, whose loaders move each threshold to
+// a float64 bound and compare raw inputs, a Booster rounds every input to
+// float32 on its hot path. Why round the inputs rather than move the
+// thresholds: leaves reads each split condition from the file as a float32
+// and converts it to float64, so the float64 bound that would make raw
+// float64 inputs decide like XGBoost (float32Bound, in threshold.go, of the
+// float32 below the split: it lies strictly between two float32 values)
+// cannot be written into the file, and leaves' trees are unexported.
+// Rounding costs one conversion per feature into a pooled buffer (a stack
+// array handed to leaves escapes, as leaves calls through an interface): no
+// allocation, and a few nanoseconds next to the tree walks.
+// BenchmarkXGBoost against BenchmarkLeavesPredict shows the whole cost of
+// the wrapper.
 
 // XGBoostMeta names an XGBoost model's features and classes: the
 // classify/xgboost-meta v1 sidecar of research/FORMATS.md, which New reads

@@ -233,8 +233,46 @@ func TestXGBoostThresholdRows(t *testing.T) {
 	}
 }
 
+// TestXGBoostRoundsInputs pins what the docs say of a Booster's hot path:
+// every input is rounded to float32 before the trees see it. On the probe
+// rows that sit on a split, nudging a value by one float64 ulp either way
+// rounds to the same float32 and must not change the answer (a float64
+// comparison would send the row the other way at some of them).
+func TestXGBoostRoundsInputs(t *testing.T) {
+	g := readXGBGolden(t, "wine_200")
+	b := loadXGB(t, readXGBModel(t, "wine_200"), nil)
+	probes := 0
+	for _, c := range g.Cases {
+		if !strings.HasPrefix(c.Name, "threshold/") {
+			continue
+		}
+		probes++
+		want, err := b.Predict(c.Input, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, v := range c.Input {
+			if v != v || float64(float32(v)) != v {
+				continue
+			}
+			for _, dir := range []float64{math.Inf(-1), math.Inf(1)} {
+				row := append([]float64(nil), c.Input...)
+				row[i] = math.Nextafter(v, dir)
+				p, err := b.Predict(row, nil)
+				if err != nil || !xgbEqualFloats(p.Probabilities, want.Probabilities) {
+					t.Fatalf("%s: feature %d nudged to %v: %v %v, want %v", c.Name, i, row[i], p.Probabilities, err, want.Probabilities)
+				}
+			}
+		}
+	}
+	if probes == 0 {
+		t.Fatal("no threshold probes in the golden file")
+	}
+}
+
 // xgbLayoutOnly loads data into leaves with only the magic stripped and the
-// output-group field set: the fix DESIGN.md started from.
+// output-group field set: the layout fix alone, without the threshold
+// rewrite or the float32 rounding of inputs.
 func xgbLayoutOnly(t *testing.T, data []byte) *leaves.Ensemble {
 	t.Helper()
 	l := xgbLayoutOf(t, data)
