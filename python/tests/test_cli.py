@@ -206,18 +206,18 @@ def test_go_reads_the_manifest(tmp_path, forest, iris, classify_cli):
 def go_predict(classify_cli, artifact, kind, features, inputs, tmp_path):
     rows = tmp_path / "rows.jsonl"
     rows.write_text("".join(json.dumps(dict(zip(features, x))) + "\n" for x in inputs))
+    # -allow-non-positive: the parity cases hold 0 and negative far-out values, which the
+    # command (like the server) refuses by default.
     r = subprocess.run([str(classify_cli), "predict", "-artifact", str(artifact), "-kind", kind, "-on-error", "fail",
-                        str(rows)], capture_output=True, text=True)
+                        "-allow-non-positive", str(rows)], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     return [json.loads(line) for line in r.stdout.splitlines()]
 
 
 def test_go_agrees_with_the_parity_file(tmp_path, iris, classify_cli):
-    """What Go reads today (sklearn-trees v1, XGBoost legacy binary) predicts the parity file's answers.
-
-    The v2 artifact is read back as v1 (without `estimator`); cases with missing
-    values are left out, as the v1 reader takes none.
-    """
+    """Go's predict agrees with the parity file on the older formats too: the v2 artifact read
+    back as v1 (without `estimator` and missing-value directions, so without the NaN cases),
+    and XGBoost's legacy binary where the library still writes it."""
     X, y = iris
     est = RandomForestClassifier(n_estimators=5, max_depth=4, random_state=0).fit(X, y)
     ok([dump(est, tmp_path / "rf.pkl"), "--out", tmp_path, *FEATS, "--classes", "a,b,c"])
@@ -236,7 +236,7 @@ def test_go_agrees_with_the_parity_file(tmp_path, iris, classify_cli):
 
     xgboost = pytest.importorskip("xgboost")
     if int(xgboost.__version__.split(".")[0]) >= 2:
-        return  # Go reads only the legacy binary today
+        return  # xgboost 2 and later write no legacy binary
     clf = xgboost.XGBClassifier(n_estimators=5, max_depth=3, n_jobs=1).fit(X, y)
     ok([dump(clf, tmp_path / "x.pkl"), "--out", tmp_path, *FEATS, "--classes", "a,b,c", "--xgb-format", "binary"])
     par = load_json(tmp_path / "x.parity.json")
@@ -245,3 +245,20 @@ def test_go_agrees_with_the_parity_file(tmp_path, iris, classify_cli):
     for c, g in zip(cases, got):  # Go reads the sidecar beside the model: class names a, b, c
         assert g["prediction"] == c["label"], c["name"]
         assert max(abs(g["probabilities"][k] - p) for k, p in zip(par["classes"], c["proba"])) <= 1e-6, c["name"]
+
+
+@pytest.mark.parametrize("model", ["forest", "xgboost"])
+def test_go_verify_parity_on_the_export(tmp_path, iris, classify_cli, model):
+    """Go's verify-parity passes on what the command writes, as written (v2 artifact, NaN cases, UBJSON)."""
+    X, y = iris
+    if model == "forest":
+        est = RandomForestClassifier(n_estimators=5, max_depth=4, random_state=0).fit(X, y)
+    else:
+        import xgboost
+
+        est = xgboost.XGBClassifier(n_estimators=5, max_depth=3, n_jobs=1).fit(X, y)
+    ok([dump(est, tmp_path / "m.pkl"), "--out", tmp_path, *FEATS, "--classes", "a,b,c"])
+    r = subprocess.run([str(classify_cli), "verify-parity", str(tmp_path / "m.parity.json")],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "result                          ok" in r.stdout
