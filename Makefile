@@ -166,11 +166,19 @@ bench: ## Library benchmarks (6 runs, benchstat summary), then the HTTP load ben
 	bash cmd/serve/loadtest/run.sh
 
 # The service-* targets run the Docker image when a Docker engine answers,
-# and otherwise the same static binary in the background, saying so.
-service-start: ## Start the service (Docker image if an engine runs, else the static binary) on PORT
-	@mkdir -p $(BIN)
+# and otherwise the same static binary in the background, saying so. The
+# binary's pid is kept in SERVICE_PID: service-start does nothing (and says
+# so) while the process it names runs, so a second start cannot orphan the
+# first server, and service-stop stops that process and waits for it to exit.
+# SERVICE_RUNNING is true when SERVICE_PID names a live serve process.
+SERVICE_RUNNING = [ -f $(SERVICE_PID) ] && ps -p "$$(cat $(SERVICE_PID))" -o comm= 2>/dev/null | grep -qx serve
+
+service-start: ## Start the service (Docker image if an engine runs, else the static binary) on PORT; no-op if already running
+	@mkdir -p $(BIN) $(dir $(SERVICE_PID)) $(dir $(SERVICE_LOG))
 	@if docker info >/dev/null 2>&1; then \
 		docker build -t $(IMAGE) . && docker run -d --rm --name classify -p $(PORT):8000 -e MPS_MODEL_TYPE=$(MODEL) $(IMAGE); \
+	elif $(SERVICE_RUNNING); then \
+		echo "service-start: already running as pid $$(cat $(SERVICE_PID)) ($(SERVICE_PID)); not starting another: make service-stop first to restart"; \
 	else \
 		echo "no Docker engine answers here: starting the static binary bin/serve instead"; \
 		$(MAKE) --no-print-directory build >/dev/null || exit 1; \
@@ -186,11 +194,16 @@ service-validate: ## Check the running service: /health, /ready and the seed's /
 		-d '{"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}'); \
 	echo "$$out"; case "$$out" in '{"prediction":"setosa"'*) echo "service-validate: ok";; *) echo "service-validate: unexpected answer"; exit 1;; esac
 
-service-stop: ## Stop the service started by service-start
+service-stop: ## Stop the service started by service-start, waiting for it to exit
 	@if docker info >/dev/null 2>&1 && docker ps -q -f name=classify | grep -q .; then \
 		docker stop classify; \
+	elif $(SERVICE_RUNNING); then \
+		pid=$$(cat $(SERVICE_PID)); kill -TERM $$pid; \
+		for i in $$(seq 150); do kill -0 $$pid 2>/dev/null || break; sleep 0.1; done; \
+		if kill -0 $$pid 2>/dev/null; then echo "service-stop: pid $$pid is still running 15s after SIGTERM"; exit 1; fi; \
+		rm -f $(SERVICE_PID); echo "stopped pid $$pid"; \
 	elif [ -f $(SERVICE_PID) ]; then \
-		kill -TERM $$(cat $(SERVICE_PID)) && echo "stopped pid $$(cat $(SERVICE_PID))"; rm -f $(SERVICE_PID); \
+		echo "service-stop: pid $$(cat $(SERVICE_PID)) in $(SERVICE_PID) is not running: removed the stale pid file"; rm -f $(SERVICE_PID); \
 	else echo "no service started by service-start is running"; fi
 
 bench-reference: ## Time scikit-learn and XGBoost on one row, to compare with `make bench` on the same machine
