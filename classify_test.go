@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ml-production-service/classify/models"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -136,4 +137,53 @@ func TestNewXGBoostBadSidecar(t *testing.T) {
 	require.NoError(t, os.WriteFile(path+".meta.json", []byte(`{"format": 1}`), 0o644))
 	_, err = New(XGBoost, path)
 	require.ErrorIs(t, err, ErrFormat)
+}
+
+// TestREADMEPredictBatchShapes: README.md's library table gives
+// PredictBatch's argument shapes, and they are the ones PredictBatch takes:
+// for every production model, n rows flat and row-major, n classes, and
+// n*len(Classes) probabilities or nil, answering as Predict does row by row.
+func TestREADMEPredictBatchShapes(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	require.NoError(t, err)
+	var line string
+	for _, l := range strings.Split(string(readme), "\n") {
+		if strings.HasPrefix(l, "| `Model.PredictBatch(rows, classes, proba)` |") {
+			line = l
+		}
+	}
+	require.NotEmpty(t, line, "README.md's library table has no PredictBatch line")
+	for _, want := range []string{
+		"`rows []float64`", "row-major", "`n*len(Features)`",
+		"`classes []int` of length n", "`proba []float64` of length `n*len(Classes)`", "or nil",
+	} {
+		assert.Contains(t, line, want)
+	}
+
+	reg, err := OpenRegistry(models.FS)
+	require.NoError(t, err)
+	iris := [][]float64{{5.1, 3.5, 1.4, 0.2}, {6.2, 2.9, 4.3, 1.3}, {7.7, 3.0, 6.1, 2.3}}
+	for _, name := range []string{"heuristic", "decision_tree", "random_forest", "xgboost"} {
+		t.Run(name, func(t *testing.T) {
+			m, err := reg.Load(name)
+			require.NoError(t, err)
+			nf, nc, n := len(m.Info().Features), len(m.Info().Classes), len(iris)
+			rows := make([]float64, 0, n*nf)
+			for _, r := range iris {
+				rows = append(rows, r...)
+			}
+			require.Len(t, rows, n*nf)
+			classes, proba := make([]int, n), make([]float64, n*nc)
+			require.NoError(t, m.PredictBatch(rows, classes, proba))
+			noProba := make([]int, n)
+			require.NoError(t, m.PredictBatch(rows, noProba, nil))
+			for i, r := range iris {
+				p, err := m.Predict(r, nil)
+				require.NoError(t, err)
+				assert.Equal(t, p.Class, classes[i])
+				assert.Equal(t, p.Class, noProba[i])
+				assert.Equal(t, p.Probabilities, proba[i*nc:(i+1)*nc])
+			}
+		})
+	}
 }
