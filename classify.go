@@ -51,8 +51,9 @@ var (
 	ErrUnknownKind = errors.New("classify: unknown model kind")
 	// ErrFormat: an artifact could not be parsed or failed validation.
 	ErrFormat = errors.New("classify: invalid model artifact")
-	// ErrInput: a row has the wrong length or holds NaN, an infinity or a
-	// value the model's reference library rejects.
+	// ErrInput: a row has the wrong length or holds NaN (for a model whose
+	// Info().Missing is false), an infinity or a value the model's
+	// reference library rejects; or a batch's slices have the wrong lengths.
 	ErrInput = errors.New("classify: invalid input")
 	// ErrFeature: named features did not match the model's schema.
 	ErrFeature = errors.New("classify: features do not match the model")
@@ -100,9 +101,9 @@ type Model interface {
 	// Probabilities are written into proba when it has room for one per
 	// class (the returned Prediction's Probabilities is then proba[:classes])
 	// and into a new slice otherwise: a caller that passes a buffer
-	// allocates nothing. A row of the wrong length, or holding NaN, an
-	// infinity or a value the reference library rejects, gives an error
-	// wrapping ErrInput.
+	// allocates nothing. A row of the wrong length, or holding NaN (unless
+	// Info().Missing), an infinity or a value the reference library
+	// rejects, gives an error wrapping ErrInput.
 	Predict(row []float64, proba []float64) (Prediction, error)
 
 	// PredictBatch classifies len(classes) rows stored back to back in rows

@@ -89,7 +89,9 @@
 //
 // *Rules and *Tree implement Explainer: the rule that fired, or the
 // decision path. Live holds the serving model and swaps it atomically, for
-// reloads that never show a reader a half-loaded model.
+// reloads that never show a reader a half-loaded model. Router does the
+// same for the variants of a split: a Reload publishes every variant's new
+// model in one step, so a reader of Router.Table sees all old or all new.
 //
 // The artifact formats are specified in research/FORMATS.md.
 package classify

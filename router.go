@@ -20,8 +20,9 @@ import (
 // generation of every variant, all old or all new, never a mix. Router's
 // Split, Variants, Variant and Route each take the current Table once.
 //
-// Every variant takes the same features, in the same order, so a request
-// valid for one is valid for all; their classes may differ.
+// LoadRouter and Reload check that every variant takes the same features,
+// in the same order, so a request valid for one is valid for all; their
+// classes may differ. NewRouter does not check its Lives' features.
 //
 // A Router is safe for concurrent use. Most programs build one with
 // LoadRouter from a Registry:

@@ -161,8 +161,9 @@ type Booster struct {
 
 var _ Model = (*Booster)(nil)
 
-// xgbError is an error of the XGBoost loader: its message starts with
-// "classify: xgboost: " and it wraps one of the package's sentinels.
+// xgbError is an error of the XGBoost loader or of a prediction: its
+// message starts with "classify: xgboost: " and it wraps one of the
+// package's sentinels.
 type xgbError struct {
 	msg string
 	err error
