@@ -1,10 +1,12 @@
-package classify
+package rollout
 
 import (
 	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
+
+	"github.com/ml-production-service/classify"
 )
 
 // Router serves several variants of a model under a Split: one Live per
@@ -27,8 +29,8 @@ import (
 // A Router is safe for concurrent use. Most programs build one with
 // LoadRouter from a Registry:
 //
-//	split, _ := classify.ParseSplit("decision_tree=90,xgboost=10")
-//	router, err := classify.LoadRouter(split, reg.Load, nil)
+//	split, _ := rollout.ParseSplit("decision_tree=90,xgboost=10")
+//	router, err := rollout.LoadRouter(split, reg.Load, nil)
 //	...
 //	v := router.Route(clientID, rand.Float64())
 //	p, err := v.Live.Model().Predict(row, proba)
@@ -63,20 +65,20 @@ type Variant struct {
 // answer as they do without a model).
 func NewRouter(split *Split, lives map[string]*Live) (*Router, error) {
 	if split == nil {
-		return nil, errors.New("classify: router: no split")
+		return nil, errors.New("rollout: router: no split")
 	}
 	t := &Table{split: split}
 	for i, a := range split.Arms() {
 		l := lives[a.Name]
 		if l == nil {
-			return nil, fmt.Errorf("classify: router: variant %q has no Live", a.Name)
+			return nil, fmt.Errorf("rollout: router: variant %q has no Live", a.Name)
 		}
 		t.variants = append(t.variants, Variant{Name: a.Name, Weight: a.Weight, Index: i, Live: l})
 	}
 	if len(lives) != len(t.variants) {
 		for name := range lives {
 			if _, ok := t.Variant(name); !ok {
-				return nil, fmt.Errorf("classify: router: %q is not a variant of the split %s", name, split)
+				return nil, fmt.Errorf("rollout: router: %q is not a variant of the split %s", name, split)
 			}
 		}
 	}
@@ -89,9 +91,9 @@ func NewRouter(split *Split, lives map[string]*Live) (*Router, error) {
 // say), proves each model with a warm-up prediction of warmup (a row of
 // zeros when nil) and checks that all take the same features. It fails
 // whole: the error, a *ReloadError, names the variant and the step.
-func LoadRouter(split *Split, load func(name string) (Model, error), warmup []float64) (*Router, error) {
+func LoadRouter(split *Split, load func(name string) (classify.Model, error), warmup []float64) (*Router, error) {
 	if split == nil {
-		return nil, errors.New("classify: router: no split")
+		return nil, errors.New("rollout: router: no split")
 	}
 	models, err := prepare(split, nil, load, warmup)
 	if err != nil {
@@ -159,7 +161,7 @@ func (t *Table) Route(key string, u float64) Variant {
 // variant and the step. A variant the new split drops stops being routed
 // to. It returns the models now serving, in split order. Reloads are
 // serialised; routing and predictions go on throughout.
-func (r *Router) Reload(split *Split, load func(name string) (Model, error), warmup []float64) ([]Model, error) {
+func (r *Router) Reload(split *Split, load func(name string) (classify.Model, error), warmup []float64) ([]classify.Model, error) {
 	r.reload.Lock()
 	defer r.reload.Unlock()
 	old := r.Table()
@@ -191,10 +193,10 @@ func (r *Router) Reload(split *Split, load func(name string) (Model, error), war
 // prepare loads and proves the model of every arm of split; features, when
 // not nil, is what each must take, and otherwise the first one's features
 // are.
-func prepare(split *Split, features []string, load func(name string) (Model, error), warmup []float64) ([]Model, error) {
-	models := make([]Model, 0, len(split.Arms()))
+func prepare(split *Split, features []string, load func(name string) (classify.Model, error), warmup []float64) ([]classify.Model, error) {
+	models := make([]classify.Model, 0, len(split.Arms()))
 	for _, a := range split.Arms() {
-		m, e := loadAndProve(func() (Model, error) { return load(a.Name) }, features, warmup)
+		m, e := loadAndProve(func() (classify.Model, error) { return load(a.Name) }, features, warmup)
 		if e != nil {
 			e.Variant = a.Name
 			return nil, e

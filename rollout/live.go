@@ -1,4 +1,4 @@
-package classify
+package rollout
 
 import (
 	"errors"
@@ -6,6 +6,8 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+
+	"github.com/ml-production-service/classify"
 )
 
 // Live holds the model that is serving now. Swap replaces it atomically:
@@ -19,17 +21,17 @@ type Live struct {
 	reload sync.Mutex // one Reload at a time
 }
 
-type box struct{ m Model }
+type box struct{ m classify.Model }
 
 // NewLive returns a Live serving m.
-func NewLive(m Model) *Live {
+func NewLive(m classify.Model) *Live {
 	l := &Live{}
 	l.Swap(m)
 	return l
 }
 
 // Model returns the model serving now, or nil if there is none.
-func (l *Live) Model() Model {
+func (l *Live) Model() classify.Model {
 	if b := l.p.Load(); b != nil {
 		return b.m
 	}
@@ -37,7 +39,7 @@ func (l *Live) Model() Model {
 }
 
 // Swap makes m the serving model and returns the one it replaces.
-func (l *Live) Swap(m Model) Model {
+func (l *Live) Swap(m classify.Model) classify.Model {
 	if old := l.p.Swap(&box{m}); old != nil {
 		return old.m
 	}
@@ -51,7 +53,7 @@ func (l *Live) Swap(m Model) Model {
 // warmup succeeded (a row of zeros when warmup is nil). On any failure the
 // serving model stays and the error, a *ReloadError, says which step
 // failed. Reloads are serialised; predictions go on throughout.
-func (l *Live) Reload(load func() (Model, error), warmup []float64) (Model, error) {
+func (l *Live) Reload(load func() (classify.Model, error), warmup []float64) (classify.Model, error) {
 	l.reload.Lock()
 	defer l.reload.Unlock()
 	var features []string
@@ -67,7 +69,7 @@ func (l *Live) Reload(load func() (Model, error), warmup []float64) (Model, erro
 }
 
 // loadAndProve loads a model and proves it (see prove).
-func loadAndProve(load func() (Model, error), features []string, warmup []float64) (Model, *ReloadError) {
+func loadAndProve(load func() (classify.Model, error), features []string, warmup []float64) (classify.Model, *ReloadError) {
 	m, err := load()
 	if err != nil {
 		return nil, &ReloadError{Step: StepLoad, Err: err}
@@ -80,14 +82,14 @@ func loadAndProve(load func() (Model, error), features []string, warmup []float6
 
 // prove checks a freshly loaded model before it may serve: it exists, takes
 // features (when not nil) and answers a warm-up prediction.
-func prove(m Model, features []string, warmup []float64) *ReloadError {
+func prove(m classify.Model, features []string, warmup []float64) *ReloadError {
 	if m == nil {
 		return &ReloadError{Step: StepLoad, Err: errors.New("load returned no model")}
 	}
 	info := m.Info()
 	if features != nil && !slices.Equal(features, info.Features) {
 		return &ReloadError{Step: StepFeatures,
-			Err: fmt.Errorf("%w: new model takes features %v, the serving one %v", ErrFeature, info.Features, features)}
+			Err: fmt.Errorf("%w: new model takes features %v, the serving one %v", classify.ErrFeature, info.Features, features)}
 	}
 	if warmup == nil {
 		warmup = make([]float64, len(info.Features))
@@ -117,9 +119,9 @@ type ReloadError struct {
 
 func (e *ReloadError) Error() string {
 	if e.Variant == "" {
-		return fmt.Sprintf("classify: reload: %s: %v", e.Step, e.Err)
+		return fmt.Sprintf("rollout: reload: %s: %v", e.Step, e.Err)
 	}
-	return fmt.Sprintf("classify: reload %q: %s: %v", e.Variant, e.Step, e.Err)
+	return fmt.Sprintf("rollout: reload %q: %s: %v", e.Variant, e.Step, e.Err)
 }
 
 func (e *ReloadError) Unwrap() error { return e.Err }
