@@ -51,7 +51,7 @@ func (l *Live) Swap(m classify.Model) classify.Model {
 // parsing), the new model takes the same features, in the same order, as
 // the serving one (so clients keep working), and a warm-up prediction of
 // warmup succeeded (a row of zeros when warmup is nil). On any failure the
-// serving model stays and the error, a *ReloadError, says which step
+// serving model stays and the error, a *ReloadError, says which phase
 // failed. Reloads are serialised; predictions go on throughout.
 func (l *Live) Reload(load func() (classify.Model, error), warmup []float64) (classify.Model, error) {
 	l.reload.Lock()
@@ -72,7 +72,7 @@ func (l *Live) Reload(load func() (classify.Model, error), warmup []float64) (cl
 func loadAndProve(load func() (classify.Model, error), features []string, warmup []float64) (classify.Model, *ReloadError) {
 	m, err := load()
 	if err != nil {
-		return nil, &ReloadError{Step: StepLoad, Err: err}
+		return nil, &ReloadError{Phase: PhaseLoad, Err: err}
 	}
 	if e := prove(m, features, warmup); e != nil {
 		return nil, e
@@ -84,44 +84,44 @@ func loadAndProve(load func() (classify.Model, error), features []string, warmup
 // features (when not nil) and answers a warm-up prediction.
 func prove(m classify.Model, features []string, warmup []float64) *ReloadError {
 	if m == nil {
-		return &ReloadError{Step: StepLoad, Err: errors.New("load returned no model")}
+		return &ReloadError{Phase: PhaseLoad, Err: errors.New("load returned no model")}
 	}
 	info := m.Info()
 	if features != nil && !slices.Equal(features, info.Features) {
-		return &ReloadError{Step: StepFeatures,
+		return &ReloadError{Phase: PhaseFeatures,
 			Err: fmt.Errorf("%w: new model takes features %v, the serving one %v", classify.ErrFeature, info.Features, features)}
 	}
 	if warmup == nil {
 		warmup = make([]float64, len(info.Features))
 	}
 	if _, err := m.Predict(warmup, nil); err != nil {
-		return &ReloadError{Step: StepWarmup, Err: err}
+		return &ReloadError{Phase: PhaseWarmup, Err: err}
 	}
 	return nil
 }
 
-// The steps of a reload, in order, as ReloadError.Step names them.
+// The phases of a reload, in order, as ReloadError.Phase names them.
 const (
-	StepLoad     = "load"               // reading, verifying and parsing the artifact
-	StepFeatures = "features"           // the new model's features against the serving ones
-	StepWarmup   = "warm-up prediction" // one prediction before serving
+	PhaseLoad     = "load"               // reading, verifying and parsing the artifact
+	PhaseFeatures = "features"           // the new model's features against the serving ones
+	PhaseWarmup   = "warm-up prediction" // one prediction before serving
 )
 
 // ReloadError is a failed reload: which variant (empty for a lone Live),
-// the step that failed and why. Callers that count failures by cause look
-// at Step and, for StepLoad, at the wrapped error (ErrChecksum, ErrFormat,
+// the phase that failed and why. Callers that count failures by cause look
+// at Phase and, for PhaseLoad, at the wrapped error (ErrChecksum, ErrFormat,
 // ErrNotFound, fs.ErrNotExist).
 type ReloadError struct {
 	Variant string
-	Step    string
+	Phase   string
 	Err     error
 }
 
 func (e *ReloadError) Error() string {
 	if e.Variant == "" {
-		return fmt.Sprintf("rollout: reload: %s: %v", e.Step, e.Err)
+		return fmt.Sprintf("rollout: reload: %s: %v", e.Phase, e.Err)
 	}
-	return fmt.Sprintf("rollout: reload %q: %s: %v", e.Variant, e.Step, e.Err)
+	return fmt.Sprintf("rollout: reload %q: %s: %v", e.Variant, e.Phase, e.Err)
 }
 
 func (e *ReloadError) Unwrap() error { return e.Err }

@@ -90,7 +90,7 @@ func NewRouter(split *Split, lives map[string]*Live) (*Router, error) {
 // LoadRouter loads every arm of split by name through load (Registry.Load,
 // say), proves each model with a warm-up prediction of warmup (a row of
 // zeros when nil) and checks that all take the same features. It fails
-// whole: the error, a *ReloadError, names the variant and the step.
+// whole: the error, a *ReloadError, names the variant and the phase.
 func LoadRouter(split *Split, load func(name string) (classify.Model, error), warmup []float64) (*Router, error) {
 	if split == nil {
 		return nil, errors.New("rollout: router: no split")
@@ -158,7 +158,7 @@ func (t *Table) Route(key string, u float64) Variant {
 // Table and its Lives keep the old models, so a reader still holding it
 // sees the old generation whole. On any failure nothing changes, the old
 // models and split keep serving, and the error is a *ReloadError naming the
-// variant and the step. A variant the new split drops stops being routed
+// variant and the phase. A variant the new split drops stops being routed
 // to. It returns the models now serving, in split order. Reloads are
 // serialised; routing and predictions go on throughout.
 func (r *Router) Reload(split *Split, load func(name string) (classify.Model, error), warmup []float64) ([]classify.Model, error) {

@@ -68,7 +68,7 @@ func TestLoadRouter(t *testing.T) {
 	var re *ReloadError
 	require.ErrorAs(t, err, &re)
 	assert.Equal(t, "svm", re.Variant)
-	assert.Equal(t, StepLoad, re.Step)
+	assert.Equal(t, PhaseLoad, re.Phase)
 	assert.ErrorIs(t, err, classify.ErrNotFound)
 
 	_, err = LoadRouter(nil, reg.Load, nil)
@@ -192,25 +192,25 @@ func TestRouterReload(t *testing.T) {
 		split  string
 		load   func(string) (classify.Model, error)
 		warmup []float64
-		step   string
+		phase  string
 		msg    string
 	}{
-		{"unknown variant", "a=1,zzz=1", load, nil, StepLoad, `rollout: reload "zzz": load: classify: model not found: "zzz"`},
+		{"unknown variant", "a=1,zzz=1", load, nil, PhaseLoad, `rollout: reload "zzz": load: classify: model not found: "zzz"`},
 		{"corrupt", "", func(name string) (classify.Model, error) {
 			if name == "c" {
 				return nil, classify.ErrChecksum
 			}
 			return load(name)
-		}, nil, StepLoad, `rollout: reload "c": load: classify: checksum mismatch`},
-		{"missing file", "", func(string) (classify.Model, error) { return nil, fs.ErrNotExist }, nil, StepLoad, "file does not exist"},
+		}, nil, PhaseLoad, `rollout: reload "c": load: classify: checksum mismatch`},
+		{"missing file", "", func(string) (classify.Model, error) { return nil, fs.ErrNotExist }, nil, PhaseLoad, "file does not exist"},
 		{"other features", "", func(name string) (classify.Model, error) {
 			if name == "b" {
 				return other, nil
 			}
 			return load(name)
-		}, nil, StepFeatures, "new model takes features [a b]"},
-		{"warm-up fails", "", load, []float64{1}, StepWarmup, "invalid input"},
-		{"no model", "", func(string) (classify.Model, error) { return nil, nil }, nil, StepLoad, "load returned no model"},
+		}, nil, PhaseFeatures, "new model takes features [a b]"},
+		{"warm-up fails", "", load, []float64{1}, PhaseWarmup, "invalid input"},
+		{"no model", "", func(string) (classify.Model, error) { return nil, nil }, nil, PhaseLoad, "load returned no model"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var split *Split
@@ -220,7 +220,7 @@ func TestRouterReload(t *testing.T) {
 			_, err := r.Reload(split, tc.load, tc.warmup)
 			var re *ReloadError
 			require.ErrorAs(t, err, &re)
-			assert.Equal(t, tc.step, re.Step)
+			assert.Equal(t, tc.phase, re.Phase)
 			assert.Contains(t, err.Error(), tc.msg)
 			assert.Same(t, before, r.Table())
 			for i, v := range r.Variants() {
@@ -229,7 +229,7 @@ func TestRouterReload(t *testing.T) {
 		})
 	}
 	assert.True(t, errors.Is(&ReloadError{Err: classify.ErrChecksum}, classify.ErrChecksum))
-	assert.Equal(t, "rollout: reload: load: x", (&ReloadError{Step: StepLoad, Err: errors.New("x")}).Error())
+	assert.Equal(t, "rollout: reload: load: x", (&ReloadError{Phase: PhaseLoad, Err: errors.New("x")}).Error())
 }
 
 // generations is a load function whose models are numbered: gen.Store(g)

@@ -253,7 +253,7 @@ func loadRouter(cfg config, src source) (*rollout.Router, *rollout.Live, *catalo
 				"%s has no model named %q or of that kind; use one of %s, or a split of them such as decision_tree=90,xgboost=10",
 				cat.where, re.Variant, strings.Join(cat.names, ", "))}
 		}
-		if errors.As(err, &re) && re.Step == rollout.StepFeatures {
+		if errors.As(err, &re) && re.Phase == rollout.PhaseFeatures {
 			return nil, nil, nil, &configError{typeName, cfg.modelTypeRaw, "every variant of a split must take the same features: " + re.Err.Error()}
 		}
 		return nil, nil, nil, fmt.Errorf("load from %s: %w", cat.where, err)

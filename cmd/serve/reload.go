@@ -212,10 +212,10 @@ func (s *Server) watch(ctx context.Context, interval time.Duration) {
 func reloadReason(err error) string {
 	var re *rollout.ReloadError
 	if errors.As(err, &re) {
-		switch re.Step {
-		case rollout.StepFeatures:
+		switch re.Phase {
+		case rollout.PhaseFeatures:
 			return "features"
-		case rollout.StepWarmup:
+		case rollout.PhaseWarmup:
 			return "warmup"
 		}
 	}
