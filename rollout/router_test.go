@@ -53,8 +53,8 @@ func TestLoadRouter(t *testing.T) {
 		assert.Equal(t, want.name, vs[i].Name)
 		assert.Equal(t, want.weight, vs[i].Weight)
 		assert.Equal(t, i, vs[i].Index)
-		assert.Equal(t, want.kind, vs[i].Live.Model().Info().Kind)
-		assert.Equal(t, want.name, vs[i].Live.Model().Info().Name)
+		assert.Equal(t, want.kind, vs[i].Model().Info().Kind)
+		assert.Equal(t, want.name, vs[i].Model().Info().Name)
 	}
 	v, ok := r.Variant("xgboost")
 	assert.True(t, ok)
@@ -84,17 +84,17 @@ func mustSplit(t testing.TB, s string) *Split {
 
 func TestNewRouterErrors(t *testing.T) {
 	split := mustSplit(t, "a=1,b=1")
-	_, err := NewRouter(split, map[string]*Live{"a": {}})
-	assert.EqualError(t, err, `rollout: router: variant "b" has no Live`)
-	_, err = NewRouter(split, map[string]*Live{"a": {}, "b": {}, "c": {}})
+	_, err := NewRouter(split, map[string]classify.Model{"a": nil})
+	assert.EqualError(t, err, `rollout: router: variant "b" has no entry in models`)
+	_, err = NewRouter(split, map[string]classify.Model{"a": nil, "b": nil, "c": nil})
 	assert.EqualError(t, err, `rollout: router: "c" is not a variant of the split a=1,b=1`)
 	_, err = NewRouter(nil, nil)
 	assert.EqualError(t, err, "rollout: router: no split")
 
-	// An empty Live is a variant without a model for now.
-	r, err := NewRouter(split, map[string]*Live{"a": {}, "b": {}})
+	// A nil model is a variant without a model for now.
+	r, err := NewRouter(split, map[string]classify.Model{"a": nil, "b": nil})
 	require.NoError(t, err)
-	assert.Nil(t, r.Route("k", 0).Live.Model())
+	assert.Nil(t, r.Route("k", 0).Model())
 }
 
 // TestRouterShares routes 100,000 distinct keys through a 90/10 router and
@@ -149,20 +149,18 @@ func TestRouterReload(t *testing.T) {
 	r, err := LoadRouter(mustSplit(t, "a=90,b=10"), load, nil)
 	require.NoError(t, err)
 	table := r.Table()
-	liveA := table.Variants()[0].Live
 
-	// Same split: a new table, with new Lives serving the new models, is
-	// swapped in whole; the old table and its Lives keep the old models.
+	// Same split: a new table, serving the new models, is published whole;
+	// the old table keeps the old models.
 	models["a"] = constRules(t, "versicolor")
 	got, err := r.Reload(nil, load, nil)
 	require.NoError(t, err)
 	assert.Equal(t, []classify.Model{models["a"], virginica}, got)
 	assert.NotSame(t, table, r.Table())
 	assert.Same(t, table.Split(), r.Split(), "the split stays")
-	assert.Same(t, setosa, liveA.Model(), "the old table's Live keeps the old model")
-	assert.Same(t, models["a"], r.Variants()[0].Live.Model())
-	assert.NotSame(t, liveA, r.Variants()[0].Live)
-	table, liveA = r.Table(), r.Variants()[0].Live
+	assert.Same(t, setosa, table.Variants()[0].Model(), "the old table keeps the old model")
+	assert.Same(t, models["a"], r.Variants()[0].Model())
+	table = r.Table()
 
 	// A new split: b promoted, a kept at weight 0 (still loaded), c added.
 	models["c"] = setosa
@@ -172,9 +170,9 @@ func TestRouterReload(t *testing.T) {
 	assert.Equal(t, "a=0,b=100,c=0", r.Split().String())
 	v, ok := r.Variant("a")
 	require.True(t, ok)
-	assert.NotSame(t, liveA, v.Live, "a kept variant gets a new Live")
-	assert.Same(t, models["a"], v.Live.Model())
-	assert.Same(t, models["a"], liveA.Model(), "the old table's Live keeps its model")
+	assert.Same(t, models["a"], v.Model(), "a kept variant keeps its (reloaded) model")
+	assert.Same(t, models["a"], table.Variants()[0].Model(), "the old table keeps its model")
+	assert.Len(t, table.Variants(), 2, "the old table keeps its split")
 	assert.Equal(t, 0, v.Weight)
 	for i := range 1000 {
 		assert.Equal(t, "b", r.Route(strconv.Itoa(i), 0).Name)
@@ -185,7 +183,7 @@ func TestRouterReload(t *testing.T) {
 	before := r.Table()
 	beforeModels := []classify.Model{}
 	for _, v := range before.Variants() {
-		beforeModels = append(beforeModels, v.Live.Model())
+		beforeModels = append(beforeModels, v.Model())
 	}
 	for _, tc := range []struct {
 		name   string
@@ -224,12 +222,72 @@ func TestRouterReload(t *testing.T) {
 			assert.Contains(t, err.Error(), tc.msg)
 			assert.Same(t, before, r.Table())
 			for i, v := range r.Variants() {
-				assert.Same(t, beforeModels[i], v.Live.Model())
+				assert.Same(t, beforeModels[i], v.Model())
 			}
 		})
 	}
 	assert.True(t, errors.Is(&ReloadError{Err: classify.ErrChecksum}, classify.ErrChecksum))
 	assert.Equal(t, "rollout: reload: load: x", (&ReloadError{Phase: PhaseLoad, Err: errors.New("x")}).Error())
+}
+
+// TestRouterSwap: Swap replaces one variant's model, unchecked, in a new
+// Table; the old Table keeps its model, the other variants keep theirs, and
+// a name the split lacks changes nothing.
+func TestRouterSwap(t *testing.T) {
+	setosa, virginica := constRules(t, "setosa"), constRules(t, "virginica")
+	r, err := NewRouter(mustSplit(t, "a=1,b=1"), map[string]classify.Model{"a": setosa, "b": nil})
+	require.NoError(t, err)
+	before := r.Table()
+
+	other := twoFeatureRules(t) // other features: Swap does not check them
+	old, err := r.Swap("b", other)
+	require.NoError(t, err)
+	assert.Nil(t, old)
+	assert.NotSame(t, before, r.Table())
+	assert.Nil(t, before.Variants()[1].Model(), "the old table keeps its model")
+	v, ok := r.Variant("b")
+	require.True(t, ok)
+	assert.Same(t, other, v.Model())
+	assert.Same(t, setosa, r.Variants()[0].Model(), "the other variant keeps its model")
+	assert.Same(t, before.Split(), r.Split())
+
+	old, err = r.Swap("a", virginica)
+	require.NoError(t, err)
+	assert.Same(t, setosa, old)
+	old, err = r.Swap("b", nil)
+	require.NoError(t, err)
+	assert.Same(t, other, old)
+	assert.Nil(t, r.Variants()[1].Model())
+
+	current := r.Table()
+	_, err = r.Swap("c", setosa)
+	assert.EqualError(t, err, `rollout: router: "c" is not a variant of the split a=1,b=1`)
+	assert.Same(t, current, r.Table(), "a failed Swap publishes nothing")
+}
+
+// TestRouterSwapDuringReload runs Swaps and Reloads side by side (run with
+// -race): each publishes a whole Table, and the last word is one of theirs.
+func TestRouterSwapDuringReload(t *testing.T) {
+	setosa, virginica := constRules(t, "setosa"), constRules(t, "virginica")
+	load := func(string) (classify.Model, error) { return setosa, nil }
+	r, err := LoadRouter(mustSplit(t, "a=1,b=1"), load, nil)
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for range 200 {
+			if _, err := r.Reload(nil, load, nil); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	})
+	for range 200 {
+		_, err := r.Swap("b", virginica)
+		require.NoError(t, err)
+	}
+	wg.Wait()
+	assert.Same(t, setosa, r.Variants()[0].Model())
+	assert.Contains(t, []classify.Model{setosa, virginica}, r.Variants()[1].Model())
 }
 
 // generations is a load function whose models are numbered: gen.Store(g)
@@ -261,7 +319,7 @@ func (g *generations) load(name string) (classify.Model, error) {
 func (g *generations) tableGenerations(t *Table) []int {
 	var gens []int
 	for _, v := range t.Variants() {
-		gens = append(gens, g.of[v.Live.Model()])
+		gens = append(gens, g.of[v.Model()])
 	}
 	return gens
 }
@@ -288,11 +346,11 @@ func TestRouterReloadAtomic(t *testing.T) {
 			go func() {
 				table := r.Table()
 				vs := table.Variants()
-				seen := []classify.Model{vs[0].Live.Model()}
+				seen := []classify.Model{vs[0].Model()}
 				readFirst <- seen
 				<-reloaded
 				for _, v := range vs[1:] {
-					seen = append(seen, v.Live.Model())
+					seen = append(seen, v.Model())
 				}
 				read <- seen
 			}()
@@ -402,7 +460,7 @@ func TestRouterReloadUnderLoad(t *testing.T) {
 				default:
 				}
 				v := r.Route("", rng.Float64())
-				m := v.Live.Model()
+				m := v.Model()
 				p, err := m.Predict(row, proba)
 				if err != nil {
 					t.Error(err)

@@ -88,13 +88,13 @@ type harness struct {
 
 func newHarness(t *testing.T, m classify.Model, opts Options) *harness {
 	t.Helper()
-	live, variant := &rollout.Live{}, "default"
+	variant := "default"
 	if m != nil {
-		live, variant = rollout.NewLive(m), modelName(m.Info())
+		variant = modelName(m.Info())
 	}
 	split, err := rollout.NewSplit([]rollout.Arm{{Name: variant, Weight: 1}})
 	require.NoError(t, err)
-	router, err := rollout.NewRouter(split, map[string]*rollout.Live{variant: live})
+	router, err := rollout.NewRouter(split, map[string]classify.Model{variant: m})
 	require.NoError(t, err)
 	return newRouterHarness(t, router, opts)
 }
@@ -105,7 +105,7 @@ func singleRouter(m classify.Model) *rollout.Router {
 	if err != nil {
 		panic(err)
 	}
-	r, err := rollout.NewRouter(split, map[string]*rollout.Live{modelName(m.Info()): rollout.NewLive(m)})
+	r, err := rollout.NewRouter(split, map[string]classify.Model{modelName(m.Info()): m})
 	if err != nil {
 		panic(err)
 	}

@@ -272,7 +272,7 @@ func loadRouter(cfg config, src source) (*rollout.Router, *rollout.Live, *catalo
 	}
 	// Same features as the served models: a configuration error, named as
 	// such; then Live.Reload's warm-up proves the challenger answers.
-	primary := router.Variants()[0].Live.Model().Info().Features
+	primary := router.Variants()[0].Model().Info().Features
 	if got := m.Info().Features; !slices.Equal(got, primary) {
 		return nil, nil, nil, &configError{shadowName, cfg.shadowModel, fmt.Sprintf("the shadow model takes features %v, the served ones %v", got, primary)}
 	}

@@ -123,8 +123,8 @@ func abRouter(t *testing.T) *rollout.Router {
 	t.Helper()
 	split, err := rollout.NewSplit([]rollout.Arm{{Name: "takes", Weight: 1}, {Name: "refuses", Weight: 1}})
 	require.NoError(t, err)
-	r, err := rollout.NewRouter(split, map[string]*rollout.Live{
-		"takes": rollout.NewLive(missingRules(6.0)), "refuses": rollout.NewLive(classify.IrisRules())})
+	r, err := rollout.NewRouter(split, map[string]classify.Model{
+		"takes": missingRules(6.0), "refuses": classify.IrisRules()})
 	require.NoError(t, err)
 	return r
 }

@@ -122,7 +122,7 @@ func TestReloadFailuresKeepServing(t *testing.T) {
 	}
 	before := map[string]classify.Model{}
 	for _, v := range hs.srv.router.Variants() {
-		before[v.Name] = v.Live.Model()
+		before[v.Name] = v.Model()
 	}
 	for _, tc := range []struct {
 		name, reason string
@@ -182,7 +182,7 @@ func TestReloadFailuresKeepServing(t *testing.T) {
 				assert.Equal(t, failures+1, reloads(hs, trigger, targetPrimary, resultFailure, tc.reason), "failure counted with reason %s", tc.reason)
 				assert.Equal(t, http.StatusOK, hs.get("/ready").status)
 				for _, v := range hs.srv.router.Variants() {
-					assert.Same(t, before[v.Name], v.Live.Model(), "%s keeps serving", v.Name)
+					assert.Same(t, before[v.Name], v.Model(), "%s keeps serving", v.Name)
 				}
 				variant, version, body := hs.predictKeyed("client-7")
 				assert.NotEmpty(t, variant)
@@ -406,7 +406,7 @@ func TestReloadShadowFailureChangesNothing(t *testing.T) {
 	require.NoError(t, err)
 	challenger := rollout.NewLive(xgb)
 	hs := registryServer(t, dir, "decision_tree", Options{Challenger: challenger, ShadowModel: "xgboost"})
-	before := hs.srv.router.Variants()[0].Live.Model()
+	before := hs.srv.router.Variants()[0].Model()
 
 	pristine, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
 	require.NoError(t, err)
@@ -425,7 +425,7 @@ func TestReloadShadowFailureChangesNothing(t *testing.T) {
 	assert.Equal(t, []any{map[string]any{"variant": "decision_tree", "weight": 1.0, "name": "decision_tree",
 		"kind": "decision_tree", "version": "1.0.1"}}, body["variants"])
 	require.Len(t, hs.srv.router.Variants(), 1)
-	assert.Same(t, before, hs.srv.router.Variants()[0].Live.Model(), "the variant keeps serving")
+	assert.Same(t, before, hs.srv.router.Variants()[0].Model(), "the variant keeps serving")
 	assert.Same(t, xgb, challenger.Model(), "the challenger keeps serving")
 	assert.Equal(t, float64(1), reloads(hs, triggerAdmin, targetShadow, resultFailure, "format"))
 	assert.Equal(t, float64(0), reloads(hs, triggerAdmin, targetPrimary, resultSuccess, ""), "the variants were not reloaded")

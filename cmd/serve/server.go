@@ -97,7 +97,7 @@ type Server struct {
 }
 
 // NewServer returns a Server answering with the variants router holds
-// (whose Lives may be empty: /ready then answers 503 until models are
+// (whose models may be nil: /ready then answers 503 until models are
 // swapped in).
 func NewServer(router *rollout.Router, opts Options) *Server {
 	if opts.Logger == nil {
@@ -154,7 +154,7 @@ type served struct {
 }
 
 // view is what the server serves now: the router's table, each variant's
-// model (nil when its Live is empty) and the API description built from
+// model (nil when it has none) and the API description built from
 // them, rebuilt whenever one of them changes.
 type view struct {
 	table      *rollout.Table
@@ -173,13 +173,13 @@ func (v *view) primary() *served {
 	return nil
 }
 
-// current reports whether v still matches the router and the Lives.
+// current reports whether v still matches the router and the challenger.
 func (s *Server) current(v *view) bool {
 	if v == nil || v.table != s.router.Table() {
 		return false
 	}
 	for i, variant := range v.table.Variants() {
-		m := variant.Live.Model()
+		m := variant.Model()
 		if c := v.served[i]; c == nil && m != nil || c != nil && c.model != m {
 			return false
 		}
@@ -210,7 +210,7 @@ func (s *Server) view() *view {
 	}
 	v := &view{table: s.router.Table()}
 	for _, variant := range v.table.Variants() {
-		m := variant.Live.Model()
+		m := variant.Model()
 		c := known[m]
 		if m != nil && (c == nil || c.variant != variant.Name) {
 			c = s.derive(variant.Name, m)
@@ -321,7 +321,7 @@ func (s *Server) ready() bool {
 		return false
 	}
 	for _, v := range s.router.Variants() {
-		if v.Live.Model() == nil {
+		if v.Model() == nil {
 			return false
 		}
 	}
