@@ -47,12 +47,14 @@ func (l *Live) Swap(m classify.Model) classify.Model {
 }
 
 // Reload replaces the serving model with the one load returns, once it has
-// proved itself: load succeeded (Registry.Load verifies the checksum before
-// parsing), the new model takes the same features, in the same order, as
-// the serving one (so clients keep working), and a warm-up prediction of
-// warmup succeeded (a row of zeros when warmup is nil). On any failure the
-// serving model stays and the error, a *ReloadError, says which phase
-// failed. Reloads are serialised; predictions go on throughout.
+// proved itself: load succeeded (classify.Registry.Load verifies the
+// checksum before parsing), the new model takes the same features, in the
+// same order, as the serving one (so clients keep working), and a warm-up
+// prediction of warmup succeeded (a row of zeros when warmup is nil). On
+// any failure the serving model stays and the error, a *ReloadError, says
+// which phase failed. Reloads are serialised; predictions go on
+// throughout. Swap does not wait for a Reload: a model swapped in while
+// one runs may be replaced when it ends.
 func (l *Live) Reload(load func() (classify.Model, error), warmup []float64) (classify.Model, error) {
 	l.reload.Lock()
 	defer l.reload.Unlock()
@@ -109,8 +111,8 @@ const (
 
 // ReloadError is a failed reload: which variant (empty for a lone Live),
 // the phase that failed and why. Callers that count failures by cause look
-// at Phase and, for PhaseLoad, at the wrapped error (ErrChecksum, ErrFormat,
-// ErrNotFound, fs.ErrNotExist).
+// at Phase and, for PhaseLoad, at the wrapped error (classify.ErrChecksum,
+// classify.ErrFormat, classify.ErrNotFound, fs.ErrNotExist).
 type ReloadError struct {
 	Variant string
 	Phase   string

@@ -96,9 +96,10 @@ func NewRouter(split *Split, models map[string]classify.Model) (*Router, error) 
 	return r, nil
 }
 
-// LoadRouter loads every arm of split by name through load (Registry.Load,
-// say), proves each model with a warm-up prediction of warmup (a row of
-// zeros when nil) and checks that all take the same features. It fails
+// LoadRouter loads every arm of split by name through load
+// (classify.Registry.Load, say), proves each model with a warm-up
+// prediction of warmup (a row of zeros when nil) and checks that all take
+// the same features. It fails
 // whole: the error, a *ReloadError, names the variant and the phase.
 func LoadRouter(split *Split, load func(name string) (classify.Model, error), warmup []float64) (*Router, error) {
 	if split == nil {

@@ -16,7 +16,8 @@ import (
 // them all busy is not shadowed: ObserveFrom says so (ShadowDropped), for
 // the caller to count.
 //
-// A Shadow is safe for concurrent use.
+// A Shadow is safe for concurrent use. The zero value is not usable: build
+// one with NewShadow.
 type Shadow struct {
 	challenger *Live
 	fraction   float64

@@ -15,6 +15,7 @@ import (
 // are the same. A request without a key is split by weight with a random
 // number the caller supplies.
 //
+// The zero value is not usable: build a Split with ParseSplit or NewSplit.
 // A Split is immutable and safe for concurrent use; to change weights,
 // build a new one and swap it in.
 type Split struct {
