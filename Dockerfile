@@ -19,6 +19,7 @@ COPY go.mod go.sum ./
 RUN go mod download
 COPY *.go ./
 COPY internal/ internal/
+COPY rollout/ rollout/
 COPY models/ models/
 COPY cmd/ cmd/
 RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/serve ./cmd/serve && \

@@ -85,13 +85,21 @@
 // categorical splits, vector leaves, dart and gblinear are refused with an
 // error that says what to do.
 //
-// # Explaining and hot swapping
+// # Explaining
 //
 // *Rules and *Tree implement Explainer: the rule that fired, or the
-// decision path. Live holds the serving model and swaps it atomically, for
-// reloads that never show a reader a half-loaded model. Router does the
-// same for the variants of a split: a Reload publishes every variant's new
-// model in one step, so a reader of Router.Table sees all old or all new.
+// decision path.
+//
+// # Serving several models
+//
+// Swapping models while requests go on, A/B splits and canaries, and
+// shadow traffic live in package rollout
+// (github.com/ml-production-service/classify/rollout): Live holds the
+// serving model and reloads it only once the new one has proved itself,
+// Router serves the variants of a Split and reloads them all at once, and
+// Shadow sends a share of requests to a challenger. Package classify
+// does not import it, and a program that serves one fixed model need not
+// either.
 //
 // The artifact formats are specified in research/FORMATS.md.
 package classify

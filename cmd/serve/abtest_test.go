@@ -15,6 +15,7 @@ import (
 
 	"github.com/ml-production-service/classify"
 	"github.com/ml-production-service/classify/models"
+	"github.com/ml-production-service/classify/rollout"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -24,7 +25,7 @@ func productionSplit(t *testing.T, split string, opts Options) *harness {
 	t.Helper()
 	reg, err := classify.OpenRegistry(models.FS)
 	require.NoError(t, err)
-	router, err := classify.LoadRouter(mustSplit(t, split), reg.Load, nil)
+	router, err := rollout.LoadRouter(mustSplit(t, split), reg.Load, nil)
 	require.NoError(t, err)
 	opts.Registry = reg
 	return newRouterHarness(t, router, opts)
@@ -154,7 +155,7 @@ func TestAdminAuth(t *testing.T) {
 	assert.Equal(t, http.StatusMethodNotAllowed, hs.get("/admin/reload").status)
 
 	for body, detail := range map[string]string{
-		`{"model_type": "a=x"}`:  `model_type: classify: split: weight of "a" is "x", not an integer`,
+		`{"model_type": "a=x"}`:  `model_type: rollout: split: weight of "a" is "x", not an integer`,
 		`{"split": "a=1"}`:       `unknown field "split"`,
 		`[1]`:                    `the body must be empty or {"model_type": "name=weight,..."}`,
 		`{"model_type": 5}`:      "cannot unmarshal number",
@@ -173,7 +174,7 @@ func TestAdminAuth(t *testing.T) {
 // logged at DEBUG.
 func TestShadow(t *testing.T) {
 	var logs syncBuffer
-	challenger := classify.NewLive(weatherLike("virginica"))
+	challenger := rollout.NewLive(weatherLike("virginica"))
 	hs := productionSplit(t, "heuristic", Options{Challenger: challenger, ShadowModel: "always-virginica", ShadowFraction: 1,
 		Logger: jsonLogger(&logs, slog.LevelDebug)})
 	for range 3 {
@@ -233,7 +234,7 @@ func TestShadowNeverHurtsThePrimary(t *testing.T) {
 		<-release
 		return classify.Prediction{}, errors.New("challenger broke")
 	}
-	hs := productionSplit(t, "heuristic", Options{Challenger: classify.NewLive(stuck), ShadowModel: "stuck", ShadowFraction: 1})
+	hs := productionSplit(t, "heuristic", Options{Challenger: rollout.NewLive(stuck), ShadowModel: "stuck", ShadowFraction: 1})
 	for range shadowMaxInFlight + 10 {
 		got := hs.postValid("/predict", seedRequest)
 		require.Equal(t, http.StatusOK, got.status)
@@ -244,7 +245,7 @@ func TestShadowNeverHurtsThePrimary(t *testing.T) {
 	assert.Contains(t, string(hs.get("/metrics").body),
 		`mps_shadow_predictions_total{challenger="always-setosa",primary="heuristic",result="error",variant="heuristic"} 64`)
 
-	none := productionSplit(t, "heuristic", Options{Challenger: classify.NewLive(stuck), ShadowModel: "stuck", ShadowFraction: 0})
+	none := productionSplit(t, "heuristic", Options{Challenger: rollout.NewLive(stuck), ShadowModel: "stuck", ShadowFraction: 0})
 	none.postValid("/predict", seedRequest)
 	none.srv.shadow.Wait()
 	assert.NotContains(t, string(none.get("/metrics").body), "mps_shadow_predictions_total{")

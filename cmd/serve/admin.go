@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/ml-production-service/classify"
+	"github.com/ml-production-service/classify/rollout"
 )
 
 // Admin endpoints. They exist only when the server has an admin token
@@ -64,7 +65,7 @@ func (s *Server) handleReload(w http.ResponseWriter, r *http.Request) {
 		writeDetail(w, http.StatusBadRequest, "There was an error reading the body")
 		return
 	}
-	var split *classify.Split
+	var split *rollout.Split
 	if b := bytes.TrimSpace(body.Bytes()); len(b) > 0 {
 		var req reloadRequest
 		dec := json.NewDecoder(bytes.NewReader(b))
@@ -100,8 +101,8 @@ func (s *Server) handleReload(w http.ResponseWriter, r *http.Request) {
 // unknownVariant tells whether err is the failure of a reload with split
 // because a variant the split names is not in the model source: a client
 // error, answered 422 as a malformed split is, with the message.
-func (s *Server) unknownVariant(split *classify.Split, err error) (string, bool) {
-	var re *classify.ReloadError
+func (s *Server) unknownVariant(split *rollout.Split, err error) (string, bool) {
+	var re *rollout.ReloadError
 	if split == nil || !errors.As(err, &re) || re.Variant == "" || !errors.Is(err, classify.ErrNotFound) {
 		return "", false
 	}

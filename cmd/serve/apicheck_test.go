@@ -16,6 +16,7 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"github.com/ml-production-service/classify"
+	"github.com/ml-production-service/classify/rollout"
 	"github.com/stretchr/testify/require"
 )
 
@@ -87,24 +88,24 @@ type harness struct {
 
 func newHarness(t *testing.T, m classify.Model, opts Options) *harness {
 	t.Helper()
-	live, variant := &classify.Live{}, "default"
+	variant := "default"
 	if m != nil {
-		live, variant = classify.NewLive(m), modelName(m.Info())
+		variant = modelName(m.Info())
 	}
-	split, err := classify.NewSplit([]classify.Arm{{Name: variant, Weight: 1}})
+	split, err := rollout.NewSplit([]rollout.Arm{{Name: variant, Weight: 1}})
 	require.NoError(t, err)
-	router, err := classify.NewRouter(split, map[string]*classify.Live{variant: live})
+	router, err := rollout.NewRouter(split, map[string]classify.Model{variant: m})
 	require.NoError(t, err)
 	return newRouterHarness(t, router, opts)
 }
 
 // singleRouter is a router of one variant, named after m, serving m.
-func singleRouter(m classify.Model) *classify.Router {
-	split, err := classify.NewSplit([]classify.Arm{{Name: modelName(m.Info()), Weight: 1}})
+func singleRouter(m classify.Model) *rollout.Router {
+	split, err := rollout.NewSplit([]rollout.Arm{{Name: modelName(m.Info()), Weight: 1}})
 	if err != nil {
 		panic(err)
 	}
-	r, err := classify.NewRouter(split, map[string]*classify.Live{modelName(m.Info()): classify.NewLive(m)})
+	r, err := rollout.NewRouter(split, map[string]classify.Model{modelName(m.Info()): m})
 	if err != nil {
 		panic(err)
 	}
@@ -112,7 +113,7 @@ func singleRouter(m classify.Model) *classify.Router {
 }
 
 // newRouterHarness is a harness over the variants of router.
-func newRouterHarness(t *testing.T, router *classify.Router, opts Options) *harness {
+func newRouterHarness(t *testing.T, router *rollout.Router, opts Options) *harness {
 	t.Helper()
 	srv := NewServer(router, opts)
 	hs := &harness{t: t, srv: srv, h: srv.Handler()}

@@ -11,14 +11,15 @@ import (
 	"time"
 
 	"github.com/ml-production-service/classify"
+	"github.com/ml-production-service/classify/rollout"
 )
 
 // config is the server's configuration: each setting from its flag, else
 // its environment variable, else its default.
 type config struct {
-	split            *classify.Split // the variants MPS_MODEL_TYPE names, one for a plain name
-	modelTypeRaw     string          // MPS_MODEL_TYPE as given, for messages
-	modelPath        string          // "" means the embedded production registry
+	split            *rollout.Split // the variants MPS_MODEL_TYPE names, one for a plain name
+	modelTypeRaw     string         // MPS_MODEL_TYPE as given, for messages
+	modelPath        string         // "" means the embedded production registry
 	logLevel         slog.Level
 	host             string
 	port             int
@@ -182,18 +183,18 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 // parseModelType reads MPS_MODEL_TYPE (or an admin request's model_type):
 // one model's name, or a split such as "decision_tree=90,xgboost=10". Names
 // that are kinds are matched as ParseKind matches them (any case).
-func parseModelType(v string) (*classify.Split, error) {
-	split, err := classify.ParseSplit(v)
+func parseModelType(v string) (*rollout.Split, error) {
+	split, err := rollout.ParseSplit(v)
 	if err != nil {
 		return nil, err
 	}
-	arms := append([]classify.Arm(nil), split.Arms()...)
+	arms := append([]rollout.Arm(nil), split.Arms()...)
 	for i, a := range arms {
 		if k, err := classify.ParseKind(a.Name); err == nil {
 			arms[i].Name = string(k)
 		}
 	}
-	return classify.NewSplit(arms)
+	return rollout.NewSplit(arms)
 }
 
 // validHeaderName accepts the header names a client can be asked to send.

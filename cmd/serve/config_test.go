@@ -81,9 +81,9 @@ func TestConfigErrors(t *testing.T) {
 		want string
 	}{
 		{"model type", nil, map[string]string{"MPS_MODEL_TYPE": "decision_tree=x"},
-			`serve: MPS_MODEL_TYPE="decision_tree=x" is not allowed: use one of heuristic, decision_tree, random_forest, xgboost, or a split such as decision_tree=90,xgboost=10 (classify: split: weight of "decision_tree" is "x", not an integer)`},
+			`serve: MPS_MODEL_TYPE="decision_tree=x" is not allowed: use one of heuristic, decision_tree, random_forest, xgboost, or a split such as decision_tree=90,xgboost=10 (rollout: split: weight of "decision_tree" is "x", not an integer)`},
 		{"model type flag", []string{"-model-type", "a=0,b=0"}, nil,
-			`serve: -model-type="a=0,b=0" is not allowed: use one of heuristic, decision_tree, random_forest, xgboost, or a split such as decision_tree=90,xgboost=10 (classify: split: every weight is 0)`},
+			`serve: -model-type="a=0,b=0" is not allowed: use one of heuristic, decision_tree, random_forest, xgboost, or a split such as decision_tree=90,xgboost=10 (rollout: split: every weight is 0)`},
 		{"split header", nil, map[string]string{"MPS_SPLIT_HEADER": "X Client"},
 			`serve: MPS_SPLIT_HEADER="X Client" is not allowed: use a header name such as X-Client-ID (letters, digits and -)`},
 		{"shadow fraction", nil, map[string]string{"MPS_SHADOW_FRACTION": "1.5"},
@@ -158,7 +158,7 @@ func loadModel(cfg config) (classify.Model, *classify.Registry, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return router.Variants()[0].Live.Model(), cat.reg, nil
+	return router.Variants()[0].Model(), cat.reg, nil
 }
 
 func TestLoadModel(t *testing.T) {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/ml-production-service/classify"
 	"github.com/ml-production-service/classify/models"
+	"github.com/ml-production-service/classify/rollout"
 )
 
 // source re-opens where the models come from, for the first load and for
@@ -238,21 +239,21 @@ func (a artifactFiles) load(kind classify.Kind, path string) (classify.Model, er
 // loadRouter loads the split's variants from the source for the first
 // time, and the shadow model if one is named. A name the source does not
 // hold is a configuration error.
-func loadRouter(cfg config, src source) (*classify.Router, *classify.Live, *catalog, error) {
+func loadRouter(cfg config, src source) (*rollout.Router, *rollout.Live, *catalog, error) {
 	cat, err := src()
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	typeName := cfg.source["model-type"]
-	router, err := classify.LoadRouter(cfg.split, cat.load, nil)
+	router, err := rollout.LoadRouter(cfg.split, cat.load, nil)
 	if err != nil {
-		var re *classify.ReloadError
+		var re *rollout.ReloadError
 		if errors.As(err, &re) && errors.Is(err, classify.ErrNotFound) && cat.reg != nil {
 			return nil, nil, nil, &configError{typeName, cfg.modelTypeRaw, fmt.Sprintf(
 				"%s has no model named %q or of that kind; use one of %s, or a split of them such as decision_tree=90,xgboost=10",
 				cat.where, re.Variant, strings.Join(cat.names, ", "))}
 		}
-		if errors.As(err, &re) && re.Step == classify.StepFeatures {
+		if errors.As(err, &re) && re.Phase == rollout.PhaseFeatures {
 			return nil, nil, nil, &configError{typeName, cfg.modelTypeRaw, "every variant of a split must take the same features: " + re.Err.Error()}
 		}
 		return nil, nil, nil, fmt.Errorf("load from %s: %w", cat.where, err)
@@ -271,11 +272,11 @@ func loadRouter(cfg config, src source) (*classify.Router, *classify.Live, *cata
 	}
 	// Same features as the served models: a configuration error, named as
 	// such; then Live.Reload's warm-up proves the challenger answers.
-	primary := router.Variants()[0].Live.Model().Info().Features
+	primary := router.Variants()[0].Model().Info().Features
 	if got := m.Info().Features; !slices.Equal(got, primary) {
 		return nil, nil, nil, &configError{shadowName, cfg.shadowModel, fmt.Sprintf("the shadow model takes features %v, the served ones %v", got, primary)}
 	}
-	challenger := &classify.Live{}
+	challenger := &rollout.Live{}
 	if _, err := challenger.Reload(func() (classify.Model, error) { return m, nil }, nil); err != nil {
 		return nil, nil, nil, fmt.Errorf("shadow model %q: %w", cfg.shadowModel, err)
 	}

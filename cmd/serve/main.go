@@ -109,7 +109,7 @@
 // MPS_MODEL_TYPE may be a weighted split, "decision_tree=90,xgboost=10"
 // (integer weights; a plain name is a split of one). Each name is a
 // variant, loaded as a plain MPS_MODEL_TYPE is; all must take the same
-// features. The server holds them in a classify.Router. A request with the
+// features. The server holds them in a rollout.Router. A request with the
 // header X-Client-ID (MPS_SPLIT_HEADER names another) goes to the variant
 // its key hashes to (FNV-1a, then splitmix64): the same key reaches the
 // same variant on every request, in every replica and after restarts, as

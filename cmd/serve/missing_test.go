@@ -7,6 +7,7 @@ import (
 
 	"github.com/ml-production-service/classify"
 	"github.com/ml-production-service/classify/internal/modeltest"
+	"github.com/ml-production-service/classify/rollout"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -118,12 +119,12 @@ func TestModelsAndOpenAPISayMissingValues(t *testing.T) {
 
 // abRouter splits half and half between variant "takes" (missing values
 // accepted) and "refuses" (the plain rules).
-func abRouter(t *testing.T) *classify.Router {
+func abRouter(t *testing.T) *rollout.Router {
 	t.Helper()
-	split, err := classify.NewSplit([]classify.Arm{{Name: "takes", Weight: 1}, {Name: "refuses", Weight: 1}})
+	split, err := rollout.NewSplit([]rollout.Arm{{Name: "takes", Weight: 1}, {Name: "refuses", Weight: 1}})
 	require.NoError(t, err)
-	r, err := classify.NewRouter(split, map[string]*classify.Live{
-		"takes": classify.NewLive(missingRules(6.0)), "refuses": classify.NewLive(classify.IrisRules())})
+	r, err := rollout.NewRouter(split, map[string]classify.Model{
+		"takes": missingRules(6.0), "refuses": classify.IrisRules()})
 	require.NoError(t, err)
 	return r
 }
@@ -218,7 +219,7 @@ func TestRegistryMissingValues(t *testing.T) {
 // A challenger that takes no missing values refuses the rows that hold
 // them: counted as errors, the primary's answer untouched.
 func TestShadowMissingValues(t *testing.T) {
-	hs := newHarness(t, missingRules(6.0), Options{Challenger: classify.NewLive(classify.IrisRules()), ShadowModel: "heuristic", ShadowFraction: 1})
+	hs := newHarness(t, missingRules(6.0), Options{Challenger: rollout.NewLive(classify.IrisRules()), ShadowModel: "heuristic", ShadowFraction: 1})
 	assert.Equal(t, http.StatusOK, hs.postValid("/predict", nullPetal).status)
 	assert.Equal(t, http.StatusOK, hs.postValid("/predict", seedRequest).status)
 	hs.srv.shadow.Wait()

@@ -9,11 +9,12 @@ import (
 	"time"
 
 	"github.com/ml-production-service/classify"
+	"github.com/ml-production-service/classify/rollout"
 )
 
 // Hot reload. Three triggers (SIGHUP, POST /admin/reload, and a watch of
 // the registry every MPS_RELOAD_INTERVAL) call Server.Reload, which
-// re-opens the source and hands it to classify.Router.Reload: every
+// re-opens the source and hands it to rollout.Router.Reload: every
 // variant's artifact is read, its checksum verified, parsed, checked to
 // take the served features and given a warm-up prediction, and only then
 // are they all swapped in (with a new split, when the admin request sets
@@ -62,7 +63,7 @@ func modelOf(info classify.Info) servingModel {
 // is not nil, and then the shadow model. It returns what serves afterwards
 // and the error that stopped it, if any; trigger names the cause in logs
 // and metrics.
-func (s *Server) Reload(split *classify.Split, trigger string) (reloadReport, error) {
+func (s *Server) Reload(split *rollout.Split, trigger string) (reloadReport, error) {
 	s.reloading.Lock()
 	defer s.reloading.Unlock()
 	return s.reloadAndReport(nil, split, trigger)
@@ -70,7 +71,7 @@ func (s *Server) Reload(split *classify.Split, trigger string) (reloadReport, er
 
 // reloadAndReport reloads from cat (the source opened anew when nil) and
 // reports; s.reloading must be held.
-func (s *Server) reloadAndReport(cat *catalog, split *classify.Split, trigger string) (reloadReport, error) {
+func (s *Server) reloadAndReport(cat *catalog, split *rollout.Split, trigger string) (reloadReport, error) {
 	start := time.Now()
 	err := s.reloadLocked(cat, split, trigger)
 	v := s.view()
@@ -98,7 +99,7 @@ func (s *Server) reloadAndReport(cat *catalog, split *classify.Split, trigger st
 	return rep, nil
 }
 
-func (s *Server) reloadLocked(cat *catalog, split *classify.Split, trigger string) error {
+func (s *Server) reloadLocked(cat *catalog, split *rollout.Split, trigger string) error {
 	if cat == nil {
 		if s.opts.Source == nil {
 			err := errors.New("this server has no model source to reload from")
@@ -117,7 +118,7 @@ func (s *Server) reloadLocked(cat *catalog, split *classify.Split, trigger strin
 	// nothing is half applied, and the watch tries again.
 	var challenger classify.Model
 	if s.opts.Challenger != nil {
-		trial := classify.NewLive(s.opts.Challenger.Model())
+		trial := rollout.NewLive(s.opts.Challenger.Model())
 		challenger, err = trial.Reload(func() (classify.Model, error) { return cat.load(s.opts.ShadowModel) }, nil)
 		if err != nil {
 			s.metrics.reloaded(trigger, targetShadow, err)
@@ -209,12 +210,12 @@ func (s *Server) watch(ctx context.Context, interval time.Duration) {
 // reloadReason names why a reload failed, for the reload counter's reason
 // label.
 func reloadReason(err error) string {
-	var re *classify.ReloadError
+	var re *rollout.ReloadError
 	if errors.As(err, &re) {
-		switch re.Step {
-		case classify.StepFeatures:
+		switch re.Phase {
+		case rollout.PhaseFeatures:
 			return "features"
-		case classify.StepWarmup:
+		case rollout.PhaseWarmup:
 			return "warmup"
 		}
 	}

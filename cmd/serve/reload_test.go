@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ml-production-service/classify"
+	"github.com/ml-production-service/classify/rollout"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/stretchr/testify/assert"
@@ -121,7 +122,7 @@ func TestReloadFailuresKeepServing(t *testing.T) {
 	}
 	before := map[string]classify.Model{}
 	for _, v := range hs.srv.router.Variants() {
-		before[v.Name] = v.Live.Model()
+		before[v.Name] = v.Model()
 	}
 	for _, tc := range []struct {
 		name, reason string
@@ -181,7 +182,7 @@ func TestReloadFailuresKeepServing(t *testing.T) {
 				assert.Equal(t, failures+1, reloads(hs, trigger, targetPrimary, resultFailure, tc.reason), "failure counted with reason %s", tc.reason)
 				assert.Equal(t, http.StatusOK, hs.get("/ready").status)
 				for _, v := range hs.srv.router.Variants() {
-					assert.Same(t, before[v.Name], v.Live.Model(), "%s keeps serving", v.Name)
+					assert.Same(t, before[v.Name], v.Model(), "%s keeps serving", v.Name)
 				}
 				variant, version, body := hs.predictKeyed("client-7")
 				assert.NotEmpty(t, variant)
@@ -227,7 +228,7 @@ func TestReloadNewVersion(t *testing.T) {
 }
 
 // keyFor returns a sticky key the router sends to variant.
-func keyFor(t *testing.T, r *classify.Router, variant string) string {
+func keyFor(t *testing.T, r *rollout.Router, variant string) string {
 	t.Helper()
 	for i := range 10_000 {
 		key := "client-" + itoa(i)
@@ -311,7 +312,7 @@ func rulesRegistry(t *testing.T, label, version string) *classify.Registry {
 func TestReloadUnderLoad(t *testing.T) {
 	answers := map[string]string{"1": "setosa", "2": "virginica"}
 	regs := map[string]*classify.Registry{"1": rulesRegistry(t, "setosa", "1"), "2": rulesRegistry(t, "virginica", "2")}
-	router, err := classify.LoadRouter(mustSplit(t, "rules"), regs["1"].Load, nil)
+	router, err := rollout.LoadRouter(mustSplit(t, "rules"), regs["1"].Load, nil)
 	require.NoError(t, err)
 	hs := newRouterHarness(t, router, Options{})
 
@@ -377,7 +378,7 @@ func TestReloadUnderLoad(t *testing.T) {
 	assert.Equal(t, 1, strings.Count(metrics, "mps_model_info{"), "one series for the one variant")
 }
 
-func mustSplit(t *testing.T, s string) *classify.Split {
+func mustSplit(t *testing.T, s string) *rollout.Split {
 	t.Helper()
 	split, err := parseModelType(s)
 	require.NoError(t, err)
@@ -403,9 +404,9 @@ func TestReloadShadowFailureChangesNothing(t *testing.T) {
 	require.NoError(t, err)
 	xgb, err := reg.Load("xgboost")
 	require.NoError(t, err)
-	challenger := classify.NewLive(xgb)
+	challenger := rollout.NewLive(xgb)
 	hs := registryServer(t, dir, "decision_tree", Options{Challenger: challenger, ShadowModel: "xgboost"})
-	before := hs.srv.router.Variants()[0].Live.Model()
+	before := hs.srv.router.Variants()[0].Model()
 
 	pristine, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
 	require.NoError(t, err)
@@ -424,7 +425,7 @@ func TestReloadShadowFailureChangesNothing(t *testing.T) {
 	assert.Equal(t, []any{map[string]any{"variant": "decision_tree", "weight": 1.0, "name": "decision_tree",
 		"kind": "decision_tree", "version": "1.0.1"}}, body["variants"])
 	require.Len(t, hs.srv.router.Variants(), 1)
-	assert.Same(t, before, hs.srv.router.Variants()[0].Live.Model(), "the variant keeps serving")
+	assert.Same(t, before, hs.srv.router.Variants()[0].Model(), "the variant keeps serving")
 	assert.Same(t, xgb, challenger.Model(), "the challenger keeps serving")
 	assert.Equal(t, float64(1), reloads(hs, triggerAdmin, targetShadow, resultFailure, "format"))
 	assert.Equal(t, float64(0), reloads(hs, triggerAdmin, targetPrimary, resultSuccess, ""), "the variants were not reloaded")

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ml-production-service/classify"
+	"github.com/ml-production-service/classify/rollout"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -58,7 +59,7 @@ type Options struct {
 	// ShadowFraction of the requests off the response path, and its
 	// agreement with the primary answer is counted. ShadowModel is its
 	// name in the source, for reloads.
-	Challenger     *classify.Live
+	Challenger     *rollout.Live
 	ShadowModel    string
 	ShadowFraction float64
 	// MaxBodyBytes bounds request bodies (default 1 MiB); larger ones are
@@ -73,19 +74,19 @@ type Options struct {
 	Version string
 }
 
-// Server answers the HTTP API over the variants of a classify.Router.
+// Server answers the HTTP API over the variants of a rollout.Router.
 // Reload replaces models atomically: a
 // request is answered whole by the model its variant held when it started.
 // A Server is safe for concurrent use.
 type Server struct {
-	router      *classify.Router
+	router      *rollout.Router
 	opts        Options
 	log         *slog.Logger
 	metrics     *metrics
 	rand        func() float64
 	splitHeader string // canonical form of opts.SplitHeader
 	adminSum    [32]byte
-	shadow      *classify.Shadow
+	shadow      *rollout.Shadow
 	registry    atomic.Pointer[classify.Registry]
 	cur         atomic.Pointer[view]
 	deriving    sync.Mutex // serialises rebuilding cur after a change
@@ -96,9 +97,9 @@ type Server struct {
 }
 
 // NewServer returns a Server answering with the variants router holds
-// (whose Lives may be empty: /ready then answers 503 until models are
+// (whose models may be nil: /ready then answers 503 until models are
 // swapped in).
-func NewServer(router *classify.Router, opts Options) *Server {
+func NewServer(router *rollout.Router, opts Options) *Server {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -124,7 +125,7 @@ func NewServer(router *classify.Router, opts Options) *Server {
 		s.adminSum = sha256.Sum256([]byte(opts.AdminToken))
 	}
 	if opts.Challenger != nil {
-		shadow, err := classify.NewShadow(opts.Challenger, opts.ShadowFraction, shadowMaxInFlight, s.reportShadow)
+		shadow, err := rollout.NewShadow(opts.Challenger, opts.ShadowFraction, shadowMaxInFlight, s.reportShadow)
 		if err != nil {
 			panic("serve: " + err.Error()) // parseConfig bounds the fraction
 		}
@@ -153,10 +154,10 @@ type served struct {
 }
 
 // view is what the server serves now: the router's table, each variant's
-// model (nil when its Live is empty) and the API description built from
+// model (nil when it has none) and the API description built from
 // them, rebuilt whenever one of them changes.
 type view struct {
-	table      *classify.Table
+	table      *rollout.Table
 	served     []*served // by variant index
 	challenger classify.Model
 	openapi    []byte
@@ -172,13 +173,13 @@ func (v *view) primary() *served {
 	return nil
 }
 
-// current reports whether v still matches the router and the Lives.
+// current reports whether v still matches the router and the challenger.
 func (s *Server) current(v *view) bool {
 	if v == nil || v.table != s.router.Table() {
 		return false
 	}
 	for i, variant := range v.table.Variants() {
-		m := variant.Live.Model()
+		m := variant.Model()
 		if c := v.served[i]; c == nil && m != nil || c != nil && c.model != m {
 			return false
 		}
@@ -209,7 +210,7 @@ func (s *Server) view() *view {
 	}
 	v := &view{table: s.router.Table()}
 	for _, variant := range v.table.Variants() {
-		m := variant.Live.Model()
+		m := variant.Model()
 		c := known[m]
 		if m != nil && (c == nil || c.variant != variant.Name) {
 			c = s.derive(variant.Name, m)
@@ -320,7 +321,7 @@ func (s *Server) ready() bool {
 		return false
 	}
 	for _, v := range s.router.Variants() {
-		if v.Live.Model() == nil {
+		if v.Model() == nil {
 			return false
 		}
 	}

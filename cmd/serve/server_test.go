@@ -192,7 +192,10 @@ func TestHarnessCatchesUndocumentedAnswers(t *testing.T) {
 // one it replaces: for tests that change the model behind the server's
 // back. Servers reload through Reload, which loads, checks and warms up.
 func (s *Server) Swap(m classify.Model) classify.Model {
-	old := s.router.Variants()[0].Live.Swap(m)
+	old, err := s.router.Swap(s.router.Variants()[0].Name, m)
+	if err != nil {
+		panic(err)
+	}
 	s.view()
 	return old
 }

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 
 	"github.com/ml-production-service/classify"
+	"github.com/ml-production-service/classify/rollout"
 )
 
 // Shadow traffic: with a challenger configured (MPS_SHADOW_MODEL), a
@@ -20,14 +21,14 @@ func (s *Server) observeShadow(c *served, row []float64, p classify.Prediction) 
 	if s.shadow == nil {
 		return
 	}
-	if s.shadow.ObserveFrom(c.info, c.variant, row, p, s.rand()) == classify.ShadowDropped {
+	if s.shadow.ObserveFrom(c.info, c.variant, row, p, s.rand()) == rollout.ShadowDropped {
 		s.metrics.shadowDropped.Inc()
 	}
 }
 
 // reportShadow records one challenger answer; it runs on the challenger's
 // goroutine.
-func (s *Server) reportShadow(r classify.ShadowResult) {
+func (s *Server) reportShadow(r rollout.ShadowResult) {
 	result := "disagree"
 	switch {
 	case r.Err != nil:

@@ -1,4 +1,4 @@
-package classify
+package rollout
 
 import (
 	"errors"
@@ -15,6 +15,7 @@ import (
 // are the same. A request without a key is split by weight with a random
 // number the caller supplies.
 //
+// The zero value is not usable: build a Split with ParseSplit or NewSplit.
 // A Split is immutable and safe for concurrent use; to change weights,
 // build a new one and swap it in.
 type Split struct {
@@ -36,7 +37,7 @@ type Arm struct {
 func ParseSplit(s string) (*Split, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return nil, errors.New("classify: split: empty")
+		return nil, errors.New("rollout: split: empty")
 	}
 	if !strings.ContainsAny(s, "=,") {
 		return NewSplit([]Arm{{Name: s, Weight: 1}})
@@ -46,11 +47,11 @@ func ParseSplit(s string) (*Split, error) {
 		name, w, ok := strings.Cut(part, "=")
 		name = strings.TrimSpace(name)
 		if !ok {
-			return nil, fmt.Errorf("classify: split: %q is not name=weight", strings.TrimSpace(part))
+			return nil, fmt.Errorf("rollout: split: %q is not name=weight", strings.TrimSpace(part))
 		}
 		weight, err := strconv.Atoi(strings.TrimSpace(w))
 		if err != nil {
-			return nil, fmt.Errorf("classify: split: weight of %q is %q, not an integer", name, strings.TrimSpace(w))
+			return nil, fmt.Errorf("rollout: split: weight of %q is %q, not an integer", name, strings.TrimSpace(w))
 		}
 		arms = append(arms, Arm{Name: name, Weight: weight})
 	}
@@ -60,7 +61,7 @@ func ParseSplit(s string) (*Split, error) {
 // NewSplit returns a split over arms, in their order.
 func NewSplit(arms []Arm) (*Split, error) {
 	if len(arms) == 0 {
-		return nil, errors.New("classify: split: no variants")
+		return nil, errors.New("rollout: split: no variants")
 	}
 	s := &Split{arms: append([]Arm(nil), arms...)}
 	seen := map[string]bool{}
@@ -68,18 +69,18 @@ func NewSplit(arms []Arm) (*Split, error) {
 	for _, a := range arms {
 		switch {
 		case a.Name == "":
-			return nil, errors.New("classify: split: a variant has no name")
+			return nil, errors.New("rollout: split: a variant has no name")
 		case seen[a.Name]:
-			return nil, fmt.Errorf("classify: split: variant %q appears twice", a.Name)
+			return nil, fmt.Errorf("rollout: split: variant %q appears twice", a.Name)
 		case a.Weight < 0 || a.Weight > 1_000_000:
-			return nil, fmt.Errorf("classify: split: weight of %q is %d, want 0 to 1000000", a.Name, a.Weight)
+			return nil, fmt.Errorf("rollout: split: weight of %q is %d, want 0 to 1000000", a.Name, a.Weight)
 		}
 		seen[a.Name] = true
 		total += uint64(a.Weight)
 		s.upper = append(s.upper, total)
 	}
 	if total == 0 {
-		return nil, errors.New("classify: split: every weight is 0")
+		return nil, errors.New("rollout: split: every weight is 0")
 	}
 	return s, nil
 }

@@ -1,4 +1,4 @@
-package classify
+package rollout
 
 import (
 	"errors"
@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ml-production-service/classify"
 	"github.com/ml-production-service/classify/models"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -19,9 +20,9 @@ import (
 
 // constRules returns a rule model over the Iris features that answers
 // label for every row.
-func constRules(t testing.TB, label string) Model {
+func constRules(t testing.TB, label string) classify.Model {
 	t.Helper()
-	m, err := LoadRules(strings.NewReader(`{"format": "classify/rules", "format_version": 1,
+	m, err := classify.LoadRules(strings.NewReader(`{"format": "classify/rules", "format_version": 1,
  "features": ["sepal_length", "sepal_width", "petal_length", "petal_width"],
  "classes": ["setosa", "versicolor", "virginica"], "rules": [], "default": "` + label + `", "source": "test"}`))
 	require.NoError(t, err)
@@ -30,7 +31,7 @@ func constRules(t testing.TB, label string) Model {
 
 func productionRouter(t testing.TB, split string) *Router {
 	t.Helper()
-	reg, err := OpenRegistry(models.FS)
+	reg, err := classify.OpenRegistry(models.FS)
 	require.NoError(t, err)
 	s, err := ParseSplit(split)
 	require.NoError(t, err)
@@ -47,13 +48,13 @@ func TestLoadRouter(t *testing.T) {
 	for i, want := range []struct {
 		name   string
 		weight int
-		kind   Kind
-	}{{"decision_tree", 90, DecisionTree}, {"xgboost", 10, XGBoost}} {
+		kind   classify.Kind
+	}{{"decision_tree", 90, classify.DecisionTree}, {"xgboost", 10, classify.XGBoost}} {
 		assert.Equal(t, want.name, vs[i].Name)
 		assert.Equal(t, want.weight, vs[i].Weight)
 		assert.Equal(t, i, vs[i].Index)
-		assert.Equal(t, want.kind, vs[i].Live.Model().Info().Kind)
-		assert.Equal(t, want.name, vs[i].Live.Model().Info().Name)
+		assert.Equal(t, want.kind, vs[i].Model().Info().Kind)
+		assert.Equal(t, want.name, vs[i].Model().Info().Name)
 	}
 	v, ok := r.Variant("xgboost")
 	assert.True(t, ok)
@@ -61,17 +62,17 @@ func TestLoadRouter(t *testing.T) {
 	_, ok = r.Variant("random_forest")
 	assert.False(t, ok)
 
-	reg, err := OpenRegistry(models.FS)
+	reg, err := classify.OpenRegistry(models.FS)
 	require.NoError(t, err)
 	_, err = LoadRouter(mustSplit(t, "decision_tree=1,svm=1"), reg.Load, nil)
 	var re *ReloadError
 	require.ErrorAs(t, err, &re)
 	assert.Equal(t, "svm", re.Variant)
-	assert.Equal(t, StepLoad, re.Step)
-	assert.ErrorIs(t, err, ErrNotFound)
+	assert.Equal(t, PhaseLoad, re.Phase)
+	assert.ErrorIs(t, err, classify.ErrNotFound)
 
 	_, err = LoadRouter(nil, reg.Load, nil)
-	assert.EqualError(t, err, "classify: router: no split")
+	assert.EqualError(t, err, "rollout: router: no split")
 }
 
 func mustSplit(t testing.TB, s string) *Split {
@@ -83,17 +84,17 @@ func mustSplit(t testing.TB, s string) *Split {
 
 func TestNewRouterErrors(t *testing.T) {
 	split := mustSplit(t, "a=1,b=1")
-	_, err := NewRouter(split, map[string]*Live{"a": {}})
-	assert.EqualError(t, err, `classify: router: variant "b" has no Live`)
-	_, err = NewRouter(split, map[string]*Live{"a": {}, "b": {}, "c": {}})
-	assert.EqualError(t, err, `classify: router: "c" is not a variant of the split a=1,b=1`)
+	_, err := NewRouter(split, map[string]classify.Model{"a": nil})
+	assert.EqualError(t, err, `rollout: router: variant "b" has no entry in models`)
+	_, err = NewRouter(split, map[string]classify.Model{"a": nil, "b": nil, "c": nil})
+	assert.EqualError(t, err, `rollout: router: "c" is not a variant of the split a=1,b=1`)
 	_, err = NewRouter(nil, nil)
-	assert.EqualError(t, err, "classify: router: no split")
+	assert.EqualError(t, err, "rollout: router: no split")
 
-	// An empty Live is a variant without a model for now.
-	r, err := NewRouter(split, map[string]*Live{"a": {}, "b": {}})
+	// A nil model is a variant without a model for now.
+	r, err := NewRouter(split, map[string]classify.Model{"a": nil, "b": nil})
 	require.NoError(t, err)
-	assert.Nil(t, r.Route("k", 0).Live.Model())
+	assert.Nil(t, r.Route("k", 0).Model())
 }
 
 // TestRouterShares routes 100,000 distinct keys through a 90/10 router and
@@ -121,7 +122,7 @@ func TestRouterShares(t *testing.T) {
 func TestRouterStickyAcrossRestarts(t *testing.T) {
 	a := productionRouter(t, "decision_tree=90,xgboost=10")
 	b := productionRouter(t, "decision_tree=90,xgboost=10")
-	reg, err := OpenRegistry(models.FS)
+	reg, err := classify.OpenRegistry(models.FS)
 	require.NoError(t, err)
 	before := map[string]string{}
 	for i := range 10_000 {
@@ -138,30 +139,28 @@ func TestRouterStickyAcrossRestarts(t *testing.T) {
 
 func TestRouterReload(t *testing.T) {
 	setosa, virginica := constRules(t, "setosa"), constRules(t, "virginica")
-	models := map[string]Model{"a": setosa, "b": virginica}
-	load := func(name string) (Model, error) {
+	models := map[string]classify.Model{"a": setosa, "b": virginica}
+	load := func(name string) (classify.Model, error) {
 		if m, ok := models[name]; ok {
 			return m, nil
 		}
-		return nil, fmt.Errorf("%w: %q", ErrNotFound, name)
+		return nil, fmt.Errorf("%w: %q", classify.ErrNotFound, name)
 	}
 	r, err := LoadRouter(mustSplit(t, "a=90,b=10"), load, nil)
 	require.NoError(t, err)
 	table := r.Table()
-	liveA := table.Variants()[0].Live
 
-	// Same split: a new table, with new Lives serving the new models, is
-	// swapped in whole; the old table and its Lives keep the old models.
+	// Same split: a new table, serving the new models, is published whole;
+	// the old table keeps the old models.
 	models["a"] = constRules(t, "versicolor")
 	got, err := r.Reload(nil, load, nil)
 	require.NoError(t, err)
-	assert.Equal(t, []Model{models["a"], virginica}, got)
+	assert.Equal(t, []classify.Model{models["a"], virginica}, got)
 	assert.NotSame(t, table, r.Table())
 	assert.Same(t, table.Split(), r.Split(), "the split stays")
-	assert.Same(t, setosa, liveA.Model(), "the old table's Live keeps the old model")
-	assert.Same(t, models["a"], r.Variants()[0].Live.Model())
-	assert.NotSame(t, liveA, r.Variants()[0].Live)
-	table, liveA = r.Table(), r.Variants()[0].Live
+	assert.Same(t, setosa, table.Variants()[0].Model(), "the old table keeps the old model")
+	assert.Same(t, models["a"], r.Variants()[0].Model())
+	table = r.Table()
 
 	// A new split: b promoted, a kept at weight 0 (still loaded), c added.
 	models["c"] = setosa
@@ -171,46 +170,45 @@ func TestRouterReload(t *testing.T) {
 	assert.Equal(t, "a=0,b=100,c=0", r.Split().String())
 	v, ok := r.Variant("a")
 	require.True(t, ok)
-	assert.NotSame(t, liveA, v.Live, "a kept variant gets a new Live")
-	assert.Same(t, models["a"], v.Live.Model())
-	assert.Same(t, models["a"], liveA.Model(), "the old table's Live keeps its model")
+	assert.Same(t, models["a"], v.Model(), "a kept variant keeps its (reloaded) model")
+	assert.Same(t, models["a"], table.Variants()[0].Model(), "the old table keeps its model")
+	assert.Len(t, table.Variants(), 2, "the old table keeps its split")
 	assert.Equal(t, 0, v.Weight)
 	for i := range 1000 {
 		assert.Equal(t, "b", r.Route(strconv.Itoa(i), 0).Name)
 	}
 
 	// Failures change nothing: not the models, not the split.
-	other, err := LoadRules(strings.NewReader(testRules))
-	require.NoError(t, err)
+	other := twoFeatureRules(t)
 	before := r.Table()
-	beforeModels := []Model{}
+	beforeModels := []classify.Model{}
 	for _, v := range before.Variants() {
-		beforeModels = append(beforeModels, v.Live.Model())
+		beforeModels = append(beforeModels, v.Model())
 	}
 	for _, tc := range []struct {
 		name   string
 		split  string
-		load   func(string) (Model, error)
+		load   func(string) (classify.Model, error)
 		warmup []float64
-		step   string
+		phase  string
 		msg    string
 	}{
-		{"unknown variant", "a=1,zzz=1", load, nil, StepLoad, `classify: reload "zzz": load: classify: model not found: "zzz"`},
-		{"corrupt", "", func(name string) (Model, error) {
+		{"unknown variant", "a=1,zzz=1", load, nil, PhaseLoad, `rollout: reload "zzz": load: classify: model not found: "zzz"`},
+		{"corrupt", "", func(name string) (classify.Model, error) {
 			if name == "c" {
-				return nil, ErrChecksum
+				return nil, classify.ErrChecksum
 			}
 			return load(name)
-		}, nil, StepLoad, `classify: reload "c": load: classify: checksum mismatch`},
-		{"missing file", "", func(string) (Model, error) { return nil, fs.ErrNotExist }, nil, StepLoad, "file does not exist"},
-		{"other features", "", func(name string) (Model, error) {
+		}, nil, PhaseLoad, `rollout: reload "c": load: classify: checksum mismatch`},
+		{"missing file", "", func(string) (classify.Model, error) { return nil, fs.ErrNotExist }, nil, PhaseLoad, "file does not exist"},
+		{"other features", "", func(name string) (classify.Model, error) {
 			if name == "b" {
 				return other, nil
 			}
 			return load(name)
-		}, nil, StepFeatures, "new model takes features [a b]"},
-		{"warm-up fails", "", load, []float64{1}, StepWarmup, "invalid input"},
-		{"no model", "", func(string) (Model, error) { return nil, nil }, nil, StepLoad, "load returned no model"},
+		}, nil, PhaseFeatures, "new model takes features [a b]"},
+		{"warm-up fails", "", load, []float64{1}, PhaseWarmup, "invalid input"},
+		{"no model", "", func(string) (classify.Model, error) { return nil, nil }, nil, PhaseLoad, "load returned no model"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var split *Split
@@ -220,16 +218,76 @@ func TestRouterReload(t *testing.T) {
 			_, err := r.Reload(split, tc.load, tc.warmup)
 			var re *ReloadError
 			require.ErrorAs(t, err, &re)
-			assert.Equal(t, tc.step, re.Step)
+			assert.Equal(t, tc.phase, re.Phase)
 			assert.Contains(t, err.Error(), tc.msg)
 			assert.Same(t, before, r.Table())
 			for i, v := range r.Variants() {
-				assert.Same(t, beforeModels[i], v.Live.Model())
+				assert.Same(t, beforeModels[i], v.Model())
 			}
 		})
 	}
-	assert.True(t, errors.Is(&ReloadError{Err: ErrChecksum}, ErrChecksum))
-	assert.Equal(t, "classify: reload: load: x", (&ReloadError{Step: StepLoad, Err: errors.New("x")}).Error())
+	assert.True(t, errors.Is(&ReloadError{Err: classify.ErrChecksum}, classify.ErrChecksum))
+	assert.Equal(t, "rollout: reload: load: x", (&ReloadError{Phase: PhaseLoad, Err: errors.New("x")}).Error())
+}
+
+// TestRouterSwap: Swap replaces one variant's model, unchecked, in a new
+// Table; the old Table keeps its model, the other variants keep theirs, and
+// a name the split lacks changes nothing.
+func TestRouterSwap(t *testing.T) {
+	setosa, virginica := constRules(t, "setosa"), constRules(t, "virginica")
+	r, err := NewRouter(mustSplit(t, "a=1,b=1"), map[string]classify.Model{"a": setosa, "b": nil})
+	require.NoError(t, err)
+	before := r.Table()
+
+	other := twoFeatureRules(t) // other features: Swap does not check them
+	old, err := r.Swap("b", other)
+	require.NoError(t, err)
+	assert.Nil(t, old)
+	assert.NotSame(t, before, r.Table())
+	assert.Nil(t, before.Variants()[1].Model(), "the old table keeps its model")
+	v, ok := r.Variant("b")
+	require.True(t, ok)
+	assert.Same(t, other, v.Model())
+	assert.Same(t, setosa, r.Variants()[0].Model(), "the other variant keeps its model")
+	assert.Same(t, before.Split(), r.Split())
+
+	old, err = r.Swap("a", virginica)
+	require.NoError(t, err)
+	assert.Same(t, setosa, old)
+	old, err = r.Swap("b", nil)
+	require.NoError(t, err)
+	assert.Same(t, other, old)
+	assert.Nil(t, r.Variants()[1].Model())
+
+	current := r.Table()
+	_, err = r.Swap("c", setosa)
+	assert.EqualError(t, err, `rollout: router: "c" is not a variant of the split a=1,b=1`)
+	assert.Same(t, current, r.Table(), "a failed Swap publishes nothing")
+}
+
+// TestRouterSwapDuringReload runs Swaps and Reloads side by side (run with
+// -race): each publishes a whole Table, and the last word is one of theirs.
+func TestRouterSwapDuringReload(t *testing.T) {
+	setosa, virginica := constRules(t, "setosa"), constRules(t, "virginica")
+	load := func(string) (classify.Model, error) { return setosa, nil }
+	r, err := LoadRouter(mustSplit(t, "a=1,b=1"), load, nil)
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for range 200 {
+			if _, err := r.Reload(nil, load, nil); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	})
+	for range 200 {
+		_, err := r.Swap("b", virginica)
+		require.NoError(t, err)
+	}
+	wg.Wait()
+	assert.Same(t, setosa, r.Variants()[0].Model())
+	assert.Contains(t, []classify.Model{setosa, virginica}, r.Variants()[1].Model())
 }
 
 // generations is a load function whose models are numbered: gen.Store(g)
@@ -237,12 +295,12 @@ func TestRouterReload(t *testing.T) {
 // which generation a model belongs to.
 type generations struct {
 	gen    atomic.Int64
-	models map[string][]Model // by variant, by generation
-	of     map[Model]int
+	models map[string][]classify.Model // by variant, by generation
+	of     map[classify.Model]int
 }
 
 func newGenerations(t testing.TB, names []string, n int) *generations {
-	g := &generations{models: map[string][]Model{}, of: map[Model]int{}}
+	g := &generations{models: map[string][]classify.Model{}, of: map[classify.Model]int{}}
 	for _, name := range names {
 		for i := range n {
 			m := constRules(t, "setosa")
@@ -253,7 +311,7 @@ func newGenerations(t testing.TB, names []string, n int) *generations {
 	return g
 }
 
-func (g *generations) load(name string) (Model, error) {
+func (g *generations) load(name string) (classify.Model, error) {
 	return g.models[name][g.gen.Load()], nil
 }
 
@@ -261,7 +319,7 @@ func (g *generations) load(name string) (Model, error) {
 func (g *generations) tableGenerations(t *Table) []int {
 	var gens []int
 	for _, v := range t.Variants() {
-		gens = append(gens, g.of[v.Live.Model()])
+		gens = append(gens, g.of[v.Model()])
 	}
 	return gens
 }
@@ -283,16 +341,16 @@ func TestRouterReloadAtomic(t *testing.T) {
 			g := newGenerations(t, []string{"a", "b", "c", "d"}, 2)
 			r, err := LoadRouter(mustSplit(t, "a=50,b=30,c=20"), g.load, nil)
 			require.NoError(t, err)
-			readFirst, reloaded := make(chan []Model), make(chan struct{})
-			read := make(chan []Model)
+			readFirst, reloaded := make(chan []classify.Model), make(chan struct{})
+			read := make(chan []classify.Model)
 			go func() {
 				table := r.Table()
 				vs := table.Variants()
-				seen := []Model{vs[0].Live.Model()}
+				seen := []classify.Model{vs[0].Model()}
 				readFirst <- seen
 				<-reloaded
 				for _, v := range vs[1:] {
-					seen = append(seen, v.Live.Model())
+					seen = append(seen, v.Model())
 				}
 				read <- seen
 			}()
@@ -370,13 +428,13 @@ func TestRouterReloadConcurrentReaders(t *testing.T) {
 // answer comes from one whole model of its variant.
 func TestRouterReloadUnderLoad(t *testing.T) {
 	labels := []string{"setosa", "versicolor", "virginica"}
-	byLabel := map[string]Model{}
+	byLabel := map[string]classify.Model{}
 	for _, l := range labels {
 		byLabel[l] = constRules(t, l)
 	}
 	// Variant x answers setosa or versicolor, variant y virginica.
 	var flip atomic.Bool
-	load := func(name string) (Model, error) {
+	load := func(name string) (classify.Model, error) {
 		if name == "y" {
 			return byLabel["virginica"], nil
 		}
@@ -402,7 +460,7 @@ func TestRouterReloadUnderLoad(t *testing.T) {
 				default:
 				}
 				v := r.Route("", rng.Float64())
-				m := v.Live.Model()
+				m := v.Model()
 				p, err := m.Predict(row, proba)
 				if err != nil {
 					t.Error(err)
@@ -441,4 +499,25 @@ func TestRouteAllocatesNothing(t *testing.T) {
 		_ = r.Route("", 0.5)
 	})
 	assert.Zero(t, allocs)
+}
+
+// productionModel loads the model called name from the production
+// registry.
+func productionModel(t testing.TB, name string) classify.Model {
+	t.Helper()
+	reg, err := classify.OpenRegistry(models.FS)
+	require.NoError(t, err)
+	m, err := reg.Load(name)
+	require.NoError(t, err)
+	return m
+}
+
+// twoFeatureRules returns a rule model over features a and b: not the Iris
+// features, so a reload that would serve it fails.
+func twoFeatureRules(t testing.TB) classify.Model {
+	t.Helper()
+	m, err := classify.LoadRules(strings.NewReader(`{"format": "classify/rules", "format_version": 1,
+ "features": ["a", "b"], "classes": ["x", "y"], "rules": [], "default": "x", "source": "test"}`))
+	require.NoError(t, err)
+	return m
 }

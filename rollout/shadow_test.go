@@ -1,18 +1,17 @@
-package classify
+package rollout
 
 import (
-	"strings"
 	"sync"
 	"testing"
 
+	"github.com/ml-production-service/classify"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 func TestShadow(t *testing.T) {
-	tree, err := LoadDecisionTree(strings.NewReader(dump(t, DecisionTree, smallTree())))
-	require.NoError(t, err)
-	primary := IrisRules()
+	tree := productionModel(t, "decision_tree")
+	primary := classify.IrisRules()
 	var mu sync.Mutex
 	var results []ShadowResult
 	s, err := NewShadow(NewLive(tree), 0.5, 4, func(r ShadowResult) {
@@ -34,7 +33,7 @@ func TestShadow(t *testing.T) {
 	require.Len(t, results, 2)
 	assert.True(t, results[0].Agree || results[1].Agree)
 	for _, r := range results {
-		assert.Equal(t, DecisionTree, r.Model.Kind)
+		assert.Equal(t, classify.DecisionTree, r.Model.Kind)
 		assert.Nil(t, r.Primary.Probabilities)
 		assert.Equal(t, r.Primary.Label == r.Challenger.Label, r.Agree)
 	}
@@ -44,7 +43,7 @@ func TestShadow(t *testing.T) {
 	assert.True(t, s.Observe([]float64{1}, p, 0))
 	s.Wait()
 	require.Len(t, results, 1)
-	assert.ErrorIs(t, results[0].Err, ErrInput)
+	assert.ErrorIs(t, results[0].Err, classify.ErrInput)
 	assert.False(t, results[0].Agree)
 
 	// No model in the challenger's Live.
@@ -57,18 +56,18 @@ func TestShadow(t *testing.T) {
 	results = nil
 	assert.True(t, empty.Observe(rows[0], p, 0))
 	empty.Wait()
-	assert.EqualError(t, results[0].Err, "classify: shadow: no challenger model")
+	assert.EqualError(t, results[0].Err, "rollout: shadow: no challenger model")
 }
 
 func TestShadowNeverBlocks(t *testing.T) {
 	release := make(chan struct{})
-	s, err := NewShadow(NewLive(IrisRules()), 1, 1, func(ShadowResult) { <-release })
+	s, err := NewShadow(NewLive(classify.IrisRules()), 1, 1, func(ShadowResult) { <-release })
 	require.NoError(t, err)
-	p := Prediction{Label: "setosa"}
+	p := classify.Prediction{Label: "setosa"}
 	assert.True(t, s.Observe([]float64{1, 2, 3, 4}, p, 0))
 	assert.False(t, s.Observe([]float64{1, 2, 3, 4}, p, 0), "all slots busy: dropped, not queued")
-	assert.Equal(t, ShadowDropped, s.ObserveFrom(Info{}, "", []float64{1, 2, 3, 4}, p, 0))
-	assert.Equal(t, ShadowSkipped, s.ObserveFrom(Info{}, "", []float64{1, 2, 3, 4}, p, 1))
+	assert.Equal(t, ShadowDropped, s.ObserveFrom(classify.Info{}, "", []float64{1, 2, 3, 4}, p, 0))
+	assert.Equal(t, ShadowSkipped, s.ObserveFrom(classify.Info{}, "", []float64{1, 2, 3, 4}, p, 1))
 	close(release)
 	s.Wait()
 }
@@ -95,14 +94,14 @@ func TestNewShadowErrors(t *testing.T) {
 
 func TestShadowObserveFromNamesThePrimary(t *testing.T) {
 	results := make(chan ShadowResult, 1)
-	s, err := NewShadow(NewLive(IrisRules()), 1, 1, func(r ShadowResult) { results <- r })
+	s, err := NewShadow(NewLive(classify.IrisRules()), 1, 1, func(r ShadowResult) { results <- r })
 	require.NoError(t, err)
-	primary := Info{Kind: XGBoost, Name: "xgboost", Version: "2"}
-	assert.Equal(t, ShadowStarted, s.ObserveFrom(primary, "canary", []float64{5.1, 3.5, 1.4, 0.2}, Prediction{Label: "setosa"}, 0.999))
+	primary := classify.Info{Kind: classify.XGBoost, Name: "xgboost", Version: "2"}
+	assert.Equal(t, ShadowStarted, s.ObserveFrom(primary, "canary", []float64{5.1, 3.5, 1.4, 0.2}, classify.Prediction{Label: "setosa"}, 0.999))
 	s.Wait()
 	r := <-results
 	assert.Equal(t, primary, r.PrimaryModel)
 	assert.Equal(t, "canary", r.Tag)
 	assert.True(t, r.Agree)
-	assert.Equal(t, ShadowSkipped, s.ObserveFrom(primary, "", nil, Prediction{}, 1), "u = 1 is never sampled")
+	assert.Equal(t, ShadowSkipped, s.ObserveFrom(primary, "", nil, classify.Prediction{}, 1), "u = 1 is never sampled")
 }

@@ -1,4 +1,4 @@
-package classify
+package rollout
 
 import (
 	"math/rand/v2"
@@ -20,7 +20,7 @@ func TestParseSplit(t *testing.T) {
 	assert.Equal(t, []Arm{{"xgboost", 1}}, s.Arms())
 
 	for in, msg := range map[string]string{
-		"":                  "classify: split: empty",
+		"":                  "rollout: split: empty",
 		"a=1,b":             `"b" is not name=weight`,
 		"a=x":               `weight of "a" is "x", not an integer`,
 		"a=-1":              `weight of "a" is -1`,
@@ -35,7 +35,7 @@ func TestParseSplit(t *testing.T) {
 		assert.Contains(t, err.Error(), msg, in)
 	}
 	_, err = NewSplit(nil)
-	assert.EqualError(t, err, "classify: split: no variants")
+	assert.EqualError(t, err, "rollout: split: no variants")
 }
 
 // TestSplitShares checks that 100,000 distinct keys fall within one

@@ -1,11 +1,11 @@
-package classify
+package rollout
 
 import (
 	"errors"
-	"strings"
 	"sync"
 	"testing"
 
+	"github.com/ml-production-service/classify"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -13,7 +13,7 @@ import (
 func TestLive(t *testing.T) {
 	var empty Live
 	assert.Nil(t, empty.Model())
-	a, b := IrisRules(), IrisRules()
+	a, b := classify.IrisRules(), classify.IrisRules()
 	l := NewLive(a)
 	assert.Same(t, a, l.Model())
 	assert.Same(t, a, l.Swap(b))
@@ -27,7 +27,7 @@ func TestLive(t *testing.T) {
 			defer wg.Done()
 			for range 1000 {
 				m := l.Model()
-				if m != Model(a) && m != Model(b) {
+				if m != classify.Model(a) && m != classify.Model(b) {
 					t.Error("torn model")
 					return
 				}
@@ -45,28 +45,26 @@ func TestLive(t *testing.T) {
 }
 
 func TestLiveReload(t *testing.T) {
-	tree, err := LoadDecisionTree(strings.NewReader(dump(t, DecisionTree, smallTree())))
-	require.NoError(t, err)
-	rules := IrisRules()
+	tree := productionModel(t, "decision_tree")
+	rules := classify.IrisRules()
 	l := NewLive(rules)
 
-	got, err := l.Reload(func() (Model, error) { return tree, nil }, nil)
+	got, err := l.Reload(func() (classify.Model, error) { return tree, nil }, nil)
 	require.NoError(t, err)
 	assert.Same(t, tree, got)
 	assert.Same(t, tree, l.Model())
 
-	other, err := LoadRules(strings.NewReader(testRules))
-	require.NoError(t, err)
+	other := twoFeatureRules(t)
 	for _, tc := range []struct {
 		name   string
-		load   func() (Model, error)
+		load   func() (classify.Model, error)
 		warmup []float64
 		msg    string
 	}{
-		{"load fails", func() (Model, error) { return nil, errors.New("corrupt") }, nil, "classify: reload: load: corrupt"},
-		{"no model", func() (Model, error) { return nil, nil }, nil, "load returned no model"},
-		{"other features", func() (Model, error) { return other, nil }, nil, "new model takes features [a b]"},
-		{"warm-up fails", func() (Model, error) { return rules, nil }, []float64{1}, "warm-up prediction: classify: invalid input"},
+		{"load fails", func() (classify.Model, error) { return nil, errors.New("corrupt") }, nil, "rollout: reload: load: corrupt"},
+		{"no model", func() (classify.Model, error) { return nil, nil }, nil, "load returned no model"},
+		{"other features", func() (classify.Model, error) { return other, nil }, nil, "new model takes features [a b]"},
+		{"warm-up fails", func() (classify.Model, error) { return rules, nil }, []float64{1}, "warm-up prediction: classify: invalid input"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := l.Reload(tc.load, tc.warmup)
@@ -76,7 +74,7 @@ func TestLiveReload(t *testing.T) {
 		})
 	}
 	var empty Live
-	_, err = empty.Reload(func() (Model, error) { return other, nil }, nil)
+	_, err = empty.Reload(func() (classify.Model, error) { return other, nil }, nil)
 	require.NoError(t, err)
 	assert.Same(t, other, empty.Model())
 }

@@ -1,10 +1,12 @@
-package classify
+package rollout
 
 import (
 	"errors"
 	"fmt"
 	"slices"
 	"sync"
+
+	"github.com/ml-production-service/classify"
 )
 
 // Shadow sends a fraction of requests to a challenger model off the
@@ -14,7 +16,8 @@ import (
 // them all busy is not shadowed: ObserveFrom says so (ShadowDropped), for
 // the caller to count.
 //
-// A Shadow is safe for concurrent use.
+// A Shadow is safe for concurrent use. The zero value is not usable: build
+// one with NewShadow.
 type Shadow struct {
 	challenger *Live
 	fraction   float64
@@ -26,11 +29,11 @@ type Shadow struct {
 // ShadowResult is one shadowed request: the primary's class, the
 // challenger's answer or error, and whether they agree.
 type ShadowResult struct {
-	Primary      Prediction // Class and Label only: the caller's buffers are not kept
-	PrimaryModel Info       // the model that gave the primary answer, as ObserveFrom was told
-	Tag          string     // the caller's tag, as ObserveFrom was told (a variant name, say)
-	Challenger   Prediction
-	Model        Info // the challenger that answered
+	Primary      classify.Prediction // Class and Label only: the caller's buffers are not kept
+	PrimaryModel classify.Info       // the model that gave the primary answer, as ObserveFrom was told
+	Tag          string              // the caller's tag, as ObserveFrom was told (a variant name, say)
+	Challenger   classify.Prediction
+	Model        classify.Info // the challenger that answered
 	Agree        bool
 	Err          error
 }
@@ -42,11 +45,11 @@ type ShadowResult struct {
 func NewShadow(challenger *Live, fraction float64, maxInFlight int, report func(ShadowResult)) (*Shadow, error) {
 	switch {
 	case challenger == nil || report == nil:
-		return nil, errors.New("classify: shadow: needs a challenger and a report function")
+		return nil, errors.New("rollout: shadow: needs a challenger and a report function")
 	case !(fraction >= 0 && fraction <= 1):
-		return nil, fmt.Errorf("classify: shadow: fraction %v is not between 0 and 1", fraction)
+		return nil, fmt.Errorf("rollout: shadow: fraction %v is not between 0 and 1", fraction)
 	case maxInFlight < 1:
-		return nil, fmt.Errorf("classify: shadow: maxInFlight %d is not positive", maxInFlight)
+		return nil, fmt.Errorf("rollout: shadow: maxInFlight %d is not positive", maxInFlight)
 	}
 	return &Shadow{challenger: challenger, fraction: fraction, slots: make(chan struct{}, maxInFlight), report: report}, nil
 }
@@ -67,15 +70,15 @@ const (
 // Observe offers one answered request to the shadow. u, uniform in [0, 1)
 // (rand.Float64), decides whether it is sampled. It returns whether the
 // challenger was started; false means not sampled or no free slot.
-func (s *Shadow) Observe(row []float64, primary Prediction, u float64) bool {
-	return s.ObserveFrom(Info{}, "", row, primary, u) == ShadowStarted
+func (s *Shadow) Observe(row []float64, primary classify.Prediction, u float64) bool {
+	return s.ObserveFrom(classify.Info{}, "", row, primary, u) == ShadowStarted
 }
 
 // ObserveFrom is Observe for a caller serving several models (a Router's
 // variants): the report's PrimaryModel is model and its Tag is tag, so
 // agreement can be counted per primary; the outcome tells a sampled request
 // dropped for want of a slot from one not sampled.
-func (s *Shadow) ObserveFrom(model Info, tag string, row []float64, primary Prediction, u float64) ShadowOutcome {
+func (s *Shadow) ObserveFrom(model classify.Info, tag string, row []float64, primary classify.Prediction, u float64) ShadowOutcome {
 	if !(u < s.fraction) {
 		return ShadowSkipped
 	}
@@ -95,7 +98,7 @@ func (s *Shadow) ObserveFrom(model Info, tag string, row []float64, primary Pred
 		r := ShadowResult{Primary: primary, PrimaryModel: model, Tag: tag}
 		m := s.challenger.Model()
 		if m == nil {
-			r.Err = errors.New("classify: shadow: no challenger model")
+			r.Err = errors.New("rollout: shadow: no challenger model")
 		} else {
 			r.Model = m.Info()
 			r.Challenger, r.Err = m.Predict(row, nil)
