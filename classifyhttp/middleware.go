@@ -1,4 +1,4 @@
-package main
+package classifyhttp
 
 import (
 	"context"
@@ -19,7 +19,7 @@ import (
 // the router's own 404 and 405 answers, one INFO log line and the request
 // metrics, counted under the route the request was sent to even when the
 // route's handler did not run (405, or a declared body over the limit).
-func (s *Server) instrument(mux *http.ServeMux) http.Handler {
+func (s *Handler) instrument(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		s.metrics.inflight.Inc()
@@ -92,7 +92,7 @@ func routeOf(mux *http.ServeMux, r *http.Request) string {
 }
 
 // serveRecovering runs the routes, turning a panic into a logged 500.
-func (s *Server) serveRecovering(rec *recorder, r *http.Request, h http.Handler, id string) {
+func (s *Handler) serveRecovering(rec *recorder, r *http.Request, h http.Handler, id string) {
 	defer func() {
 		v := recover()
 		if v == nil {

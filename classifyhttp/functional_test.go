@@ -1,4 +1,4 @@
-package main
+package classifyhttp
 
 import (
 	"bufio"
@@ -57,7 +57,7 @@ func TestFlowPredictShowsInMetrics(t *testing.T) {
 	require.NoError(t, err)
 	m, err := reg.Load("decision_tree")
 	require.NoError(t, err)
-	hs := newHarness(t, m, Options{Registry: reg})
+	hs := newHarness(t, m, Options{Catalog: &Catalog{Registry: reg}})
 	version := m.Info().Version
 
 	for range 3 {

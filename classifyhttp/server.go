@@ -1,11 +1,14 @@
-package main
+package classifyhttp
 
 import (
 	"crypto/sha256"
+	"errors"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/textproto"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -13,38 +16,53 @@ import (
 	"github.com/ml-production-service/classify"
 	"github.com/ml-production-service/classify/rollout"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// Limits the server applies to every request; the -h text and the API
-// description state them.
+// Defaults of the zero Options.
 const (
 	defaultMaxBodyBytes = 1 << 20 // 1 MiB
 	defaultMaxBatch     = 1000    // rows per /predict/batch or /v2 infer request
-	maxHeaderBytes      = 16 << 10
-	readHeaderTimeout   = 5 * time.Second
-	readTimeout         = 30 * time.Second
-	writeTimeout        = 30 * time.Second
-	idleTimeout         = 120 * time.Second
-
-	defaultSplitHeader = "X-Client-ID"
+	defaultSplitHeader  = "X-Client-ID"
 	// shadowMaxInFlight bounds the challenger predictions running at once;
 	// a sampled request that finds them all busy is not shadowed (and is
 	// counted in mps_shadow_dropped_total).
 	shadowMaxInFlight = 64
 )
 
-// Options configure a Server. The zero value of each field is sensible.
+// Options configure a Handler. The zero value is sensible: no logs, no
+// metrics, no reloads, no admin endpoints, the API at the root of the
+// handler's paths.
 type Options struct {
-	// Logger receives one INFO line per request and the server's events;
-	// nil discards them.
+	// Logger receives one INFO line per request and the handler's events
+	// (reloads, shadow results at DEBUG); nil discards them.
 	Logger *slog.Logger
-	// Registry, when the models came from one, supplies the manifest
-	// entries (metrics, checksum, creation time) that /models reports. A
-	// reload replaces it with the registry it re-opened.
-	Registry *classify.Registry
-	// Source re-opens where the models come from, for Reload; nil means
-	// the server cannot reload.
-	Source source
+	// Registerer, when not nil, gets the handler's collectors (request
+	// counts and latencies, predictions, the models serving, the split,
+	// reloads, shadow agreement, requests in flight; all named mps_*).
+	// Nil: nothing is registered. New fails when a collector is already
+	// registered there (two handlers on one registry, say).
+	Registerer prometheus.Registerer
+	// Gatherer, when not nil, is served at GET /metrics in the Prometheus
+	// text format (usually the registry given as Registerer, with
+	// whatever else the caller registered on it). Nil: /metrics is not
+	// served, as when the caller exposes its registry itself.
+	Gatherer prometheus.Gatherer
+	// Prefix is the path the handler is mounted under, such as
+	// "/classify": the handler then answers Prefix+"/predict" and so on,
+	// strips the prefix itself (do not wrap it in http.StripPrefix too),
+	// and the links it generates (the docs pages, the OpenAPI document's
+	// server) carry it. Empty: the API is at the root.
+	Prefix string
+	// Catalog is where the router's models were loaded from, when they
+	// came from a Source: its Registry supplies the manifest entries
+	// (metrics, checksum, creation time) that /models reports, and its
+	// Fingerprint is what ReloadIfChanged compares against. A reload
+	// replaces it with the catalog it loaded from.
+	Catalog *Catalog
+	// Source re-opens where the models come from, for Reload and
+	// ReloadIfChanged; nil means the handler cannot reload.
+	Source Source
 	// AdminToken turns on the admin endpoints (POST /admin/reload), which
 	// then need "Authorization: Bearer <AdminToken>". Empty: they answer 404.
 	AdminToken string
@@ -56,9 +74,9 @@ type Options struct {
 	// Tests inject a seeded source.
 	Rand func() float64
 	// Challenger, when not nil, holds the shadow model: it answers
-	// ShadowFraction of the requests off the response path, and its
-	// agreement with the primary answer is counted. ShadowModel is its
-	// name in the source, for reloads.
+	// ShadowFraction (in [0, 1]) of the requests off the response path,
+	// and its agreement with the primary answer is counted. ShadowModel
+	// is its name in the Source, for reloads.
 	Challenger     *rollout.Live
 	ShadowModel    string
 	ShadowFraction float64
@@ -70,15 +88,15 @@ type Options struct {
 	// AllowNonPositive turns off the old service's rule that every feature
 	// value must be greater than 0.
 	AllowNonPositive bool
-	// Version is the server's version, reported by GET /v2.
+	// Version is the server's version, reported by GET /v2 (default "dev").
 	Version string
 }
 
-// Server answers the HTTP API over the variants of a rollout.Router.
-// Reload replaces models atomically: a
-// request is answered whole by the model its variant held when it started.
-// A Server is safe for concurrent use.
-type Server struct {
+// Handler answers the HTTP API over the variants of a rollout.Router. Make
+// one with New; the zero Handler is not usable. Reload replaces models
+// atomically: a request is answered whole by the model its variant held
+// when it started. A Handler is safe for concurrent use.
+type Handler struct {
 	router      *rollout.Router
 	opts        Options
 	log         *slog.Logger
@@ -87,7 +105,8 @@ type Server struct {
 	splitHeader string // canonical form of opts.SplitHeader
 	adminSum    [32]byte
 	shadow      *rollout.Shadow
-	registry    atomic.Pointer[classify.Registry]
+	h           http.Handler // the routes, instrumented (and under the prefix)
+	catalog     atomic.Pointer[Catalog]
 	cur         atomic.Pointer[view]
 	deriving    sync.Mutex // serialises rebuilding cur after a change
 	draining    atomic.Bool
@@ -96,10 +115,18 @@ type Server struct {
 	published   []published // what mps_model_info holds now (under deriving)
 }
 
-// NewServer returns a Server answering with the variants router holds
-// (whose models may be nil: /ready then answers 503 until models are
-// swapped in).
-func NewServer(router *rollout.Router, opts Options) *Server {
+// New returns a Handler answering with the variants router holds (whose
+// models may be nil: /ready then answers 503 until a reload loads them).
+// It returns an error, and never panics, for a nil router, a shadow
+// fraction outside [0, 1], a prefix that is not a path, or collectors the
+// Registerer refuses.
+func New(router *rollout.Router, opts Options) (*Handler, error) {
+	if router == nil {
+		return nil, errors.New("classifyhttp: New needs a router")
+	}
+	if opts.Prefix != "" && (!strings.HasPrefix(opts.Prefix, "/") || strings.HasSuffix(opts.Prefix, "/")) {
+		return nil, fmt.Errorf("classifyhttp: prefix %q must start with / and not end with one", opts.Prefix)
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -118,21 +145,34 @@ func NewServer(router *rollout.Router, opts Options) *Server {
 	if opts.Version == "" {
 		opts.Version = "dev"
 	}
-	s := &Server{router: router, opts: opts, log: opts.Logger, metrics: newMetrics(), rand: opts.Rand,
+	s := &Handler{router: router, opts: opts, log: opts.Logger, metrics: newMetrics(), rand: opts.Rand,
 		splitHeader: textproto.CanonicalMIMEHeaderKey(opts.SplitHeader)}
-	s.registry.Store(opts.Registry)
+	if opts.Registerer != nil {
+		if err := s.metrics.register(opts.Registerer); err != nil {
+			return nil, fmt.Errorf("classifyhttp: register metrics: %w", err)
+		}
+	}
+	s.catalog.Store(opts.Catalog)
+	if opts.Catalog != nil && opts.Catalog.Fingerprint != nil {
+		s.watched = opts.Catalog.Fingerprint(s.names())
+	}
 	if opts.AdminToken != "" {
 		s.adminSum = sha256.Sum256([]byte(opts.AdminToken))
 	}
 	if opts.Challenger != nil {
 		shadow, err := rollout.NewShadow(opts.Challenger, opts.ShadowFraction, shadowMaxInFlight, s.reportShadow)
 		if err != nil {
-			panic("serve: " + err.Error()) // parseConfig bounds the fraction
+			return nil, fmt.Errorf("classifyhttp: %w", err)
 		}
 		s.shadow = shadow
 	}
-	s.view() // publish the models' identities in /metrics now
-	return s
+	h, err := s.routes()
+	if err != nil {
+		return nil, err
+	}
+	s.h = h
+	s.view() // publish the models' identities in the metrics now
+	return s, nil
 }
 
 // served is one variant's model with everything the handlers derive from
@@ -174,7 +214,7 @@ func (v *view) primary() *served {
 }
 
 // current reports whether v still matches the router and the challenger.
-func (s *Server) current(v *view) bool {
+func (s *Handler) current(v *view) bool {
 	if v == nil || v.table != s.router.Table() {
 		return false
 	}
@@ -188,7 +228,7 @@ func (s *Server) current(v *view) bool {
 }
 
 // view returns what the server serves now.
-func (s *Server) view() *view {
+func (s *Handler) view() *view {
 	if v := s.cur.Load(); s.current(v) {
 		return v
 	}
@@ -228,7 +268,7 @@ func (s *Server) view() *view {
 	return v
 }
 
-func (s *Server) derive(variant string, m classify.Model) *served {
+func (s *Handler) derive(variant string, m classify.Model) *served {
 	info := m.Info()
 	c := &served{model: m, info: info, variant: variant, name: modelName(info)}
 	c.index = make(map[string]int, len(info.Features))
@@ -262,8 +302,9 @@ func modelName(info classify.Info) string {
 }
 
 // entry returns the manifest entry of a model loaded from the registry.
-func (s *Server) entry(info classify.Info) *classify.Entry {
-	if reg := s.registry.Load(); reg != nil && info.Name != "" {
+func (s *Handler) entry(info classify.Info) *classify.Entry {
+	if cat := s.catalog.Load(); cat != nil && cat.Registry != nil && info.Name != "" {
+		reg := cat.Registry
 		if e, err := reg.Entry(info.Name); err == nil && e.Version == info.Version {
 			return &e
 		}
@@ -275,7 +316,7 @@ func (s *Server) entry(info classify.Info) *classify.Entry {
 // header when there is one, else at random by weight. It notes the
 // variant for the response headers, logs and metrics, and returns nil
 // when that variant has no model.
-func (s *Server) route(w http.ResponseWriter, r *http.Request, v *view) *served {
+func (s *Handler) route(w http.ResponseWriter, r *http.Request, v *view) *served {
 	key := ""
 	if h := r.Header[s.splitHeader]; len(h) > 0 {
 		key = h[0]
@@ -291,32 +332,44 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request, v *view) *served 
 	return c
 }
 
-// Handler returns the whole HTTP API: routes wrapped in request logging,
-// metrics, request ids, body limits and panic recovery.
-func (s *Server) Handler() http.Handler {
+// routes returns the whole HTTP API: routes wrapped in request logging,
+// metrics, request ids, body limits and panic recovery, under the prefix.
+func (s *Handler) routes() (http.Handler, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /predict", s.handlePredict)
 	mux.HandleFunc("POST /predict/batch", s.handlePredictBatch)
 	mux.HandleFunc("GET /health", s.handleHealth)
 	mux.HandleFunc("GET /ready", s.handleReady)
 	mux.HandleFunc("GET /models", s.handleModels)
-	mux.Handle("GET /metrics", s.metrics.handler())
+	if s.opts.Gatherer != nil {
+		mux.Handle("GET /metrics", promhttp.HandlerFor(s.opts.Gatherer, promhttp.HandlerOpts{Registry: s.opts.Registerer}))
+	}
 	if s.opts.AdminToken != "" {
 		mux.HandleFunc("POST /admin/reload", s.admin(s.handleReload))
 	}
 	s.routeV2(mux)
-	routeDocs(mux, s)
-	return s.instrument(mux)
+	if err := s.routeDocs(mux); err != nil {
+		return nil, err
+	}
+	h := s.instrument(mux)
+	if s.opts.Prefix != "" {
+		h = http.StripPrefix(s.opts.Prefix, h)
+	}
+	return h, nil
 }
 
-// Drain marks the server as shutting down: /ready and /v2/health/ready
+// ServeHTTP answers one request of the API.
+func (s *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.h.ServeHTTP(w, r) }
+
+// Drain marks the handler as shutting down: /ready and /v2/health/ready
 // answer 503 from now on, so load balancers stop sending requests while
-// in-flight ones finish.
-func (s *Server) Drain() { s.draining.Store(true) }
+// in-flight ones finish. Call it before http.Server.Shutdown; it cannot be
+// undone.
+func (s *Handler) Drain() { s.draining.Store(true) }
 
 // ready reports whether the server takes traffic: not draining, and every
 // variant has a model. A failed reload does not change it.
-func (s *Server) ready() bool {
+func (s *Handler) ready() bool {
 	if s.draining.Load() {
 		return false
 	}
@@ -328,7 +381,7 @@ func (s *Server) ready() bool {
 	return true
 }
 
-func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+func (s *Handler) handleHealth(w http.ResponseWriter, r *http.Request) {
 	writeBody(w, http.StatusOK, []byte(`{"status":"healthy"}`))
 }
 
@@ -341,7 +394,7 @@ func servingName(v *view) string {
 	return v.table.Split().String()
 }
 
-func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
+func (s *Handler) handleReady(w http.ResponseWriter, r *http.Request) {
 	v := s.view()
 	if !s.ready() || v.primary() == nil {
 		writeBody(w, http.StatusServiceUnavailable, []byte(`{"status":"unavailable"}`))
@@ -384,7 +437,7 @@ func modelViewOf(name string, info classify.Info, entry *classify.Entry) modelVi
 	return v
 }
 
-func (s *Server) handleModels(w http.ResponseWriter, r *http.Request) {
+func (s *Handler) handleModels(w http.ResponseWriter, r *http.Request) {
 	v := s.view()
 	views := []modelView{}
 	for i, c := range v.served {

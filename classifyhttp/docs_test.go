@@ -1,4 +1,4 @@
-package main
+package classifyhttp
 
 import (
 	"context"
@@ -75,7 +75,7 @@ func TestDocsRenderInChromium(t *testing.T) {
 	}
 	var mu sync.Mutex
 	served := map[string]int{}
-	h := NewServer(singleRouter(classify.IrisRules()), Options{}).Handler()
+	h := mustNew(singleRouter(classify.IrisRules()), Options{})
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rec := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		h.ServeHTTP(rec, r)

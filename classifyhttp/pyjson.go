@@ -1,4 +1,4 @@
-package main
+package classifyhttp
 
 import (
 	"encoding/json"

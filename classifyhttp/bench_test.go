@@ -1,4 +1,4 @@
-package main
+package classifyhttp
 
 import (
 	"log/slog"
@@ -30,7 +30,7 @@ func BenchmarkHandler(b *testing.B) {
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			var logs syncBuffer
-			h := NewServer(singleRouter(classify.IrisRules()), Options{Logger: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: benchLevel}))}).Handler()
+			h := mustNew(singleRouter(classify.IrisRules()), Options{Logger: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: benchLevel}))})
 			body := strings.NewReader(tc.body)
 			req := httptest.NewRequest(http.MethodPost, tc.path, body)
 			req.Header.Set("Content-Type", jsonType)

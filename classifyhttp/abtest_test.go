@@ -1,12 +1,9 @@
-package main
+package classifyhttp
 
 import (
-	"bytes"
-	"context"
 	"errors"
 	"log/slog"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -27,7 +24,7 @@ func productionSplit(t *testing.T, split string, opts Options) *harness {
 	require.NoError(t, err)
 	router, err := rollout.LoadRouter(mustSplit(t, split), reg.Load, nil)
 	require.NoError(t, err)
-	opts.Registry = reg
+	opts.Catalog = &Catalog{Registry: reg}
 	return newRouterHarness(t, router, opts)
 }
 
@@ -249,49 +246,4 @@ func TestShadowNeverHurtsThePrimary(t *testing.T) {
 	none.postValid("/predict", seedRequest)
 	none.srv.shadow.Wait()
 	assert.NotContains(t, string(none.get("/metrics").body), "mps_shadow_predictions_total{")
-}
-
-func TestHealthcheck(t *testing.T) {
-	hs := newHarness(t, classify.IrisRules(), Options{})
-	listen := func(h http.Handler) string {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		require.NoError(t, err)
-		srv := &http.Server{Handler: h}
-		go func() { _ = srv.Serve(ln) }()
-		t.Cleanup(func() { _ = srv.Close() })
-		_, port, _ := net.SplitHostPort(ln.Addr().String())
-		return port
-	}
-	healthy := listen(hs.h)
-	check := func(args []string, vars map[string]string) (int, string) {
-		var out, stderr bytes.Buffer
-		err := run(context.Background(), args, env(vars), &out)
-		return exitCode(err, &stderr), out.String() + stderr.String()
-	}
-	code, out := check([]string{"-healthcheck"}, map[string]string{"MPS_API_PORT": healthy})
-	assert.Equal(t, 0, code, out)
-	assert.Equal(t, "healthy: GET http://127.0.0.1:"+healthy+"/health answered 200\n", out)
-	code, _ = check([]string{"-healthcheck", "-port", healthy, "-host", "127.0.0.1"}, nil)
-	assert.Equal(t, 0, code)
-
-	sick := listen(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		writeBody(w, http.StatusOK, []byte(`{"status":"starting"}`))
-	}))
-	code, out = check([]string{"-healthcheck"}, map[string]string{"MPS_API_PORT": sick})
-	assert.Equal(t, 1, code)
-	assert.Contains(t, out, `answered 200 "starting"`)
-
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	_, closed, _ := net.SplitHostPort(ln.Addr().String())
-	ln.Close()
-	code, out = check([]string{"-healthcheck"}, map[string]string{"MPS_API_PORT": closed})
-	assert.Equal(t, 1, code)
-	assert.Contains(t, out, "connection refused")
-
-	code, out = check([]string{"-healthcheck"}, map[string]string{"MPS_API_PORT": "0"})
-	assert.Equal(t, 1, code)
-	assert.Contains(t, out, "the port is 0")
-	code, _ = check([]string{"-healthcheck"}, map[string]string{"MPS_API_PORT": "x"})
-	assert.Equal(t, 1, code, "bad configuration fails the check with 1, never Docker's reserved 2")
 }

@@ -1,4 +1,4 @@
-package main
+package classifyhttp
 
 import (
 	"os"
@@ -17,7 +17,7 @@ import (
 // configuration (the embedded heuristic) and checks that the answer is the
 // one the README prints on the next line.
 func TestREADMEExamples(t *testing.T) {
-	readme, err := os.ReadFile("../../README.md")
+	readme, err := os.ReadFile("../README.md")
 	require.NoError(t, err)
 	reg, err := classify.OpenRegistry(models.FS)
 	require.NoError(t, err)

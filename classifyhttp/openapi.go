@@ -1,9 +1,11 @@
-package main
+package classifyhttp
 
 import (
 	"encoding/json"
 	"slices"
 	"strings"
+
+	"github.com/ml-production-service/classify"
 )
 
 // openAPI describes the API in OpenAPI 3.0 for the serving models: the
@@ -11,7 +13,7 @@ import (
 // takes the same) and the predictions and probabilities' keys are the
 // classes of any variant, so the docs of a model with other features show
 // those.
-func (s *Server) openAPI(v *view) []byte {
+func (s *Handler) openAPI(v *view) []byte {
 	c := v.primary()
 	classes := []string{}
 	var variants []string
@@ -291,9 +293,14 @@ func (s *Server) openAPI(v *view) []byte {
 		"components": obj{"schemas": schemas, "securitySchemes": obj{
 			"bearerAuth": obj{"type": "http", "scheme": "bearer", "description": "The admin token (MPS_ADMIN_TOKEN)."}}},
 	}
+	if s.opts.Prefix != "" {
+		// Paths are relative to the server's URL: under a prefix, that is
+		// the prefix.
+		doc["servers"] = []obj{{"url": s.opts.Prefix}}
+	}
 	b, err := json.Marshal(doc)
 	if err != nil {
-		panic("serve: OpenAPI document: " + err.Error()) // maps of strings, numbers and slices always encode
+		panic("classifyhttp: OpenAPI document: " + err.Error()) // maps of strings, numbers and slices always encode
 	}
 	return b
 }
@@ -322,4 +329,13 @@ func orDefault(s, def string) string {
 		return def
 	}
 	return s
+}
+
+// kindNames lists the model kinds the library loads.
+func kindNames() []string {
+	var names []string
+	for _, k := range classify.Kinds() {
+		names = append(names, string(k))
+	}
+	return names
 }

@@ -1,4 +1,4 @@
-package main
+package classifyhttp
 
 import (
 	"bytes"
@@ -50,7 +50,7 @@ func TestModelsFromRegistry(t *testing.T) {
 	require.NoError(t, err)
 	entry, err := reg.Entry("heuristic")
 	require.NoError(t, err)
-	hs := newHarness(t, m, Options{Registry: reg})
+	hs := newHarness(t, m, Options{Catalog: &Catalog{Registry: reg}})
 	got := hs.get("/models")
 	require.Equal(t, http.StatusOK, got.status)
 	list := got.json(t)["models"].([]any)
@@ -191,7 +191,7 @@ func TestHarnessCatchesUndocumentedAnswers(t *testing.T) {
 // Swap makes m the model of the first variant, unchecked, and returns the
 // one it replaces: for tests that change the model behind the server's
 // back. Servers reload through Reload, which loads, checks and warms up.
-func (s *Server) Swap(m classify.Model) classify.Model {
+func (s *Handler) Swap(m classify.Model) classify.Model {
 	old, err := s.router.Swap(s.router.Variants()[0].Name, m)
 	if err != nil {
 		panic(err)

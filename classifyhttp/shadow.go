@@ -1,4 +1,4 @@
-package main
+package classifyhttp
 
 import (
 	"context"
@@ -17,7 +17,7 @@ import (
 // mps_shadow_predictions_total and logged at DEBUG.
 
 // observeShadow offers one answered row to the shadow.
-func (s *Server) observeShadow(c *served, row []float64, p classify.Prediction) {
+func (s *Handler) observeShadow(c *served, row []float64, p classify.Prediction) {
 	if s.shadow == nil {
 		return
 	}
@@ -28,7 +28,7 @@ func (s *Server) observeShadow(c *served, row []float64, p classify.Prediction) 
 
 // reportShadow records one challenger answer; it runs on the challenger's
 // goroutine.
-func (s *Server) reportShadow(r rollout.ShadowResult) {
+func (s *Handler) reportShadow(r rollout.ShadowResult) {
 	result := "disagree"
 	switch {
 	case r.Err != nil:

@@ -1,4 +1,4 @@
-package main
+package classifyhttp
 
 import (
 	"bytes"
@@ -27,7 +27,7 @@ const (
 	platform    = "classify"
 )
 
-func (s *Server) routeV2(mux *http.ServeMux) {
+func (s *Handler) routeV2(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v2/health/live", func(w http.ResponseWriter, r *http.Request) {
 		writeBody(w, http.StatusOK, []byte(`{"live":true}`))
 	})
@@ -46,7 +46,7 @@ func (s *Server) routeV2(mux *http.ServeMux) {
 	}
 }
 
-func (s *Server) handleV2Server(w http.ResponseWriter, r *http.Request) {
+func (s *Handler) handleV2Server(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, struct {
 		Name       string   `json:"name"`
 		Version    string   `json:"version"`
@@ -58,7 +58,7 @@ func (s *Server) handleV2Server(w http.ResponseWriter, r *http.Request) {
 // name (and its version, if given); otherwise it answers 404 and returns
 // nil. The Open Inference Protocol names its model, so a split does not
 // apply here: every variant, weight 0 included, is addressed directly.
-func (s *Server) v2Model(w http.ResponseWriter, r *http.Request) *served {
+func (s *Handler) v2Model(w http.ResponseWriter, r *http.Request) *served {
 	v := s.view()
 	name, version := r.PathValue("name"), r.PathValue("version")
 	if v.primary() == nil {
@@ -102,7 +102,7 @@ type modelMetadata struct {
 	Outputs  []tensorMeta `json:"outputs"`
 }
 
-func (s *Server) handleV2Metadata(w http.ResponseWriter, r *http.Request) {
+func (s *Handler) handleV2Metadata(w http.ResponseWriter, r *http.Request) {
 	c := s.v2Model(w, r)
 	if c == nil {
 		return
@@ -121,7 +121,7 @@ func (s *Server) handleV2Metadata(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-func (s *Server) handleV2ModelReady(w http.ResponseWriter, r *http.Request) {
+func (s *Handler) handleV2ModelReady(w http.ResponseWriter, r *http.Request) {
 	c := s.v2Model(w, r)
 	if c == nil {
 		return
@@ -170,7 +170,7 @@ type inferResponse struct {
 	Outputs      []inferOutput `json:"outputs"`
 }
 
-func (s *Server) handleV2Infer(w http.ResponseWriter, r *http.Request) {
+func (s *Handler) handleV2Infer(w http.ResponseWriter, r *http.Request) {
 	c := s.v2Model(w, r)
 	if c == nil {
 		return
@@ -246,7 +246,7 @@ func (s *Server) handleV2Infer(w http.ResponseWriter, r *http.Request) {
 
 // inferRows checks the request's one input tensor and returns its rows,
 // back to back, and their count.
-func (s *Server) inferRows(c *served, req inferRequest) ([]float64, int, error) {
+func (s *Handler) inferRows(c *served, req inferRequest) ([]float64, int, error) {
 	if len(req.Inputs) != 1 {
 		return nil, 0, fmt.Errorf("expected 1 input tensor of shape [N, %d], got %d inputs", len(c.info.Features), len(req.Inputs))
 	}

@@ -1,4 +1,4 @@
-package main
+package classifyhttp
 
 import (
 	"net/http"
@@ -207,7 +207,7 @@ func TestRegistryMissingValues(t *testing.T) {
 	assert.Equal(t, http.StatusUnprocessableEntity, got.status)
 	assert.JSONEq(t, `{"detail":[{"loc":["body","petal_length"],"msg":"none is not an allowed value","type":"type_error.none.not_allowed"}]}`, string(got.body))
 
-	compat := registryServer(t, "../../testdata/compat/registry", "decision_tree=50,xgboost=50", Options{})
+	compat := registryServer(t, "../testdata/compat/registry", "decision_tree=50,xgboost=50", Options{})
 	assert.False(t, nullable(compat), "the old decision tree refuses null")
 	assert.Equal(t, map[string]any{"decision_tree": false, "xgboost": true}, flags(compat))
 	assert.Equal(t, http.StatusOK, predictNull(compat, "xgboost", false).status)

@@ -1,7 +1,9 @@
-package main
+package classifyhttp
 
 import (
+	"bytes"
 	"embed"
+	"fmt"
 	"io/fs"
 	"net/http"
 )
@@ -27,19 +29,40 @@ var redocPage []byte
 const docsPolicy = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; " +
 	"img-src 'self' data:; worker-src 'self' blob:; connect-src 'self'; font-src 'self' data:"
 
-func routeDocs(mux *http.ServeMux, s *Server) {
+// routeDocs serves the pages and their assets; under a prefix the pages'
+// links and the scripts' URL of /openapi.json carry it.
+func (s *Handler) routeDocs(mux *http.ServeMux) error {
 	mux.HandleFunc("GET /openapi.json", s.handleOpenAPI)
-	mux.HandleFunc("GET /docs", htmlPage(swaggerPage))
-	mux.HandleFunc("GET /redoc", htmlPage(redocPage))
 	assets, err := fs.Sub(docAssets, "docs/assets")
 	if err != nil {
-		panic("serve: embedded docs assets: " + err.Error()) // the embed pattern guarantees the directory
+		return fmt.Errorf("classifyhttp: embedded docs assets: %w", err)
 	}
 	files := http.StripPrefix("/docs/assets/", http.FileServerFS(assets))
 	mux.Handle("GET /docs/assets/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "public, max-age=86400")
 		files.ServeHTTP(w, r)
 	}))
+	swagger, redoc := swaggerPage, redocPage
+	if p := s.opts.Prefix; p != "" {
+		swagger = bytes.ReplaceAll(swagger, []byte(`"/docs/assets/`), []byte(`"`+p+`/docs/assets/`))
+		redoc = bytes.ReplaceAll(redoc, []byte(`"/docs/assets/`), []byte(`"`+p+`/docs/assets/`))
+		for _, name := range []string{"swagger-init.js", "redoc-init.js"} {
+			js, err := fs.ReadFile(assets, name)
+			if err != nil {
+				return fmt.Errorf("classifyhttp: embedded docs assets: %w", err)
+			}
+			js = bytes.ReplaceAll(js, []byte(`"/openapi.json"`), []byte(`"`+p+`/openapi.json"`))
+			mux.HandleFunc("GET /docs/assets/"+name, func(w http.ResponseWriter, r *http.Request) {
+				h := w.Header()
+				h.Set("Cache-Control", "public, max-age=86400")
+				h.Set("Content-Type", "text/javascript; charset=utf-8")
+				_, _ = w.Write(js)
+			})
+		}
+	}
+	mux.HandleFunc("GET /docs", htmlPage(swagger))
+	mux.HandleFunc("GET /redoc", htmlPage(redoc))
+	return nil
 }
 
 func htmlPage(page []byte) http.HandlerFunc {
@@ -51,7 +74,7 @@ func htmlPage(page []byte) http.HandlerFunc {
 	}
 }
 
-func (s *Server) handleOpenAPI(w http.ResponseWriter, r *http.Request) {
+func (s *Handler) handleOpenAPI(w http.ResponseWriter, r *http.Request) {
 	v := s.view()
 	if v.openapi == nil {
 		s.noModel(w, r)

@@ -1,4 +1,4 @@
-package main
+package classifyhttp
 
 import (
 	"bytes"
@@ -91,11 +91,11 @@ func isJSONType(ct string) bool {
 	return mt == jsonType || strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json")
 }
 
-func (s *Server) noModel(w http.ResponseWriter, r *http.Request) {
+func (s *Handler) noModel(w http.ResponseWriter, r *http.Request) {
 	writeStatusError(w, r.URL.Path, http.StatusServiceUnavailable)
 }
 
-func (s *Server) handlePredict(w http.ResponseWriter, r *http.Request) {
+func (s *Handler) handlePredict(w http.ResponseWriter, r *http.Request) {
 	c := s.route(w, r, s.view())
 	if c == nil {
 		s.noModel(w, r)
@@ -151,7 +151,7 @@ func appendPrediction(out []byte, c *served, p classify.Prediction) []byte {
 
 // readRow reads the object at node obj into wk.row, in schema order, and
 // returns the issues found, located under prefix (nil for ["body"]).
-func (s *Server) readRow(c *served, wk *work, obj int, prefix []any) []issue {
+func (s *Handler) readRow(c *served, wk *work, obj int, prefix []any) []issue {
 	nf := len(c.info.Features)
 	wk.row = grow(wk.row, nf)
 	wk.proba = grow(wk.proba, len(c.info.Classes))
@@ -206,7 +206,7 @@ func grow(b []float64, n int) []float64 {
 // the library refuses infinities and values too large for the model's
 // float32 arithmetic. Any other error is the server's fault: it answers 500
 // and returns nil.
-func (s *Server) predictFailed(w http.ResponseWriter, r *http.Request, c *served, row []float64, err error, prefix []any) []issue {
+func (s *Handler) predictFailed(w http.ResponseWriter, r *http.Request, c *served, row []float64, err error, prefix []any) []issue {
 	if prefix == nil {
 		prefix = []any{"body"}
 	}
@@ -242,7 +242,7 @@ func (s *Server) predictFailed(w http.ResponseWriter, r *http.Request, c *served
 	return issues
 }
 
-func (s *Server) handlePredictBatch(w http.ResponseWriter, r *http.Request) {
+func (s *Handler) handlePredictBatch(w http.ResponseWriter, r *http.Request) {
 	c := s.route(w, r, s.view()) // one variant answers the whole batch
 	if c == nil {
 		s.noModel(w, r)

@@ -1,21 +1,18 @@
-package main
+package classifyhttp
 
 import (
 	"net/http"
 	"strconv"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// metrics are the server's Prometheus collectors, on a registry of their own
-// (no global state): request counts and latencies by route, method, status,
+// metrics are the handler's Prometheus collectors, registered with the
+// caller's Registerer (or none: they count, unseen): request counts and latencies by route, method, status,
 // model and variant; predictions by variant, model and class; the models
 // serving now and the split's weights; reloads; shadow agreement; requests
-// in flight; and the Go runtime and process collectors.
+// in flight.
 type metrics struct {
-	reg           *prometheus.Registry
 	requests      *prometheus.CounterVec
 	duration      *prometheus.HistogramVec
 	predictions   *prometheus.CounterVec
@@ -38,7 +35,6 @@ const (
 func newMetrics() *metrics {
 	labels := []string{"route", "method", "status", "model", "variant"}
 	m := &metrics{
-		reg: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "mps_http_requests_total",
 			Help: "HTTP requests answered, by route pattern, method, status code, serving model and split variant.",
@@ -78,15 +74,23 @@ func newMetrics() *metrics {
 			Help: "Requests being handled now.",
 		}),
 	}
-	m.reg.MustRegister(m.requests, m.duration, m.predictions, m.modelInfo, m.weights, m.reloads, m.shadow,
-		m.shadowDropped, m.inflight,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 
-// handler serves the registry in the Prometheus text format.
-func (m *metrics) handler() http.Handler {
-	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+// register registers every collector with r, or none: on the first
+// refusal the ones registered are unregistered again.
+func (m *metrics) register(r prometheus.Registerer) error {
+	cs := []prometheus.Collector{m.requests, m.duration, m.predictions, m.modelInfo, m.weights, m.reloads, m.shadow,
+		m.shadowDropped, m.inflight}
+	for i, c := range cs {
+		if err := r.Register(c); err != nil {
+			for _, done := range cs[:i] {
+				r.Unregister(done)
+			}
+			return err
+		}
+	}
+	return nil
 }
 
 // observe records one answered request.
@@ -105,7 +109,7 @@ func (p published) labels() []string { return []string{p.role, p.variant, p.name
 // publishModels makes mps_model_info and mps_split_weight describe v: the
 // series of models and variants no longer serving are deleted, not left
 // behind at 1. It runs under s.deriving.
-func (s *Server) publishModels(v *view) {
+func (s *Handler) publishModels(v *view) {
 	var now []published
 	for _, c := range v.served {
 		if c != nil {

@@ -1,8 +1,10 @@
-package main
+package classifyhttp
 
 import (
-	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -27,7 +29,7 @@ import (
 func copyRegistry(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	files, err := filepath.Glob("../../models/*")
+	files, err := filepath.Glob("../models/*")
 	require.NoError(t, err)
 	for _, f := range files {
 		if strings.HasSuffix(f, ".go") {
@@ -58,23 +60,48 @@ func editManifest(t *testing.T, dir, name string, edit func(e map[string]any)) {
 	require.NoError(t, os.WriteFile(path, b, 0o644))
 }
 
-// registryServer serves the split from the registry in dir, as run wires
-// it, with the admin endpoints on.
+// Triggers, as cmd/serve names them.
+const (
+	triggerSIGHUP = "sighup"
+	triggerWatch  = "watch"
+)
+
+// registrySource is a Source over the registry directory dir, as cmd/serve
+// makes one: models by entry name, fingerprinted by their entries.
+func registrySource(dir string) Source {
+	return func() (*Catalog, error) {
+		reg, err := classify.OpenRegistryDir(dir)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", dir, err)
+		}
+		return &Catalog{Registry: reg, Load: reg.Load, Fingerprint: func(names []string) string {
+			var b strings.Builder
+			for _, name := range names {
+				if e, err := reg.Entry(name); err == nil {
+					fmt.Fprintf(&b, "%s=%s/%s/%s/%s;", name, e.Name, e.Version, e.SHA256, e.MetaSHA256)
+				} else {
+					fmt.Fprintf(&b, "%s=?;", name)
+				}
+			}
+			return b.String()
+		}}, nil
+	}
+}
+
+// registryServer serves the split from the registry in dir, as cmd/serve
+// wires it, with the admin endpoints on.
 func registryServer(t *testing.T, dir, split string, opts Options) *harness {
 	t.Helper()
-	cfg, err := parseConfig(nil, env(map[string]string{"MPS_MODEL_PATH": dir, "MPS_MODEL_TYPE": split}), &bytes.Buffer{})
+	src := registrySource(dir)
+	cat, err := src()
 	require.NoError(t, err)
-	src, err := newSource(cfg)
+	router, err := rollout.LoadRouter(mustSplit(t, split), cat.Load, nil)
 	require.NoError(t, err)
-	router, _, cat, err := loadRouter(cfg, src)
-	require.NoError(t, err)
-	opts.Source, opts.Registry = src, cat.reg
+	opts.Source, opts.Catalog = src, cat
 	if opts.AdminToken == "" {
 		opts.AdminToken = "t0ken"
 	}
-	hs := newRouterHarness(t, router, opts)
-	hs.srv.loaded(cat)
-	return hs
+	return newRouterHarness(t, router, opts)
 }
 
 func (hs *harness) admin(body string) exchange {
@@ -168,13 +195,13 @@ func TestReloadFailuresKeepServing(t *testing.T) {
 					assert.Equal(t, "decision_tree=90,xgboost=10", body["split"])
 					assert.NotEmpty(t, body["error"])
 				case triggerSIGHUP:
-					_, err := hs.srv.Reload(nil, triggerSIGHUP)
+					err := hs.srv.Reload(nil, triggerSIGHUP)
 					require.Error(t, err)
 				case triggerWatch:
 					// The watch reloads when the manifest changes; a damaged
 					// artifact under an unchanged manifest waits for a SIGHUP
 					// or an admin request.
-					require.Equal(t, tc.watched, hs.srv.checkSource(triggerWatch))
+					require.Equal(t, tc.watched, hs.srv.ReloadIfChanged(triggerWatch))
 					if !tc.watched {
 						failures--
 					}
@@ -196,7 +223,7 @@ func TestReloadFailuresKeepServing(t *testing.T) {
 	// Repaired, the registry reloads; the watch notices nothing to do.
 	got := hs.admin("")
 	require.Equal(t, http.StatusOK, got.status, "%s", got.body)
-	assert.False(t, hs.srv.checkSource(triggerWatch), "no change since the last reload")
+	assert.False(t, hs.srv.ReloadIfChanged(triggerWatch), "no change since the last reload")
 	assert.Equal(t, float64(1), reloads(hs, triggerAdmin, targetPrimary, resultSuccess, ""))
 }
 
@@ -206,9 +233,9 @@ func TestReloadFailuresKeepServing(t *testing.T) {
 func TestReloadNewVersion(t *testing.T) {
 	dir := copyRegistry(t)
 	hs := registryServer(t, dir, "decision_tree=90,xgboost=10", Options{})
-	assert.False(t, hs.srv.checkSource(triggerWatch))
+	assert.False(t, hs.srv.ReloadIfChanged(triggerWatch))
 	editManifest(t, dir, "decision_tree", func(e map[string]any) { e["version"] = "1.1.0" })
-	assert.True(t, hs.srv.checkSource(triggerWatch))
+	assert.True(t, hs.srv.ReloadIfChanged(triggerWatch))
 	assert.Equal(t, float64(1), reloads(hs, triggerWatch, targetPrimary, resultSuccess, ""))
 
 	key := keyFor(t, hs.srv.router, "decision_tree")
@@ -390,7 +417,7 @@ func TestReloadWithoutSource(t *testing.T) {
 	got := hs.admin("")
 	assert.Equal(t, http.StatusInternalServerError, got.status)
 	assert.Equal(t, "this server has no model source to reload from", got.json(t)["error"])
-	assert.False(t, hs.srv.checkSource(triggerWatch))
+	assert.False(t, hs.srv.ReloadIfChanged(triggerWatch))
 }
 
 // TestReloadShadowFailureChangesNothing reloads with a new split while the
@@ -432,8 +459,8 @@ func TestReloadShadowFailureChangesNothing(t *testing.T) {
 
 	// The watch sees the changed manifest and tries, and tries again at the
 	// next check: the failure did not record the source as loaded.
-	assert.True(t, hs.srv.checkSource(triggerWatch))
-	assert.True(t, hs.srv.checkSource(triggerWatch))
+	assert.True(t, hs.srv.ReloadIfChanged(triggerWatch))
+	assert.True(t, hs.srv.ReloadIfChanged(triggerWatch))
 	assert.Equal(t, float64(2), reloads(hs, triggerWatch, targetShadow, resultFailure, "format"))
 	assert.Same(t, xgb, challenger.Model())
 
@@ -446,123 +473,10 @@ func TestReloadShadowFailureChangesNothing(t *testing.T) {
 	assert.NotSame(t, xgb, challenger.Model(), "the challenger reloaded")
 	assert.Equal(t, float64(1), reloads(hs, triggerAdmin, targetShadow, resultSuccess, ""))
 	assert.Equal(t, float64(1), reloads(hs, triggerAdmin, targetPrimary, resultSuccess, ""))
-	assert.False(t, hs.srv.checkSource(triggerWatch), "no change since the last reload")
+	assert.False(t, hs.srv.ReloadIfChanged(triggerWatch), "no change since the last reload")
 }
 
-// rulesFile is a rule model that answers label for every row.
-func rulesFile(label string) []byte {
-	return []byte(`{"format": "classify/rules", "format_version": 1,
- "features": ["sepal_length", "sepal_width", "petal_length", "petal_width"],
- "classes": ["setosa", "versicolor", "virginica"], "rules": [], "default": "` + label + `", "source": "test"}`)
-}
-
-// TestFileWatchRecordsWhatItLoaded serves a single artifact file whose
-// bytes are replaced right after each load, before anything else happens
-// (a hook on the source's load, so the race is not left to timing). What
-// the watch records as loaded must be the bytes that were loaded: the
-// replacement is then seen at the next check and served, rather than taken
-// for the model already serving and never loaded.
-func TestFileWatchRecordsWhatItLoaded(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "rules.json")
-	require.NoError(t, os.WriteFile(path, rulesFile("setosa"), 0o644))
-	cfg, err := parseConfig(nil, env(map[string]string{"MPS_MODEL_PATH": path, "MPS_MODEL_TYPE": "heuristic"}), &bytes.Buffer{})
-	require.NoError(t, err)
-	src, err := newSource(cfg)
-	require.NoError(t, err)
-	next := "" // the label of the file written after the next load
-	hooked := func() (*catalog, error) {
-		cat, err := src()
-		if err != nil {
-			return nil, err
-		}
-		load := cat.load
-		cat.load = func(name string) (classify.Model, error) {
-			m, err := load(name)
-			if next != "" {
-				require.NoError(t, os.WriteFile(path, rulesFile(next), 0o644))
-				next = ""
-			}
-			return m, err
-		}
-		return cat, nil
-	}
-	predicts := func(hs *harness) string {
-		_, _, body := hs.predictKeyed("client-1")
-		return body["prediction"].(string)
-	}
-
-	// At start-up.
-	next = "virginica"
-	router, _, cat, err := loadRouter(cfg, hooked)
-	require.NoError(t, err)
-	hs := newRouterHarness(t, router, Options{Source: hooked})
-	hs.srv.loaded(cat)
-	assert.Equal(t, "setosa", predicts(hs), "the bytes read at start-up serve")
-	require.True(t, hs.srv.checkSource(triggerWatch), "the file replaced after the start-up load is a change")
-	assert.Equal(t, "virginica", predicts(hs))
-
-	// At a reload by the watch.
-	require.NoError(t, os.WriteFile(path, rulesFile("versicolor"), 0o644))
-	next = "setosa"
-	require.True(t, hs.srv.checkSource(triggerWatch))
-	assert.Equal(t, "versicolor", predicts(hs), "the bytes the watch read serve")
-	require.True(t, hs.srv.checkSource(triggerWatch), "the file replaced after the watch's load is a change")
-	assert.Equal(t, "setosa", predicts(hs))
-	assert.False(t, hs.srv.checkSource(triggerWatch), "no change since")
-	assert.Equal(t, float64(3), reloads(hs, triggerWatch, targetPrimary, resultSuccess, ""))
-}
-
-// TestFileLoadMatchesNew loads single artifact files from the bytes read
-// once, as the file source does, and finds what classify.New gives for the
-// same files: the same model, or the same error.
-func TestFileLoadMatchesNew(t *testing.T) {
-	dir := t.TempDir()
-	write := func(name string, b []byte) string {
-		p := filepath.Join(dir, name)
-		require.NoError(t, os.WriteFile(p, b, 0o644))
-		return p
-	}
-	xgb, err := os.ReadFile("../../models/xgboost.json")
-	require.NoError(t, err)
-	meta, err := os.ReadFile("../../models/xgboost.json.meta.json")
-	require.NoError(t, err)
-	require.NoError(t, os.Mkdir(filepath.Join(dir, "a_directory"), 0o755))
-	for _, tc := range []struct {
-		name string
-		kind classify.Kind
-		path string
-		ok   bool
-	}{
-		{"heuristic", classify.Heuristic, write("rules.json", rulesFile("setosa")), true},
-		{"decision tree", classify.DecisionTree, "../../models/decision_tree.json", true},
-		{"xgboost with its sidecar", classify.XGBoost, write("xgb.json", xgb), true},
-		{"xgboost without a sidecar", classify.XGBoost, write("bare.json", xgb), true},
-		{"missing", classify.DecisionTree, filepath.Join(dir, "nosuch.json"), false},
-		{"not a model", classify.RandomForest, write("junk.json", []byte("junk")), false},
-		{"a directory", classify.DecisionTree, filepath.Join(dir, "a_directory"), false},
-		{"bad sidecar", classify.XGBoost, write("badmeta.json", xgb), false},
-		{"sidecar a directory", classify.XGBoost, write("dirmeta.json", xgb), false},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			switch tc.name {
-			case "xgboost with its sidecar":
-				write("xgb.json.meta.json", meta)
-			case "bad sidecar":
-				write("badmeta.json.meta.json", []byte("{"))
-			case "sidecar a directory":
-				require.NoError(t, os.Mkdir(filepath.Join(dir, "dirmeta.json.meta.json"), 0o755))
-			}
-			want, wantErr := classify.New(tc.kind, tc.path)
-			got, err := readArtifactFiles(tc.path).load(tc.kind, tc.path)
-			if !tc.ok {
-				require.Error(t, wantErr)
-				assert.EqualError(t, err, wantErr.Error())
-				assert.Nil(t, got)
-				return
-			}
-			require.NoError(t, wantErr)
-			require.NoError(t, err)
-			assert.Equal(t, want.Info(), got.Info())
-		})
-	}
+func sha256Hex(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }

@@ -1,4 +1,4 @@
-package main
+package classifyhttp
 
 import (
 	"bytes"
@@ -30,7 +30,7 @@ import (
 // not hold answers 422 {"detail": "..."}, and nothing changes.
 
 // admin wraps an admin handler in the token check.
-func (s *Server) admin(h http.HandlerFunc) http.HandlerFunc {
+func (s *Handler) admin(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 		if !ok || !strings.EqualFold(scheme, "Bearer") {
@@ -54,7 +54,7 @@ type reloadRequest struct {
 	ModelType *string `json:"model_type"`
 }
 
-func (s *Server) handleReload(w http.ResponseWriter, r *http.Request) {
+func (s *Handler) handleReload(w http.ResponseWriter, r *http.Request) {
 	var body bytes.Buffer
 	if _, err := body.ReadFrom(r.Body); err != nil {
 		var tooLarge *http.MaxBytesError
@@ -86,7 +86,7 @@ func (s *Server) handleReload(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	rep, err := s.Reload(split, triggerAdmin)
+	rep, err := s.reload(split, triggerAdmin)
 	if msg, ok := s.unknownVariant(split, err); ok {
 		writeDetail(w, http.StatusUnprocessableEntity, msg)
 		return
@@ -101,13 +101,14 @@ func (s *Server) handleReload(w http.ResponseWriter, r *http.Request) {
 // unknownVariant tells whether err is the failure of a reload with split
 // because a variant the split names is not in the model source: a client
 // error, answered 422 as a malformed split is, with the message.
-func (s *Server) unknownVariant(split *rollout.Split, err error) (string, bool) {
+func (s *Handler) unknownVariant(split *rollout.Split, err error) (string, bool) {
 	var re *rollout.ReloadError
 	if split == nil || !errors.As(err, &re) || re.Variant == "" || !errors.Is(err, classify.ErrNotFound) {
 		return "", false
 	}
 	msg := fmt.Sprintf("model_type: the model source has no model named %q or of that kind", re.Variant)
-	if reg := s.registry.Load(); reg != nil {
+	if cat := s.catalog.Load(); cat != nil && cat.Registry != nil {
+		reg := cat.Registry
 		var names []string
 		for _, e := range reg.Manifest().Models {
 			names = append(names, e.Name)
@@ -115,4 +116,22 @@ func (s *Server) unknownVariant(split *rollout.Split, err error) (string, bool) 
 		msg += "; use one of " + strings.Join(names, ", ")
 	}
 	return msg, true
+}
+
+// parseModelType reads an admin request's model_type as cmd/serve reads
+// MPS_MODEL_TYPE: one model's name, or a split such as
+// "decision_tree=90,xgboost=10". Names that are kinds are matched as
+// ParseKind matches them (any case).
+func parseModelType(v string) (*rollout.Split, error) {
+	split, err := rollout.ParseSplit(v)
+	if err != nil {
+		return nil, err
+	}
+	arms := append([]rollout.Arm(nil), split.Arms()...)
+	for i, a := range arms {
+		if k, err := classify.ParseKind(a.Name); err == nil {
+			arms[i].Name = string(k)
+		}
+	}
+	return rollout.NewSplit(arms)
 }

@@ -1,4 +1,4 @@
-package main
+package classifyhttp
 
 import (
 	"bytes"
@@ -17,6 +17,8 @@ import (
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 	"github.com/ml-production-service/classify"
 	"github.com/ml-production-service/classify/rollout"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/stretchr/testify/require"
 )
 
@@ -80,7 +82,7 @@ func weatherModel() *stubModel {
 // harness is a server under test.
 type harness struct {
 	t      *testing.T
-	srv    *Server
+	srv    *Handler
 	h      http.Handler
 	doc    *openapi3.T
 	router routers.Router
@@ -115,12 +117,29 @@ func singleRouter(m classify.Model) *rollout.Router {
 // newRouterHarness is a harness over the variants of router.
 func newRouterHarness(t *testing.T, router *rollout.Router, opts Options) *harness {
 	t.Helper()
-	srv := NewServer(router, opts)
-	hs := &harness{t: t, srv: srv, h: srv.Handler()}
+	if opts.Registerer == nil {
+		// As cmd/serve wires it: the handler's collectors beside the Go
+		// runtime's and the process's, on a registry served at /metrics.
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		opts.Registerer, opts.Gatherer = reg, reg
+	}
+	srv, err := New(router, opts)
+	require.NoError(t, err)
+	hs := &harness{t: t, srv: srv, h: srv}
 	if srv.view().primary() != nil {
 		hs.loadDoc()
 	}
 	return hs
+}
+
+// mustNew is New for a test that cannot fail.
+func mustNew(router *rollout.Router, opts Options) *Handler {
+	h, err := New(router, opts)
+	if err != nil {
+		panic(err)
+	}
+	return h
 }
 
 // loadDoc fetches /openapi.json and validates it as OpenAPI 3.

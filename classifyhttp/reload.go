@@ -1,7 +1,6 @@
-package main
+package classifyhttp
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -12,24 +11,47 @@ import (
 	"github.com/ml-production-service/classify/rollout"
 )
 
-// Hot reload. Three triggers (SIGHUP, POST /admin/reload, and a watch of
-// the registry every MPS_RELOAD_INTERVAL) call Server.Reload, which
-// re-opens the source and hands it to rollout.Router.Reload: every
-// variant's artifact is read, its checksum verified, parsed, checked to
-// take the served features and given a warm-up prediction, and only then
-// are they all swapped in (with a new split, when the admin request sets
-// one). On any failure nothing changes: the old models keep serving,
+// Hot reload. The process's triggers (SIGHUP, a watch of the registry)
+// call Handler.Reload and Handler.ReloadIfChanged, POST /admin/reload calls
+// the same: the Source is re-opened and handed to rollout.Router.Reload:
+// every variant's artifact is read, its checksum verified, parsed, checked
+// to take the served features and given a warm-up prediction, and only
+// then are they all swapped in (with a new split, when the admin request
+// sets one). On any failure nothing changes: the old models keep serving,
 // /ready stays 200, the error is logged and mps_model_reloads_total counts
 // it with its reason. The shadow model is loaded and proved before the
 // variants, and swapped in with them: when it fails, nothing changes
 // either.
 
-// Triggers, as the reload counter and log lines name them.
-const (
-	triggerSIGHUP = "sighup"
-	triggerAdmin  = "admin"
-	triggerWatch  = "watch"
-)
+// A Catalog is a model source as it is at one moment: it loads models by
+// name. Its functions are called from the goroutine reloading, one reload
+// at a time.
+type Catalog struct {
+	// Registry is the registry the models come from, or nil (a model file,
+	// say): its entries describe the models in GET /models.
+	Registry *classify.Registry
+	// Load returns the model called name, a variant's or the shadow's
+	// name in the split.
+	Load func(name string) (classify.Model, error)
+	// Fingerprint identifies the artifacts of the named models, so that
+	// ReloadIfChanged sees when one changed (a registry's checksums and
+	// versions, a file's digest). Nil: ReloadIfChanged never reloads.
+	Fingerprint func(names []string) string
+}
+
+// A Source opens where the models come from, anew at each reload: the
+// registry or file as it is now. An error it returns fails the reload,
+// counted with reason "registry".
+type Source func() (*Catalog, error)
+
+// sourceError is a Source that could not be opened.
+type sourceError struct{ err error }
+
+func (e *sourceError) Error() string { return e.err.Error() }
+func (e *sourceError) Unwrap() error { return e.err }
+
+// Trigger names the admin endpoint gives its reloads.
+const triggerAdmin = "admin"
 
 // servingModel is one model in a reload's answer.
 type servingModel struct {
@@ -59,11 +81,19 @@ func modelOf(info classify.Info) servingModel {
 	return servingModel{Name: modelName(info), Kind: string(info.Kind), Version: info.Version}
 }
 
-// Reload re-opens the source and reloads every variant, with split when it
-// is not nil, and then the shadow model. It returns what serves afterwards
-// and the error that stopped it, if any; trigger names the cause in logs
-// and metrics.
-func (s *Server) Reload(split *rollout.Split, trigger string) (reloadReport, error) {
+// Reload re-opens the Source and reloads every variant, with split when it
+// is not nil (nil keeps the split in force), and the shadow model, all at
+// once or not at all: on an error the models serving before keep serving.
+// trigger names the cause in the log line and in the trigger label of
+// mps_model_reloads_total ("sighup", say). Reloads are serialised; a
+// handler without a Source fails every reload.
+func (s *Handler) Reload(split *rollout.Split, trigger string) error {
+	_, err := s.reload(split, trigger)
+	return err
+}
+
+// reload is Reload, reporting what serves afterwards.
+func (s *Handler) reload(split *rollout.Split, trigger string) (reloadReport, error) {
 	s.reloading.Lock()
 	defer s.reloading.Unlock()
 	return s.reloadAndReport(nil, split, trigger)
@@ -71,7 +101,7 @@ func (s *Server) Reload(split *rollout.Split, trigger string) (reloadReport, err
 
 // reloadAndReport reloads from cat (the source opened anew when nil) and
 // reports; s.reloading must be held.
-func (s *Server) reloadAndReport(cat *catalog, split *rollout.Split, trigger string) (reloadReport, error) {
+func (s *Handler) reloadAndReport(cat *Catalog, split *rollout.Split, trigger string) (reloadReport, error) {
 	start := time.Now()
 	err := s.reloadLocked(cat, split, trigger)
 	v := s.view()
@@ -99,7 +129,7 @@ func (s *Server) reloadAndReport(cat *catalog, split *rollout.Split, trigger str
 	return rep, nil
 }
 
-func (s *Server) reloadLocked(cat *catalog, split *rollout.Split, trigger string) error {
+func (s *Handler) reloadLocked(cat *Catalog, split *rollout.Split, trigger string) error {
 	if cat == nil {
 		if s.opts.Source == nil {
 			err := errors.New("this server has no model source to reload from")
@@ -107,7 +137,7 @@ func (s *Server) reloadLocked(cat *catalog, split *rollout.Split, trigger string
 			return err
 		}
 		var err error
-		if cat, err = s.opts.Source(); err != nil {
+		if cat, err = s.open(); err != nil {
 			s.metrics.reloaded(trigger, targetPrimary, err)
 			return err
 		}
@@ -119,13 +149,13 @@ func (s *Server) reloadLocked(cat *catalog, split *rollout.Split, trigger string
 	var challenger classify.Model
 	if s.opts.Challenger != nil {
 		trial := rollout.NewLive(s.opts.Challenger.Model())
-		challenger, err = trial.Reload(func() (classify.Model, error) { return cat.load(s.opts.ShadowModel) }, nil)
+		challenger, err = trial.Reload(func() (classify.Model, error) { return cat.Load(s.opts.ShadowModel) }, nil)
 		if err != nil {
 			s.metrics.reloaded(trigger, targetShadow, err)
 			return fmt.Errorf("the shadow model %q did not load, so nothing reloaded: %w", s.opts.ShadowModel, err)
 		}
 	}
-	_, err = s.router.Reload(split, cat.load, nil)
+	_, err = s.router.Reload(split, cat.Load, nil)
 	s.metrics.reloaded(trigger, targetPrimary, err)
 	if err != nil {
 		return err
@@ -134,14 +164,17 @@ func (s *Server) reloadLocked(cat *catalog, split *rollout.Split, trigger string
 		s.opts.Challenger.Swap(challenger)
 		s.metrics.reloaded(trigger, targetShadow, nil)
 	}
-	s.registry.Store(cat.reg)
-	s.watched = cat.fingerprint(s.names())
+	s.catalog.Store(cat)
+	s.watched = ""
+	if cat.Fingerprint != nil {
+		s.watched = cat.Fingerprint(s.names())
+	}
 	s.refresh() // describe the new models with the new registry's entries
 	return nil
 }
 
 // refresh rebuilds the view from scratch.
-func (s *Server) refresh() {
+func (s *Handler) refresh() {
 	s.deriving.Lock()
 	s.cur.Store(nil)
 	s.deriving.Unlock()
@@ -150,7 +183,7 @@ func (s *Server) refresh() {
 
 // names are the models the server loads from its source: the split's
 // variants and the shadow model.
-func (s *Server) names() []string {
+func (s *Handler) names() []string {
 	var names []string
 	for _, v := range s.router.Variants() {
 		names = append(names, v.Name)
@@ -161,50 +194,40 @@ func (s *Server) names() []string {
 	return names
 }
 
-// loaded records the catalog the server's models came from at start-up,
-// so the watch reloads only when the source changes.
-func (s *Server) loaded(cat *catalog) {
-	s.reloading.Lock()
-	defer s.reloading.Unlock()
-	s.watched = cat.fingerprint(s.names())
+// open opens the Source; its errors are sourceErrors.
+func (s *Handler) open() (*Catalog, error) {
+	cat, err := s.opts.Source()
+	if err != nil {
+		return nil, &sourceError{err}
+	}
+	if cat == nil || cat.Load == nil {
+		return nil, &sourceError{errors.New("classifyhttp: the model source gave no catalog to load from")}
+	}
+	return cat, nil
 }
 
-// checkSource re-opens the source and reloads from what it opened when an
-// artifact of a served model changed (its entry's checksum or version, or a
-// file's bytes) since the last successful load; the check and the reload
-// hold one lock, so no other reload comes between them. A reload that fails
-// is tried again at the next check (and counted again). It reports whether
-// it reloaded.
-func (s *Server) checkSource(trigger string) bool {
+// ReloadIfChanged re-opens the Source and reloads from what it opened when
+// an artifact of a served model changed since the last successful load
+// (its Catalog's Fingerprint differs), as a watch of the registry wants; the
+// check and the reload hold one lock, so no other reload comes between
+// them. A reload that fails is tried again at the next call (and counted
+// again). It reports whether it reloaded; trigger is as for Reload.
+func (s *Handler) ReloadIfChanged(trigger string) bool {
 	if s.opts.Source == nil {
 		return false
 	}
 	s.reloading.Lock()
 	defer s.reloading.Unlock()
-	cat, err := s.opts.Source()
+	cat, err := s.open()
 	if err != nil {
 		s.log.Warn("watch: cannot open the model source", "error", err.Error())
 		return false
 	}
-	if cat.fingerprint(s.names()) == s.watched {
+	if cat.Fingerprint == nil || cat.Fingerprint(s.names()) == s.watched {
 		return false
 	}
 	_, _ = s.reloadAndReport(cat, nil, trigger)
 	return true
-}
-
-// watch checks the source every interval until ctx is done.
-func (s *Server) watch(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			s.checkSource(triggerWatch)
-		}
-	}
 }
 
 // reloadReason names why a reload failed, for the reload counter's reason
@@ -219,9 +242,9 @@ func reloadReason(err error) string {
 			return "warmup"
 		}
 	}
-	var rge *registryError
+	var se *sourceError
 	switch {
-	case errors.As(err, &rge):
+	case errors.As(err, &se):
 		return "registry"
 	case errors.Is(err, classify.ErrChecksum):
 		return "checksum"
