@@ -52,7 +52,8 @@ type Options struct {
 	// "/classify": the handler then answers Prefix+"/predict" and so on,
 	// strips the prefix itself (do not wrap it in http.StripPrefix too),
 	// and the links it generates (the docs pages, the OpenAPI document's
-	// server) carry it. Empty: the API is at the root.
+	// server) carry it. Request logs and metrics name paths as the API
+	// sees them ("/predict"). Empty: the API is at the root.
 	Prefix string
 	// Catalog is where the router's models were loaded from, when they
 	// came from a Source: its Registry supplies the manifest entries
