@@ -73,9 +73,20 @@ func TestDocsRenderInChromium(t *testing.T) {
 		}
 		t.Skip("chromium not found (apt-get install -y chromium); set CI=true to make this a failure")
 	}
+	// At the root, and mounted under a prefix, where the pages' links and
+	// the scripts' fetch of the document must carry it.
+	for _, prefix := range []string{"", "/classify"} {
+		docsInChromium(t, browser, prefix)
+	}
+}
+
+// docsInChromium renders /docs and /redoc of a handler mounted under
+// prefix (empty: at the root) and checks what they show and load.
+func docsInChromium(t *testing.T, browser, prefix string) {
+	t.Helper()
 	var mu sync.Mutex
 	served := map[string]int{}
-	h := mustNew(singleRouter(classify.IrisRules()), Options{})
+	h := mustNew(singleRouter(classify.IrisRules()), Options{Prefix: prefix})
 	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rec := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		h.ServeHTTP(rec, r)
@@ -95,15 +106,15 @@ func TestDocsRenderInChromium(t *testing.T) {
 		{"/redoc", []string{`operation/predict_predict_post`, `/predict/batch`},
 			[]string{"/docs/assets/redoc/redoc.standalone.js", "/openapi.json"}},
 	} {
-		t.Run(tc.page, func(t *testing.T) {
-			dom := dumpDOM(t, browser, ts.URL+tc.page)
+		t.Run(prefix+tc.page, func(t *testing.T) {
+			dom := dumpDOM(t, browser, ts.URL+prefix+tc.page)
 			for _, want := range tc.wants {
 				assert.Contains(t, dom, want, "the rendered page lacks %s", want)
 			}
 			mu.Lock()
 			defer mu.Unlock()
 			for _, a := range tc.assets {
-				assert.Equal(t, http.StatusOK, served[a], "the browser did not load %s from this server", a)
+				assert.Equal(t, http.StatusOK, served[prefix+a], "the browser did not load %s from this server", prefix+a)
 			}
 		})
 	}
