@@ -20,6 +20,7 @@ RUN go mod download
 COPY *.go ./
 COPY internal/ internal/
 COPY rollout/ rollout/
+COPY classifyhttp/ classifyhttp/
 COPY models/ models/
 COPY cmd/ cmd/
 RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/serve ./cmd/serve && \

@@ -137,10 +137,11 @@ unit-test: ## Unit tests: everything but the server's flow, binary and browser t
 	$(GO) test -race -short -skip 'TestFlow|TestBinary|TestDocsRenderInChromium' ./...
 
 functional-test: ## Functional tests: whole request flows through the server's handler tree
-	$(GO) test -race -run 'TestFlow' ./cmd/serve/
+	$(GO) test -race -run 'TestFlow' ./classifyhttp/
 
 integration-test: ## Integration tests: real binaries over TCP and files, the browser test, examples, deployment files
-	$(GO) test -race -run 'TestBinary|TestDocsRenderInChromium' ./cmd/serve/
+	$(GO) test -race -run 'TestBinary' ./cmd/serve/
+	$(GO) test -race -run 'TestDocsRenderInChromium' ./classifyhttp/
 	$(GO) test -race ./cmd/classify/ ./examples/... ./deploy/...
 
 all-test: ## Every test with -race, and a coverage report (bin/coverage.html)

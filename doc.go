@@ -101,5 +101,14 @@
 // does not import it, and a program that serves one fixed model need not
 // either.
 //
+// # Serving over HTTP
+//
+// Package classifyhttp
+// (github.com/ml-production-service/classify/classifyhttp) turns a
+// rollout.Router into an http.Handler answering the HTTP API (predict,
+// batches, the Open Inference Protocol, docs, metrics, reloads) that any
+// mux can mount; cmd/serve is a process around it. Package classify
+// imports neither net/http nor Prometheus.
+//
 // The artifact formats are specified in research/FORMATS.md.
 package classify

@@ -14,6 +14,18 @@ import (
 	"github.com/ml-production-service/classify/rollout"
 )
 
+// Limits the server applies to every request; the -h text states them.
+const (
+	maxBodyBytes       = 1 << 20 // 1 MiB
+	maxBatchRows       = 1000    // rows per /predict/batch or /v2 infer request
+	maxHeaderBytes     = 16 << 10
+	readHeaderTimeout  = 5 * time.Second
+	readTimeout        = 30 * time.Second
+	writeTimeout       = 30 * time.Second
+	idleTimeout        = 120 * time.Second
+	defaultSplitHeader = "X-Client-ID"
+)
+
 // config is the server's configuration: each setting from its flag, else
 // its environment variable, else its default.
 type config struct {
@@ -317,5 +329,5 @@ Exit status: 0 after a clean shutdown on SIGINT or SIGTERM (in-flight requests
 finish first), 2 for bad configuration (one line on stderr names the setting,
 its value and what is allowed), 1 for any other failure (a model that does not
 load, a port that is taken) and for a failed -healthcheck.
-`, healthcheckTimeout, defaultMaxBodyBytes, maxHeaderBytes, defaultMaxBatch, readHeaderTimeout, readTimeout, idleTimeout)
+`, healthcheckTimeout, maxBodyBytes, maxHeaderBytes, maxBatchRows, readHeaderTimeout, readTimeout, idleTimeout)
 }

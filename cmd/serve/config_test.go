@@ -158,7 +158,7 @@ func loadModel(cfg config) (classify.Model, *classify.Registry, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return router.Variants()[0].Model(), cat.reg, nil
+	return router.Variants()[0].Model(), cat.Registry, nil
 }
 
 func TestLoadModel(t *testing.T) {

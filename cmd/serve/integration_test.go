@@ -235,7 +235,7 @@ func TestBinaryOverTCP(t *testing.T) {
 	assert.Contains(t, string(b), `"data":["setosa"]`)
 
 	// A body over the limit is refused before it is read.
-	res, err = http.Post(p.url("/predict"), "application/json", bytes.NewReader(make([]byte, defaultMaxBodyBytes+1)))
+	res, err = http.Post(p.url("/predict"), "application/json", bytes.NewReader(make([]byte, maxBodyBytes+1)))
 	require.NoError(t, err)
 	b, _ = io.ReadAll(res.Body)
 	res.Body.Close()
@@ -503,3 +503,6 @@ func TestBinaryHealthcheck(t *testing.T) {
 	require.ErrorAs(t, err, &exit, "%s", out)
 	assert.Equal(t, 1, exit.ExitCode())
 }
+
+// seedRequest is the Python service's example row.
+const seedRequest = `{"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}`

@@ -14,6 +14,7 @@ import (
 	"sync"
 
 	"github.com/ml-production-service/classify"
+	"github.com/ml-production-service/classify/classifyhttp"
 	"github.com/ml-production-service/classify/models"
 	"github.com/ml-production-service/classify/rollout"
 )
@@ -23,18 +24,26 @@ import (
 // directory, or a single artifact file.
 type source func() (*catalog, error)
 
-// catalog is a source as it is now: it loads models by name.
+// catalog is a source as it is now. Its Load returns the model called
+// name: in a registry, the entry of that name, or else the only entry of
+// that kind; for a file, the artifact, when name is its kind. Its
+// Fingerprint identifies the artifacts of the named models, so the watch
+// sees when one changed.
 type catalog struct {
-	reg   *classify.Registry // nil for a single file
+	classifyhttp.Catalog
 	where string
 	names []string // the models it holds
-	// load returns the model called name: in a registry, the entry of
-	// that name, or else the only entry of that kind; for a file, the
-	// artifact, when name is its kind.
-	load func(name string) (classify.Model, error)
-	// fingerprint identifies the artifacts of the named models, so a watch
-	// sees when one changed.
-	fingerprint func(names []string) string
+}
+
+// forHandler is src as the handler takes it.
+func (src source) forHandler() classifyhttp.Source {
+	return func() (*classifyhttp.Catalog, error) {
+		c, err := src()
+		if err != nil {
+			return nil, err
+		}
+		return &c.Catalog, nil
+	}
 }
 
 // registryError is a registry that could not be opened at all.
@@ -87,18 +96,18 @@ func registrySource(where string, open func() (*classify.Registry, error)) sourc
 		if err != nil {
 			return nil, &registryError{fmt.Errorf("%s: %w", where, err)}
 		}
-		c := &catalog{reg: reg, where: where}
+		c := &catalog{Catalog: classifyhttp.Catalog{Registry: reg}, where: where}
 		for _, e := range reg.Manifest().Models {
 			c.names = append(c.names, e.Name)
 		}
-		c.load = func(name string) (classify.Model, error) {
+		c.Load = func(name string) (classify.Model, error) {
 			e, err := c.resolve(name)
 			if err != nil {
 				return nil, err
 			}
 			return reg.Load(e.Name)
 		}
-		c.fingerprint = func(names []string) string {
+		c.Fingerprint = func(names []string) string {
 			var b strings.Builder
 			for _, name := range names {
 				if e, err := c.resolve(name); err == nil {
@@ -116,12 +125,12 @@ func registrySource(where string, open func() (*classify.Registry, error)) sourc
 // resolve returns the registry entry called name, or else the only entry
 // of kind name.
 func (c *catalog) resolve(name string) (classify.Entry, error) {
-	e, err := c.reg.Entry(name)
+	e, err := c.Registry.Entry(name)
 	if err == nil {
 		return e, nil
 	}
 	var ofKind []classify.Entry
-	for _, e := range c.reg.Manifest().Models {
+	for _, e := range c.Registry.Manifest().Models {
 		if string(e.Kind) == name {
 			ofKind = append(ofKind, e)
 		}
@@ -140,7 +149,7 @@ func fileSource(kind classify.Kind, path string) source {
 		// every load see the same bytes, so what a reload records as
 		// loaded is what serves, even when the file is replaced meanwhile.
 		read := sync.OnceValue(func() artifactFiles { return readArtifactFiles(path) })
-		c.load = func(name string) (classify.Model, error) {
+		c.Load = func(name string) (classify.Model, error) {
 			if name != string(kind) {
 				return nil, fmt.Errorf("%w: %q (%s holds one %s model)", classify.ErrNotFound, name, path, kind)
 			}
@@ -150,7 +159,7 @@ func fileSource(kind classify.Kind, path string) source {
 			}
 			return m, nil
 		}
-		c.fingerprint = func([]string) string { return read().sum }
+		c.Fingerprint = func([]string) string { return read().sum }
 		return c, nil
 	}
 }
@@ -245,10 +254,10 @@ func loadRouter(cfg config, src source) (*rollout.Router, *rollout.Live, *catalo
 		return nil, nil, nil, err
 	}
 	typeName := cfg.source["model-type"]
-	router, err := rollout.LoadRouter(cfg.split, cat.load, nil)
+	router, err := rollout.LoadRouter(cfg.split, cat.Load, nil)
 	if err != nil {
 		var re *rollout.ReloadError
-		if errors.As(err, &re) && errors.Is(err, classify.ErrNotFound) && cat.reg != nil {
+		if errors.As(err, &re) && errors.Is(err, classify.ErrNotFound) && cat.Registry != nil {
 			return nil, nil, nil, &configError{typeName, cfg.modelTypeRaw, fmt.Sprintf(
 				"%s has no model named %q or of that kind; use one of %s, or a split of them such as decision_tree=90,xgboost=10",
 				cat.where, re.Variant, strings.Join(cat.names, ", "))}
@@ -262,7 +271,7 @@ func loadRouter(cfg config, src source) (*rollout.Router, *rollout.Live, *catalo
 		return router, nil, cat, nil
 	}
 	shadowName := cfg.source["shadow-model"]
-	m, err := cat.load(cfg.shadowModel)
+	m, err := cat.Load(cfg.shadowModel)
 	if errors.Is(err, classify.ErrNotFound) {
 		return nil, nil, nil, &configError{shadowName, cfg.shadowModel, fmt.Sprintf("%s has no model of that name or kind; use one of %s",
 			cat.where, strings.Join(cat.names, ", "))}

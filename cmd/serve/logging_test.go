@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -76,4 +77,16 @@ func TestLogWriterReportsErrors(t *testing.T) {
 	assert.EqualError(t, l.Flush(), "disk full")
 	_, err = l.Write([]byte("y\n"))
 	assert.EqualError(t, err, "disk full")
+}
+
+// syncBuffer is a log destination safe for concurrent writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
 }

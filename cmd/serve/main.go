@@ -1,99 +1,16 @@
-// Command serve serves a classify model over HTTP, as a drop-in replacement
+// Command serve serves classify models over HTTP, as a drop-in replacement
 // for the Python FastAPI service: the same paths, request and response
 // shapes, status codes and MPS_* variables, so existing clients keep
 // working unchanged. Run it with -h for the settings.
 //
-// # Endpoints
-//
-//	POST /predict          one row of named features → {"prediction": "setosa", "probabilities": {...}, "model": {...}}
-//	POST /predict/batch    {"instances": [row, ...]} (1 to 1000 rows) → one result per row, in order
-//	GET  /health           {"status": "healthy"} while the process runs
-//	GET  /ready            200 while every variant has a model; 503 otherwise and while shutting down
-//	GET  /models           the serving models (one per variant, and the shadow): kind, name, version, features, classes, metrics, missing_values
-//	POST /admin/reload     reload the models, optionally with a new split (only with MPS_ADMIN_TOKEN)
-//	GET  /metrics          Prometheus metrics
-//	GET  /openapi.json     the OpenAPI 3.0 description (features and classes of the serving model)
-//	GET  /docs, /redoc     Swagger UI and ReDoc, their assets embedded (no CDN)
-//	GET  /v2/health/live, /v2/health/ready, /v2
-//	GET  /v2/models/{name}[/versions/{version}][/ready]
-//	POST /v2/models/{name}[/versions/{version}]/infer   Open Inference Protocol (KServe V2 REST)
-//
-// Feature names come from the serving model's schema (Info().Features), so
-// a model with other features serves too.
-//
-// # Compatibility with the Python service
-//
-// Request bodies are read as FastAPI read them: a body with no content type
-// or a JSON one is parsed with Python's json rules (NaN and Infinity are
-// numbers, a repeated key keeps its last value) and malformed JSON is
-// answered with Python's message and position. Fields are validated as the
-// old pydantic v1 model did: numbers, numeric strings ("5.1") and booleans
-// are floats, every value must be greater than 0 (-allow-non-positive turns
-// this off), unknown fields are ignored, and errors answer 422 with
-// {"detail": [{"loc": ["body", field], "msg": ..., "type": ...}]}. Other
-// errors are JSON too: {"detail": "Not Found"} (404), "Method Not Allowed"
-// (405), "Request body too large" (413, bodies over 1 MiB). The exceptions
-// are the answers net/http gives before any handler runs, which are plain
-// text and cannot be changed from a handler: 431 for headers over the
-// limit, 400 for a malformed request line or header. Added answers
-// the old service did not give: infinities and values beyond float32 are
-// refused with 422 (value_error.number.not_finite_number, not_le) where the
-// old service failed with 500; a model that takes missing values answers
-// 200 for null and NaN (see Missing values), which the old service refused.
-//
-// # Missing values
-//
-// A model whose Info().Missing is set (every XGBoost model, and
-// scikit-learn trees exported with their missing-value directions) takes a
-// missing value for a feature and routes it as its reference library does.
-// In the embedded production registry every model takes them but the
-// heuristic, whose rules refuse them.
-// In /predict and /predict/batch a missing value is a feature given as
-// null, as Python's NaN literal, or as a string holding NaN ("NaN", "nan");
-// it is exempt from the greater-than-0 rule. A feature left out is still
-// "field required": write null. Infinities are never missing values. For a
-// model without missing values nothing changed: null answers 422
-// type_error.none.not_allowed and NaN value_error.number.not_gt (or
-// not_finite_number with -allow-non-positive), as the old service did. Under
-// /v2, null or NaN in an FP32 or FP64 input's data is a missing value for a
-// model that takes them and answers 400 naming the element otherwise. GET
-// /models says per model whether it takes them ("missing_values"), and the
-// OpenAPI document marks the /predict features nullable when every variant
-// takes them, and lists per variant whether it does.
-//
-// When the variants of a split differ, the variant that answers decides: a
-// row with a missing value gets 200 from one that takes them and 422 from
-// one that does not (in a batch, that row's error in place), so a client
-// with a sticky key always gets the same answer, and one without may get
-// either. Under /v2 each variant is addressed by name and answers for itself.
-// A shadow model that takes no missing values refuses the shadowed rows
-// that hold one: they are counted as result="error" in
-// mps_shadow_predictions_total, and the primary's answer is untouched.
-//
-// # Batches
-//
-// POST /predict/batch takes {"instances": [...]}, not a bare array. It
-// answers 200 with {"predictions": [...], "errors": n, "model": {...}}:
-// each element is {"prediction", "probabilities"} or, for a row that failed
-// validation, {"detail": [...]} with locations ["body", "instances", i,
-// field]. An envelope that is not such an object, or has 0 or more than
-// 1000 rows, answers 422.
-//
-// # Open Inference Protocol
-//
-// The model's name in the path is the serving model's name (its registry
-// name, or its kind when loaded from a file). An infer request carries one
-// input tensor, FP32 or FP64, of shape [N, features] with N up to 1000 and
-// its data flat (N*features numbers, row-major) or nested exactly as the
-// shape is (N arrays of features numbers); any other nesting answers 400
-// saying what is wrong. The answer holds the output "label"
-// (BYTES, shape [N]) by default; listing outputs in the request selects
-// them, and "probabilities" (FP64, shape [N, classes], columns in class
-// order) must be asked for. Errors answer {"error": "..."}: 400 for a
-// request or tensor that is not valid, 404 for a model, version or path
-// not served, 405 for a method the route does not take, 413 for a body
-// over the limit, 500 for a prediction that failed (or a panic), 503 when
-// no model is loaded.
+// The API itself, its endpoints, compatibility rules, missing values,
+// batches and the Open Inference Protocol, is package classifyhttp's
+// (github.com/ml-production-service/classify/classifyhttp), which Go
+// services can mount themselves. This command is the process around it:
+// configuration from flags and MPS_* variables, where the models come
+// from, the reload triggers (SIGHUP, the registry watch), listening, and
+// graceful shutdown. It serves /metrics (with the Go runtime and process
+// collectors) and, with MPS_ADMIN_TOKEN, POST /admin/reload.
 //
 // # Models
 //
@@ -169,16 +86,6 @@
 // split that does not parse, or a split naming a model the source does not
 // hold (nothing changes).
 //
-// # Metrics
-//
-// Besides request counts and latencies (mps_http_requests_total,
-// mps_http_request_duration_seconds, labelled by route, method, status,
-// model and variant) and mps_predictions_total{variant, model, class}:
-// mps_model_info{role, variant, name, kind, version} is 1 for each model
-// serving now (role primary or shadow), its old series deleted on every
-// swap; mps_split_weight{variant} holds the split in force;
-// mps_model_reloads_total and the shadow counters are above.
-//
 // # Operations
 //
 // Logs are JSON lines on stdout (log/slog), one per request at INFO with
@@ -215,6 +122,11 @@ import (
 	"strconv"
 	"syscall"
 	"time"
+
+	"github.com/ml-production-service/classify/classifyhttp"
+	"github.com/ml-production-service/classify/rollout"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 )
 
 func main() {
@@ -275,25 +187,33 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
-	srv := NewServer(router, Options{
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	h, err := classifyhttp.New(router, classifyhttp.Options{
 		Logger:           logger,
-		Registry:         cat.reg,
-		Source:           src,
+		Registerer:       reg,
+		Gatherer:         reg,
+		Catalog:          &cat.Catalog,
+		Source:           src.forHandler(),
 		AdminToken:       cfg.adminToken,
 		SplitHeader:      cfg.splitHeader,
 		Challenger:       challenger,
 		ShadowModel:      cfg.shadowModel,
 		ShadowFraction:   cfg.shadowFraction,
+		MaxBodyBytes:     maxBodyBytes,
+		MaxBatch:         maxBatchRows,
 		AllowNonPositive: cfg.allowNonPositive,
 		Version:          version(),
 	})
-	srv.loaded(cat)
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", net.JoinHostPort(cfg.host, strconv.Itoa(cfg.port)))
 	if err != nil {
 		return err
 	}
 	hs := &http.Server{
-		Handler:           srv.Handler(),
+		Handler:           h,
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
@@ -301,10 +221,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	v := srv.view()
-	info := v.primary().info
-	logger.Info("listening", "addr", ln.Addr().String(), "model", servingName(v),
-		"kind", string(info.Kind), "version", info.Version, "split", v.table.Split().String(),
+	table := router.Table()
+	info := table.Variants()[0].Model().Info()
+	logger.Info("listening", "addr", ln.Addr().String(), "model", servingName(table),
+		"kind", string(info.Kind), "version", info.Version, "split", table.Split().String(),
 		"shadow", cfg.shadowModel, "admin", cfg.adminToken != "", "reload_interval", cfg.reloadInterval.String(),
 		"source", orDefault(cfg.modelPath, "embedded registry"))
 	_ = logs.Flush() // tell whoever waits for the address now
@@ -322,13 +242,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			case <-reloadCtx.Done():
 				return
 			case <-hup:
-				_, _ = srv.Reload(nil, triggerSIGHUP)
+				_ = h.Reload(nil, triggerSIGHUP)
 				_ = logs.Flush()
 			}
 		}
 	}()
 	if cfg.reloadInterval > 0 {
-		go srv.watch(reloadCtx, cfg.reloadInterval)
+		go watch(reloadCtx, h, cfg.reloadInterval)
 	}
 
 	served := make(chan error, 1)
@@ -338,7 +258,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return err
 	case <-ctx.Done():
 	}
-	srv.Drain()
+	h.Drain()
 	logger.Info("shutting down", "timeout", cfg.shutdownTimeout.String())
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.shutdownTimeout)
 	defer cancel()
@@ -348,6 +268,47 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// Triggers, as the reload counter and log lines name them (POST
+// /admin/reload's is "admin").
+const (
+	triggerSIGHUP = "sighup"
+	triggerWatch  = "watch"
+)
+
+// watch reloads h when its source changed, checking every interval until
+// ctx is done.
+func watch(ctx context.Context, h *classifyhttp.Handler, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			h.ReloadIfChanged(triggerWatch)
+		}
+	}
+}
+
+// servingName is what the start-up log calls the serving models: the
+// model's name with one variant, the split with several.
+func servingName(t *rollout.Table) string {
+	if vs := t.Variants(); len(vs) == 1 && vs[0].Model() != nil {
+		if info := vs[0].Model().Info(); info.Name != "" {
+			return info.Name
+		}
+		return string(vs[0].Model().Info().Kind)
+	}
+	return t.Split().String()
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
 }
 
 // isHealthcheck reports whether the command line asks for -healthcheck.

@@ -1,0 +1,69 @@
+package classifyhttp
+
+import (
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ml-production-service/classify"
+)
+
+// discardWriter is a ResponseWriter that keeps nothing, so the benchmark
+// measures the handler tree rather than httptest's recorder.
+type discardWriter struct{ h http.Header }
+
+func (w *discardWriter) Header() http.Header         { return w.h }
+func (w *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
+func (w *discardWriter) WriteHeader(int)             {}
+
+// BenchmarkHandler measures one request through the whole handler tree:
+// request id, limits, recovery, metrics, the request log line as the server
+// writes it (into a buffer), validation, the prediction and the answer.
+func BenchmarkHandler(b *testing.B) {
+	for _, tc := range []struct{ name, path, body string }{
+		{"predict", "/predict", seedRequest},
+		{"batch10", "/predict/batch", `{"instances":[` + strings.Repeat(seedRequest+",", 9) + seedRequest + `]}`},
+		{"v2infer", "/v2/models/heuristic/infer", `{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP64","data":[5.1,3.5,1.4,0.2]}]}`},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			var logs syncBuffer
+			h := mustNew(singleRouter(classify.IrisRules()), Options{Logger: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: benchLevel}))})
+			body := strings.NewReader(tc.body)
+			req := httptest.NewRequest(http.MethodPost, tc.path, body)
+			req.Header.Set("Content-Type", jsonType)
+			w := &discardWriter{h: http.Header{}}
+			b.ReportAllocs()
+			cpu := cpuTime()
+			for b.Loop() {
+				body.Reset(tc.body)
+				r := *req
+				r.Body = http.NoBody
+				r.Body = readCloser{body}
+				clear(w.h)
+				h.ServeHTTP(w, &r)
+				if logs.b.Len() > 1<<20 {
+					logs.b.Reset()
+				}
+			}
+			reportCPU(b, cpu)
+		})
+	}
+}
+
+// reportCPU reports the CPU time per operation since start, as cpu-ns/op:
+// on a shared machine it varies far less than ns/op.
+func reportCPU(b *testing.B, start time.Duration) {
+	if now := cpuTime(); start > 0 && now > start {
+		b.ReportMetric(float64(now-start)/float64(b.N), "cpu-ns/op")
+	}
+}
+
+type readCloser struct{ *strings.Reader }
+
+func (readCloser) Close() error { return nil }
+
+// benchLevel logs every request, as production does.
+var benchLevel = slog.LevelInfo

@@ -1,0 +1,190 @@
+package classifyhttp
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// metrics are the handler's Prometheus collectors, registered with the
+// caller's Registerer (or none: they count, unseen): request counts and latencies by route, method, status,
+// model and variant; predictions by variant, model and class; the models
+// serving now and the split's weights; reloads; shadow agreement; requests
+// in flight.
+type metrics struct {
+	requests      *prometheus.CounterVec
+	duration      *prometheus.HistogramVec
+	predictions   *prometheus.CounterVec
+	modelInfo     *prometheus.GaugeVec
+	weights       *prometheus.GaugeVec
+	reloads       *prometheus.CounterVec
+	shadow        *prometheus.CounterVec
+	shadowDropped prometheus.Counter
+	inflight      prometheus.Gauge
+}
+
+// Values of the reload counter's labels.
+const (
+	targetPrimary = "primary" // the split's variants
+	targetShadow  = "shadow"  // the challenger
+	resultSuccess = "success"
+	resultFailure = "failure"
+)
+
+func newMetrics() *metrics {
+	labels := []string{"route", "method", "status", "model", "variant"}
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mps_http_requests_total",
+			Help: "HTTP requests answered, by route pattern, method, status code, serving model and split variant.",
+		}, labels),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "mps_http_request_duration_seconds",
+			Help: "Time from reading the request headers to the handler's return, by route pattern, method, status code, serving model and split variant.",
+			// From 50µs: a prediction takes well under a millisecond.
+			Buckets: []float64{.00005, .0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}, labels),
+		predictions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mps_predictions_total",
+			Help: "Rows classified, by split variant, model and predicted class.",
+		}, []string{"variant", "model", "class"}),
+		modelInfo: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "mps_model_info",
+			Help: "The models serving now: 1 per model, labelled with its role (primary or shadow), variant, name, kind and version. A reload replaces the series.",
+		}, []string{"role", "variant", "name", "kind", "version"}),
+		weights: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "mps_split_weight",
+			Help: "The weight of each variant in the split in force.",
+		}, []string{"variant"}),
+		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mps_model_reloads_total",
+			Help: "Model reloads, by trigger (sighup, admin, watch), target (primary: the split's variants; shadow: the challenger), result (success, failure) and the failure's reason (registry, missing, checksum, format, not_found, features, warmup, other; empty on success).",
+		}, []string{"trigger", "target", "result", "reason"}),
+		shadow: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mps_shadow_predictions_total",
+			Help: "Shadowed requests, by the primary's variant and model, the challenger, and the result: agree, disagree or error.",
+		}, []string{"variant", "primary", "challenger", "result"}),
+		shadowDropped: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "mps_shadow_dropped_total",
+			Help: "Requests sampled for the shadow but not shadowed because every challenger slot was busy.",
+		}),
+		inflight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "mps_http_requests_in_flight",
+			Help: "Requests being handled now.",
+		}),
+	}
+	return m
+}
+
+// register registers every collector with r, or none: on the first
+// refusal the ones registered are unregistered again.
+func (m *metrics) register(r prometheus.Registerer) error {
+	cs := []prometheus.Collector{m.requests, m.duration, m.predictions, m.modelInfo, m.weights, m.reloads, m.shadow,
+		m.shadowDropped, m.inflight}
+	for i, c := range cs {
+		if err := r.Register(c); err != nil {
+			for _, done := range cs[:i] {
+				r.Unregister(done)
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// observe records one answered request.
+func (m *metrics) observe(route, method string, status int, model, variant string, seconds float64) {
+	code := statusText(status)
+	method = methodLabel(method)
+	m.requests.WithLabelValues(route, method, code, model, variant).Inc()
+	m.duration.WithLabelValues(route, method, code, model, variant).Observe(seconds)
+}
+
+// published is one series of mps_model_info.
+type published struct{ role, variant, name, kind, version string }
+
+func (p published) labels() []string { return []string{p.role, p.variant, p.name, p.kind, p.version} }
+
+// publishModels makes mps_model_info and mps_split_weight describe v: the
+// series of models and variants no longer serving are deleted, not left
+// behind at 1. It runs under s.deriving.
+func (s *Handler) publishModels(v *view) {
+	var now []published
+	for _, c := range v.served {
+		if c != nil {
+			now = append(now, published{targetPrimary, c.variant, c.name, string(c.info.Kind), c.info.Version})
+		}
+	}
+	if v.challenger != nil {
+		info := v.challenger.Info()
+		now = append(now, published{targetShadow, "", modelName(info), string(info.Kind), info.Version})
+	}
+	m := s.metrics
+	for _, p := range s.published {
+		keep := false
+		for _, q := range now {
+			keep = keep || p == q
+		}
+		if !keep {
+			m.modelInfo.DeleteLabelValues(p.labels()...)
+		}
+	}
+	for _, p := range now {
+		m.modelInfo.WithLabelValues(p.labels()...).Set(1)
+	}
+	s.published = now
+	m.weights.Reset()
+	for _, variant := range v.table.Variants() {
+		m.weights.WithLabelValues(variant.Name).Set(float64(variant.Weight))
+	}
+}
+
+// classCounters returns the prediction counters of a variant's model's
+// classes, in class order, so the hot path increments without a label
+// lookup.
+func (m *metrics) classCounters(variant, name string, classes []string) []prometheus.Counter {
+	c := make([]prometheus.Counter, len(classes))
+	for i, class := range classes {
+		c[i] = m.predictions.WithLabelValues(variant, name, class)
+	}
+	return c
+}
+
+// reloaded counts one reload of target.
+func (m *metrics) reloaded(trigger, target string, err error) {
+	if err == nil {
+		m.reloads.WithLabelValues(trigger, target, resultSuccess, "").Inc()
+		return
+	}
+	m.reloads.WithLabelValues(trigger, target, resultFailure, reloadReason(err)).Inc()
+}
+
+// methodLabel bounds the method label: net/http accepts any method token,
+// so a client could otherwise create as many series as it likes. The
+// standard methods keep their name; any other is "OTHER" (as promhttp
+// does).
+func methodLabel(method string) string {
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodDelete,
+		http.MethodPatch, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return method
+	}
+	return "OTHER"
+}
+
+// statusCodes caches the label text of the status codes this server sends.
+var statusCodes = func() map[int]string {
+	s := map[int]string{}
+	for _, c := range []int{200, 400, 401, 404, 405, 413, 415, 422, 500, 503} {
+		s[c] = strconv.Itoa(c)
+	}
+	return s
+}()
+
+func statusText(code int) string {
+	if s, ok := statusCodes[code]; ok {
+		return s
+	}
+	return strconv.Itoa(code)
+}

@@ -1,0 +1,324 @@
+package classifyhttp
+
+import (
+	"bytes"
+	"errors"
+	"math"
+	"mime"
+	"net/http"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/ml-production-service/classify"
+)
+
+// POST /predict answers one row given as named features, as the old service
+// did: {"prediction": "setosa"}, followed by the class probabilities and the
+// model's identity (fields the old clients ignore). POST /predict/batch
+// takes {"instances": [row, ...]} and answers one result per row, in order:
+// a prediction, or that row's validation errors. Feature names come from the
+// serving model's schema, never from constants.
+
+// work is one request's scratch space, pooled so that a prediction
+// allocates next to nothing.
+type work struct {
+	body  bytes.Buffer
+	doc   jsonDoc
+	row   []float64
+	proba []float64
+	slots []int32 // node of each feature's value, -1 when absent
+	out   []byte
+}
+
+var works = sync.Pool{New: func() any { return new(work) }}
+
+func getWork() *work { return works.Get().(*work) }
+
+func putWork(wk *work) {
+	if wk.body.Cap() > 64<<10 || cap(wk.out) > 64<<10 || cap(wk.doc.nodes) > 4096 {
+		return // let a huge batch's buffers go
+	}
+	wk.doc.src = nil
+	works.Put(wk)
+}
+
+// readJSON reads and parses the request body into wk.doc. When the body is
+// missing, not JSON, too large or malformed, it answers and returns false.
+// Like FastAPI, it parses a body declared as JSON (or not declared at all)
+// and treats any other content type as a non-object.
+func readJSON(w http.ResponseWriter, r *http.Request, wk *work) (ok bool) {
+	wk.body.Reset()
+	if _, err := wk.body.ReadFrom(r.Body); err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			writeStatusError(w, r.URL.Path, http.StatusRequestEntityTooLarge)
+			return false
+		}
+		writeDetail(w, http.StatusBadRequest, "There was an error reading the body")
+		return false
+	}
+	body := wk.body.Bytes()
+	if len(body) == 0 {
+		writeJSON(w, http.StatusUnprocessableEntity, validationError{[]issue{missingIssue([]any{"body"})}})
+		return false
+	}
+	if !isJSONType(r.Header.Get("Content-Type")) {
+		writeJSON(w, http.StatusUnprocessableEntity, validationError{[]issue{dictIssue([]any{"body"})}})
+		return false
+	}
+	if !utf8.Valid(body) {
+		writeDetail(w, http.StatusBadRequest, "There was an error parsing the body")
+		return false
+	}
+	if err := wk.doc.parse(body); err != nil {
+		writeJSON(w, http.StatusUnprocessableEntity, validationError{[]issue{jsonIssue(err, body)}})
+		return false
+	}
+	return true
+}
+
+// isJSONType reports whether FastAPI would parse a body of content type ct
+// as JSON: no type at all, application/json or application/*+json.
+func isJSONType(ct string) bool {
+	if ct == "" || ct == jsonType {
+		return true
+	}
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return false
+	}
+	return mt == jsonType || strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json")
+}
+
+func (s *Handler) noModel(w http.ResponseWriter, r *http.Request) {
+	writeStatusError(w, r.URL.Path, http.StatusServiceUnavailable)
+}
+
+func (s *Handler) handlePredict(w http.ResponseWriter, r *http.Request) {
+	c := s.route(w, r, s.view())
+	if c == nil {
+		s.noModel(w, r)
+		return
+	}
+	wk := getWork()
+	defer putWork(wk)
+	if !readJSON(w, r, wk) {
+		return
+	}
+	if wk.doc.nodes[0].kind != jObject {
+		writeJSON(w, http.StatusUnprocessableEntity, validationError{[]issue{dictIssue([]any{"body"})}})
+		return
+	}
+	issues := s.readRow(c, wk, 0, nil)
+	var p classify.Prediction
+	if len(issues) == 0 {
+		var err error
+		if p, err = c.model.Predict(wk.row, wk.proba); err != nil {
+			issues = s.predictFailed(w, r, c, wk.row, err, nil)
+			if issues == nil {
+				return
+			}
+		}
+	}
+	if len(issues) > 0 {
+		writeJSON(w, http.StatusUnprocessableEntity, validationError{issues})
+		return
+	}
+	c.counters[p.Class].Inc()
+	s.observeShadow(c, wk.row, p)
+	out := append(wk.out[:0], '{')
+	out = appendPrediction(out, c, p)
+	out = append(append(out, `,"model":`...), c.identity...)
+	wk.out = append(out, '}')
+	writeBody(w, http.StatusOK, wk.out)
+}
+
+// appendPrediction appends the members "prediction" and "probabilities".
+func appendPrediction(out []byte, c *served, p classify.Prediction) []byte {
+	out = append(out, `"prediction":`...)
+	out = append(out, c.classes[p.Class]...)
+	out = append(out, `,"probabilities":{`...)
+	for i, v := range p.Probabilities {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = append(append(out, c.classes[i]...), ':')
+		out = appendFloat(out, v)
+	}
+	return append(out, '}')
+}
+
+// readRow reads the object at node obj into wk.row, in schema order, and
+// returns the issues found, located under prefix (nil for ["body"]).
+func (s *Handler) readRow(c *served, wk *work, obj int, prefix []any) []issue {
+	nf := len(c.info.Features)
+	wk.row = grow(wk.row, nf)
+	wk.proba = grow(wk.proba, len(c.info.Classes))
+	if cap(wk.slots) < nf {
+		wk.slots = make([]int32, nf)
+	}
+	slots := wk.slots[:nf]
+	for i := range slots {
+		slots[i] = -1
+	}
+	d := &wk.doc
+	members := int(d.nodes[obj].count)
+	k := obj + 1
+	for range members {
+		v := k + 1
+		i, ok := -1, false
+		if d.nodes[k].escaped {
+			i, ok = c.index[d.text(k)]
+		} else {
+			i, ok = c.index[string(d.raw(k))]
+		}
+		if ok {
+			slots[i] = int32(v) // a repeated key keeps its last value, as in Python
+		}
+		k = v + int(d.nodes[v].size)
+	}
+	var issues []issue
+	positive := !s.opts.AllowNonPositive
+	for i, name := range c.info.Features {
+		f := failMissing
+		if slots[i] >= 0 {
+			wk.row[i], f = floatValue(d, int(slots[i]), positive, c.info.Missing)
+		}
+		if f != accepted {
+			if prefix == nil {
+				prefix = []any{"body"}
+			}
+			issues = append(issues, f.issueAt(loc(prefix, name)))
+		}
+	}
+	return issues
+}
+
+func grow(b []float64, n int) []float64 {
+	if cap(b) < n {
+		return make([]float64, n)
+	}
+	return b[:n]
+}
+
+// predictFailed turns a Predict error into issues located under prefix:
+// the library refuses infinities and values too large for the model's
+// float32 arithmetic. Any other error is the server's fault: it answers 500
+// and returns nil.
+func (s *Handler) predictFailed(w http.ResponseWriter, r *http.Request, c *served, row []float64, err error, prefix []any) []issue {
+	if prefix == nil {
+		prefix = []any{"body"}
+	}
+	if !errors.Is(err, classify.ErrInput) {
+		s.log.Error("predict failed", "model", c.name, "error", err.Error())
+		writeStatusError(w, r.URL.Path, http.StatusInternalServerError)
+		return nil
+	}
+	// The library's *InputError carries the model's own limit (float32's
+	// for the tree models, float64's for rules); report every value beyond
+	// it, as pydantic reports every field. A model of another package that
+	// returns a bare ErrInput gets its non-finite values placed, and the
+	// error itself reported on the body otherwise.
+	limit := math.Inf(1)
+	var ie *classify.InputError
+	if errors.As(err, &ie) {
+		limit = ie.Limit
+	}
+	var issues []issue
+	for i, v := range row {
+		at := loc(prefix, c.info.Features[i])
+		switch {
+		case math.IsNaN(v) && c.info.Missing: // a missing value the model takes
+		case math.IsNaN(v) || math.IsInf(v, 0):
+			issues = append(issues, notFiniteIssue(at))
+		case math.Abs(v) > limit:
+			issues = append(issues, notLeIssue(at, limit))
+		}
+	}
+	if len(issues) == 0 {
+		issues = append(issues, issue{Loc: prefix, Msg: err.Error(), Type: "value_error"})
+	}
+	return issues
+}
+
+func (s *Handler) handlePredictBatch(w http.ResponseWriter, r *http.Request) {
+	c := s.route(w, r, s.view()) // one variant answers the whole batch
+	if c == nil {
+		s.noModel(w, r)
+		return
+	}
+	wk := getWork()
+	defer putWork(wk)
+	if !readJSON(w, r, wk) {
+		return
+	}
+	d := &wk.doc
+	fail := func(is issue) {
+		writeJSON(w, http.StatusUnprocessableEntity, validationError{[]issue{is}})
+	}
+	if d.nodes[0].kind != jObject {
+		fail(dictIssue([]any{"body"}))
+		return
+	}
+	list := -1
+	k := 1
+	for range int(d.nodes[0].count) {
+		if d.text(k) == "instances" {
+			list = k + 1
+		}
+		k += 1 + int(d.nodes[k+1].size)
+	}
+	at := []any{"body", "instances"}
+	switch {
+	case list < 0:
+		fail(missingIssue(at))
+		return
+	case d.nodes[list].kind != jArray:
+		fail(listIssue(at))
+		return
+	case d.nodes[list].count == 0:
+		fail(issue{Loc: at, Msg: "ensure this value has at least 1 items", Type: "value_error.list.min_items",
+			Ctx: map[string]any{"limit_value": 1}})
+		return
+	case int(d.nodes[list].count) > s.opts.MaxBatch:
+		fail(issue{Loc: at, Msg: "ensure this value has at most " + itoa(s.opts.MaxBatch) + " items",
+			Type: "value_error.list.max_items", Ctx: map[string]any{"limit_value": s.opts.MaxBatch}})
+		return
+	}
+	out := append(wk.out[:0], `{"predictions":[`...)
+	failed := 0
+	k = list + 1
+	for i := range int(d.nodes[list].count) {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		var issues []issue
+		if d.nodes[k].kind != jObject {
+			issues = []issue{dictIssue(loc(at, i))}
+		} else if issues = s.readRow(c, wk, k, loc(at, i)); len(issues) == 0 {
+			p, err := c.model.Predict(wk.row, wk.proba)
+			if err == nil {
+				c.counters[p.Class].Inc()
+				s.observeShadow(c, wk.row, p)
+				out = appendPrediction(append(out, '{'), c, p)
+				out = append(out, '}')
+				k += int(d.nodes[k].size)
+				continue
+			}
+			if issues = s.predictFailed(w, r, c, wk.row, err, loc(at, i)); issues == nil {
+				return
+			}
+		}
+		failed++
+		out = append(out, `{"detail":`...)
+		out = appendJSON(out, issues)
+		out = append(out, '}')
+		k += int(d.nodes[k].size)
+	}
+	out = append(out, `],"errors":`...)
+	out = append(out, itoa(failed)...)
+	out = append(append(out, `,"model":`...), c.identity...)
+	wk.out = append(out, '}')
+	writeBody(w, http.StatusOK, wk.out)
+}

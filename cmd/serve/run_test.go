@@ -1,0 +1,88 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestRunServesWatchesAndShutsDown runs the process in this one: it
+// listens, serves the API and /metrics, reloads a single artifact file
+// when the watch sees it change, and on cancellation shuts down and
+// returns nil.
+func TestRunServesWatchesAndShutsDown(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "rules.json")
+	require.NoError(t, os.WriteFile(path, rulesFile("setosa"), 0o644))
+	var out syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-port", "0", "-host", "127.0.0.1"}, env(map[string]string{
+			"MPS_MODEL_PATH": path, "MPS_MODEL_TYPE": "heuristic", "MPS_RELOAD_INTERVAL": "20ms",
+		}), &out)
+	}()
+	logged := func(msg string) map[string]any {
+		out.mu.Lock()
+		defer out.mu.Unlock()
+		for _, line := range strings.Split(out.b.String(), "\n") {
+			var m map[string]any
+			if json.Unmarshal([]byte(line), &m) == nil && m["msg"] == msg {
+				return m
+			}
+		}
+		return nil
+	}
+	var addr string
+	require.Eventually(t, func() bool {
+		if m := logged("listening"); m != nil {
+			addr = m["addr"].(string)
+			assert.Equal(t, "heuristic", m["model"])
+			assert.Equal(t, path, m["source"])
+			return true
+		}
+		return false
+	}, 10*time.Second, 5*time.Millisecond)
+
+	predict := func() string {
+		res, err := http.Post("http://"+addr+"/predict", "application/json", strings.NewReader(seedRequest))
+		require.NoError(t, err)
+		defer res.Body.Close()
+		var body struct{ Prediction string }
+		require.NoError(t, json.NewDecoder(res.Body).Decode(&body))
+		return body.Prediction
+	}
+	assert.Equal(t, "setosa", predict())
+	res, err := http.Get("http://" + addr + "/metrics")
+	require.NoError(t, err)
+	metrics, err := io.ReadAll(res.Body)
+	res.Body.Close()
+	require.NoError(t, err)
+	assert.Contains(t, string(metrics), "go_goroutines ")
+	assert.Contains(t, string(metrics), "process_cpu_seconds_total ")
+	assert.Contains(t, string(metrics), `mps_predictions_total{class="setosa",model="heuristic",variant="heuristic"} 1`)
+
+	require.NoError(t, os.WriteFile(path, rulesFile("virginica"), 0o644))
+	require.Eventually(t, func() bool { return logged("reloaded") != nil }, 10*time.Second, 5*time.Millisecond)
+	assert.Equal(t, "watch", logged("reloaded")["trigger"])
+	assert.Equal(t, "virginica", predict())
+
+	cancel()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("run did not return after cancellation")
+	}
+	assert.NotNil(t, logged("shutting down"))
+	assert.NotNil(t, logged("stopped"))
+}
