@@ -146,3 +146,21 @@ func TestREADMEOwnModel(t *testing.T) {
 		t.Fatalf("README.md does not quote the walk-through's answer %s", answer)
 	}
 }
+
+// TestREADMEMount checks that the README's "Mount the API in your service"
+// section shows examples/mount/main.go, whose test runs it.
+func TestREADMEMount(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := os.ReadFile("examples/mount/main.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	code := string(src[bytes.Index(src, []byte("package main")):])
+	if !strings.Contains(string(readme), "## Mount the API in your service") ||
+		!strings.Contains(string(readme), "```go\n"+code+"```\n") {
+		t.Fatal("README.md's \"Mount the API in your service\" does not show examples/mount/main.go")
+	}
+}
