@@ -3,10 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"io"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
+	"testing/slogtest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -77,6 +81,82 @@ func TestLogWriterReportsErrors(t *testing.T) {
 	assert.EqualError(t, l.Flush(), "disk full")
 	_, err = l.Write([]byte("y\n"))
 	assert.EqualError(t, err, "disk full")
+}
+
+// The fast path must write exactly what slog.JSONHandler writes.
+func TestJSONLinesMatchesSlog(t *testing.T) {
+	at := time.Date(2026, 11, 27, 4, 43, 9, 185509173, time.UTC)
+	strs := []string{"", "plain", `q"uote`, `back\slash`, "new\nline\r\t", "ctl\x01\x1f\x7f", "é✓日本", "bad\xffutf8",
+		"sep\u2028\u2029", "<html>&amp;", strings.Repeat("long", 100)}
+	var records []slog.Record
+	for i, s := range strs {
+		r := slog.NewRecord(at.Add(time.Duration(i)*time.Millisecond), slog.Level(i%12-4), s, 0)
+		r.AddAttrs(slog.String("method", s), slog.Int("status", 200+i), slog.Int64("neg", -int64(i)),
+			slog.Uint64("u", uint64(i)), slog.Bool("ok", i%2 == 0), slog.String(s+"k", "v"))
+		records = append(records, r)
+	}
+	records = append(records, slog.NewRecord(time.Time{}, slog.LevelInfo, "no time", 0))
+	for i, r := range records {
+		var want, got bytes.Buffer
+		require.NoError(t, slog.NewJSONHandler(&want, nil).Handle(context.Background(), r))
+		require.NoError(t, newJSONLines(&got, nil).Handle(context.Background(), r))
+		assert.Equal(t, want.String(), got.String(), "record %d", i)
+	}
+}
+
+func TestJSONLinesDelegates(t *testing.T) {
+	var buf bytes.Buffer
+	h := newJSONLines(&buf, slog.LevelWarn)
+	assert.False(t, h.Enabled(context.Background(), slog.LevelInfo))
+	assert.True(t, h.Enabled(context.Background(), slog.LevelError))
+	l := slog.New(h)
+	l.Warn("other kinds", "f", 1.5, "d", time.Second, "err", errors.New("x"), slog.Group("g", "a", 1), "", "empty key")
+	l.With("k", "v").WithGroup("grp").Warn("derived", "a", 1)
+	assert.Contains(t, buf.String(), `"msg":"other kinds","f":1.5,"d":1000000000,"err":"x","g":{"a":1},"":"empty key"}`)
+	assert.Contains(t, buf.String(), `"msg":"derived","k":"v","grp":{"a":1}}`)
+	// A year slog refuses to format in RFC 3339 goes to slog, which says so.
+	buf.Reset()
+	r := slog.NewRecord(time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), slog.LevelError, "future", 0)
+	require.NoError(t, h.Handle(context.Background(), r))
+	assert.Contains(t, buf.String(), "year outside of range")
+}
+
+func TestJSONLinesConformsToSlogtest(t *testing.T) {
+	var buf bytes.Buffer
+	err := slogtest.TestHandler(newJSONLines(&buf, nil), func() []map[string]any {
+		var out []map[string]any
+		for _, line := range bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n")) {
+			var m map[string]any
+			require.NoError(t, json.Unmarshal(line, &m))
+			out = append(out, m)
+		}
+		return out
+	})
+	require.NoError(t, err)
+}
+
+func BenchmarkRequestLogLine(b *testing.B) {
+	for _, tc := range []struct {
+		name string
+		h    slog.Handler
+	}{
+		{"slog.JSONHandler", slog.NewJSONHandler(io.Discard, nil)},
+		{"jsonLines", newJSONLines(io.Discard, nil)},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				// As instrument logs: a record without a PC, to the handler.
+				r := slog.NewRecord(time.Now(), slog.LevelInfo, "request", 0)
+				r.AddAttrs(slog.String("method", "POST"), slog.String("path", "/predict"), slog.Int("status", 200),
+					slog.Int64("duration_us", 123), slog.String("model", "heuristic"),
+					slog.String("request_id", "16bc8ebc7c864a73aa706dfd92eae5dd"), slog.Int("bytes", 147),
+					slog.String("remote", "127.0.0.1:43262"))
+				_ = tc.h.Handle(ctx, r)
+			}
+		})
+	}
 }
 
 // syncBuffer is a log destination safe for concurrent writes.

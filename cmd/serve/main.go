@@ -178,7 +178,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	flushCtx, stopFlushing := context.WithCancel(context.Background())
 	defer stopFlushing()
 	go logs.flushEvery(flushCtx, logFlushInterval)
-	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: cfg.logLevel}))
+	logger := slog.New(newJSONLines(logs, cfg.logLevel))
 	src, err := newSource(cfg)
 	if err != nil {
 		return err
