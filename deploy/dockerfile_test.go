@@ -266,6 +266,7 @@ func stageEnv(t *testing.T, st *stage) map[string]string {
 // result is a static binary that starts and answers /health, and that the
 // image's port and health check agree with the server.
 func TestDockerfile(t *testing.T) {
+	needBinary(t)
 	text, err := os.ReadFile(filepath.Join(root, "Dockerfile"))
 	if err != nil {
 		t.Fatal(err)

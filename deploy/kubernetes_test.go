@@ -224,6 +224,7 @@ func portOf(p any, c container) (int, error) {
 }
 
 func TestKubernetesManifests(t *testing.T) {
+	needBinary(t)
 	settings, _ := serverSettings(t, serveBin)
 	defPort, _ := strconv.Atoi(settings["MPS_API_PORT"].def)
 	byKind := manifests(t)
@@ -318,6 +319,7 @@ func TestKubernetesManifests(t *testing.T) {
 // The canary patch changes only MPS_MODEL_TYPE, to an A/B split the server
 // must accept.
 func TestKubernetesCanary(t *testing.T) {
+	needBinary(t)
 	settings, _ := serverSettings(t, serveBin)
 	objs := readObjects(t, "canary.yaml")
 	if len(objs) != 1 || objs[0].Kind != "Deployment" || len(objs[0].Spec.Template.Spec.Containers) != 1 {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -29,6 +30,10 @@ func TestMain(m *testing.M) {
 }
 
 func testMain(m *testing.M) int {
+	flag.Parse()
+	if testing.Short() {
+		return m.Run() // every test here needs the binary, and skips under -short
+	}
 	dir, err := os.MkdirTemp("", "deploy-test-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -44,6 +49,15 @@ func testMain(m *testing.M) int {
 		return 1
 	}
 	return m.Run()
+}
+
+// needBinary skips t under -short, the quick loop: building cmd/serve (and
+// the Dockerfile's build) is left to the full run CI does.
+func needBinary(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds cmd/serve: runs without -short")
+	}
 }
 
 // setting is one of the server's settings as `serve -h` documents it.
