@@ -80,7 +80,7 @@ func (s *Handler) handleReload(w http.ResponseWriter, r *http.Request) {
 		}
 		if req.ModelType != nil {
 			var err error
-			if split, err = parseModelType(*req.ModelType); err != nil {
+			if split, err = ParseModelType(*req.ModelType); err != nil {
 				writeDetail(w, http.StatusUnprocessableEntity, "model_type: "+err.Error())
 				return
 			}
@@ -118,11 +118,13 @@ func (s *Handler) unknownVariant(split *rollout.Split, err error) (string, bool)
 	return msg, true
 }
 
-// parseModelType reads an admin request's model_type as cmd/serve reads
-// MPS_MODEL_TYPE: one model's name, or a split such as
-// "decision_tree=90,xgboost=10". Names that are kinds are matched as
-// ParseKind matches them (any case).
-func parseModelType(v string) (*rollout.Split, error) {
+// ParseModelType reads the model_type of POST /admin/reload, and cmd/serve's
+// MPS_MODEL_TYPE, the same way: one model's name, or a split such as
+// "decision_tree=90,xgboost=10" (rollout.ParseSplit's syntax). Names that
+// are kinds are matched as classify.ParseKind matches them (any case), so
+// "XGBoost" names the model "xgboost". A service that takes the same
+// setting from its own configuration can use it too.
+func ParseModelType(v string) (*rollout.Split, error) {
 	split, err := rollout.ParseSplit(v)
 	if err != nil {
 		return nil, err

@@ -407,7 +407,7 @@ func TestReloadUnderLoad(t *testing.T) {
 
 func mustSplit(t *testing.T, s string) *rollout.Split {
 	t.Helper()
-	split, err := parseModelType(s)
+	split, err := ParseModelType(s)
 	require.NoError(t, err)
 	return split
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/ml-production-service/classify"
+	"github.com/ml-production-service/classify/classifyhttp"
 	"github.com/ml-production-service/classify/rollout"
 )
 
@@ -124,7 +125,7 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 		bad := func(allowed string) error { return &configError{name, v, allowed} }
 		switch s.flag {
 		case "model-type":
-			split, err := parseModelType(v)
+			split, err := classifyhttp.ParseModelType(v)
 			if err != nil {
 				return config{}, bad("use one of " + kindList() + ", or a split such as decision_tree=90,xgboost=10 (" + err.Error() + ")")
 			}
@@ -190,23 +191,6 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 		}
 	}
 	return cfg, nil
-}
-
-// parseModelType reads MPS_MODEL_TYPE (or an admin request's model_type):
-// one model's name, or a split such as "decision_tree=90,xgboost=10". Names
-// that are kinds are matched as ParseKind matches them (any case).
-func parseModelType(v string) (*rollout.Split, error) {
-	split, err := rollout.ParseSplit(v)
-	if err != nil {
-		return nil, err
-	}
-	arms := append([]rollout.Arm(nil), split.Arms()...)
-	for i, a := range arms {
-		if k, err := classify.ParseKind(a.Name); err == nil {
-			arms[i].Name = string(k)
-		}
-	}
-	return rollout.NewSplit(arms)
 }
 
 // validHeaderName accepts the header names a client can be asked to send.
