@@ -3,6 +3,7 @@ package classify_test
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -40,7 +41,7 @@ func TestParitySuite(t *testing.T) {
 			gens = append(gens, d.Name())
 		}
 	}
-	require.ElementsMatch(t, slices.Collect(mapKeys(paritySuite)), gens, "testdata/parity: library generations")
+	require.ElementsMatch(t, slices.Collect(maps.Keys(paritySuite)), gens, "testdata/parity: library generations")
 	for _, gen := range gens {
 		for _, ds := range parityDatasets {
 			dir := filepath.Join("testdata", "parity", gen, ds)
@@ -63,16 +64,6 @@ func TestParitySuite(t *testing.T) {
 				t.Run(gen+"/"+ds+"/"+filepath.Base(path), func(t *testing.T) {
 					checkParityFile(t, gen, ds, path)
 				})
-			}
-		}
-	}
-}
-
-func mapKeys[K comparable, V any](m map[K]V) func(func(K) bool) {
-	return func(yield func(K) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
 			}
 		}
 	}

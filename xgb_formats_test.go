@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -95,7 +96,7 @@ func TestXGBoostFormats(t *testing.T) {
 					if m.Format == xgbmodel.FormatBinary {
 						wantFeatures = xgbGenericNames("f", len(g.Features)) // the binary stores no names
 					}
-					if !xgbEqualStrings(info.Features, wantFeatures) || !xgbEqualStrings(info.Classes, g.Classes) || !info.Missing {
+					if !slices.Equal(info.Features, wantFeatures) || !slices.Equal(info.Classes, g.Classes) || !info.Missing {
 						t.Errorf("%s: Info() = %+v, want features %v, classes %v, Missing", path, info, wantFeatures, g.Classes)
 					}
 					d := checkXGBParity(t, b, &g.xgbGolden)
@@ -296,7 +297,7 @@ func TestXGBoostSidecarOptional(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{"sepal length", "sepal_width", "petal_length", "petal_width"}
-	if info := m.Info(); !xgbEqualStrings(info.Features, want) || !xgbEqualStrings(info.Classes, []string{"0", "1", "2"}) || !info.Missing {
+	if info := m.Info(); !slices.Equal(info.Features, want) || !slices.Equal(info.Classes, []string{"0", "1", "2"}) || !info.Missing {
 		t.Errorf("without a sidecar: Info() = %+v", info)
 	}
 	// A v1 sidecar that agrees names the classes.

@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -177,25 +178,13 @@ func TestXGBoostParity(t *testing.T) {
 			if info.Kind != XGBoost || info.Name != "" || info.Version != "" {
 				t.Errorf("Info() = %+v", info)
 			}
-			if !xgbEqualStrings(info.Features, g.Features) || !xgbEqualStrings(info.Classes, g.Classes) {
+			if !slices.Equal(info.Features, g.Features) || !slices.Equal(info.Classes, g.Classes) {
 				t.Errorf("generic names %v %v, want %v %v", info.Features, info.Classes, g.Features, g.Classes)
 			}
 			d := checkXGBParity(t, b, g)
 			t.Logf("%s (%s): %d rows, max probability difference %.3g", name, g.Objective, len(g.Cases), d)
 		})
 	}
-}
-
-func xgbEqualStrings(a, b []string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // TestXGBoostThresholdRows shows that the threshold rewrite is what makes the
@@ -508,7 +497,7 @@ func TestLoadXGBoostMeta(t *testing.T) {
 	meta := xgbIrisMeta()
 	b := loadXGB(t, iris, meta)
 	info := b.Info()
-	if !xgbEqualStrings(info.Features, meta.Features) || !xgbEqualStrings(info.Classes, meta.Classes) || info.Kind != XGBoost {
+	if !slices.Equal(info.Features, meta.Features) || !slices.Equal(info.Classes, meta.Classes) || info.Kind != XGBoost {
 		t.Fatalf("Info() = %+v", info)
 	}
 	meta.Features[0], meta.Classes[0] = "changed", "changed"
@@ -570,7 +559,7 @@ func TestReadXGBoostMeta(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := xgbIrisMeta(); !xgbEqualStrings(meta.Features, want.Features) || !xgbEqualStrings(meta.Classes, want.Classes) ||
+	if want := xgbIrisMeta(); !slices.Equal(meta.Features, want.Features) || !slices.Equal(meta.Classes, want.Classes) ||
 		meta.Objective != want.Objective || meta.Library != want.Library {
 		t.Errorf("meta = %+v", meta)
 	}
@@ -620,7 +609,7 @@ func TestXGBoostSidecar(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info := m.Info(); info.Kind != XGBoost || !xgbEqualStrings(info.Classes, xgbIrisMeta().Classes) {
+	if info := m.Info(); info.Kind != XGBoost || !slices.Equal(info.Classes, xgbIrisMeta().Classes) {
 		t.Errorf("Info() = %+v", info)
 	}
 	g := readXGBGolden(t, "iris_softprob")

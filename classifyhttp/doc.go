@@ -19,7 +19,7 @@
 //	m, err := reg.Load("random_forest")
 //	split, err := rollout.NewSplit([]rollout.Arm{{Name: "random_forest", Weight: 1}})
 //	router, err := rollout.NewRouter(split, map[string]classify.Model{"random_forest": m})
-//	h, err := classifyhttp.New(router, classifyhttp.Options{Prefix: "/classify", Registerer: reg, Logger: logger})
+//	h, err := classifyhttp.New(router, classifyhttp.Options{Prefix: "/classify", Registerer: metrics, Logger: logger})
 //	mux.Handle("/classify/", h)
 //
 // Options' zero value works: no logs, no metrics, no admin endpoints, no

@@ -118,7 +118,7 @@ def trains_with_nan(est):
     return SK_VERSION >= (1, 6)  # ExtraTreesClassifier
 
 
-def xgboost_models(name, n_classes):
+def xgboost_models(name):
     common_params = dict(random_state=SEED, n_jobs=1, tree_method="hist")
     models = {"xgboost": xgboost.XGBClassifier(n_estimators=30, max_depth=4, learning_rate=0.3,
                                                gamma=0.5 if name != "digits" else 0.0, **common_params)}
@@ -153,7 +153,7 @@ def write(out, dataset):
             rows = np.where(np.isnan(Xte), medians, Xte)
         est.fit(fit_X, labels)
         report(export(est, d, name=model, features=features, rows=rows, max_cases=MAX_CASES, seed=SEED))
-    for model, est in xgboost_models(dataset, len(classes)).items():
+    for model, est in xgboost_models(dataset).items():
         est.fit(Xtr, ytr)
         for fmt in xgboost_formats():
             report(export(est, d, name=f"{model}_{fmt}", features=features, classes=classes, rows=Xte,

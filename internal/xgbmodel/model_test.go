@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -136,7 +137,7 @@ func TestEncode(t *testing.T) {
 	// Groups 0,1,0,1 in the file; make them 0,0,1,1 to see the reordering.
 	m.Groups = []int32{0, 0, 1, 1}
 	order := m.Order()
-	if want := []int{0, 2, 1, 3}; !equalInts(order, want) {
+	if want := []int{0, 2, 1, 3}; !slices.Equal(order, want) {
 		t.Fatalf("Order() = %v, want %v", order, want)
 	}
 	out := m.Encode(order)
@@ -185,18 +186,6 @@ func TestEncode(t *testing.T) {
 	if !again.BaseIsMargin || len(again.Trees) != 4 || len(again.Trees[1].Nodes) != 5 || again.Trees[1].Nodes[0].Value != Below(1) {
 		t.Errorf("encoded model reads back as %+v", again)
 	}
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestBelow(t *testing.T) {
