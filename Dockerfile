@@ -14,17 +14,24 @@
 # ---- build ----------------------------------------------------------------
 FROM golang:1.26 AS build
 WORKDIR /src
-# Dependencies first: this layer is reused until go.mod or go.sum change.
-COPY go.mod go.sum ./
-RUN go mod download
+# Dependencies first: this layer is reused until a go.mod or go.sum changes.
+# The commands are a module of their own (cmd/go.mod) that builds against the
+# library and classifyhttp beside it (its replace directives); GOWORK=off
+# because the workspace file (go.work) also names the examples, which the
+# image leaves out.
+COPY go.mod ./
+COPY classifyhttp/go.mod classifyhttp/
+COPY cmd/go.mod cmd/go.sum cmd/
+ENV GOWORK=off
+RUN go -C cmd mod download
 COPY *.go ./
 COPY internal/ internal/
 COPY rollout/ rollout/
 COPY classifyhttp/ classifyhttp/
 COPY models/ models/
 COPY cmd/ cmd/
-RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/serve ./cmd/serve && \
-    CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/classify ./cmd/classify
+RUN CGO_ENABLED=0 go -C cmd build -trimpath -ldflags="-s -w" -o /out/serve ./serve && \
+    CGO_ENABLED=0 go -C cmd build -trimpath -ldflags="-s -w" -o /out/classify ./classify
 
 # ---- run ------------------------------------------------------------------
 # Static binaries need no libc: distroless/static has CA certificates, tzdata

@@ -273,14 +273,16 @@ func TestRouterSwapDuringReload(t *testing.T) {
 	r, err := LoadRouter(mustSplit(t, "a=1,b=1"), load, nil)
 	require.NoError(t, err)
 	var wg sync.WaitGroup
-	wg.Go(func() {
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
 		for range 200 {
 			if _, err := r.Reload(nil, load, nil); err != nil {
 				t.Error(err)
 				return
 			}
 		}
-	})
+	}()
 	for range 200 {
 		_, err := r.Swap("b", virginica)
 		require.NoError(t, err)
@@ -391,7 +393,9 @@ func TestRouterReloadConcurrentReaders(t *testing.T) {
 	var wg sync.WaitGroup
 	var reads atomic.Int64
 	for range 4 {
-		wg.Go(func() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
 			for {
 				select {
 				case <-stop:
@@ -407,7 +411,7 @@ func TestRouterReloadConcurrentReaders(t *testing.T) {
 				}
 				reads.Add(1)
 			}
-		})
+		}()
 	}
 	for i := 1; i < n; i++ {
 		g.gen.Store(int64(i))
@@ -449,7 +453,9 @@ func TestRouterReloadUnderLoad(t *testing.T) {
 	var wg sync.WaitGroup
 	var answers atomic.Int64
 	for g := range 4 {
-		wg.Go(func() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
 			rng := rand.New(rand.NewPCG(uint64(g), 0))
 			row := []float64{5.1, 3.5, 1.4, 0.2}
 			proba := make([]float64, 3)
@@ -472,7 +478,7 @@ func TestRouterReloadUnderLoad(t *testing.T) {
 				}
 				answers.Add(1)
 			}
-		})
+		}()
 	}
 	splits := []*Split{mustSplit(t, "x=50,y=50"), mustSplit(t, "x=10,y=90")}
 	// Reload at least 500 times, and on until the readers have answered
