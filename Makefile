@@ -85,6 +85,16 @@ research-notebook: ## Execute research/eda/EDA.ipynb in place (outputs and figur
 # ---------------------------------------------------------------------------
 
 GO ?= go
+# The repository is four Go modules tied by go.work: the library (root: the
+# classify package, rollout, models, internal/), classifyhttp, cmd (serve and
+# classify) and examples/mount. ./... stops at a module's edge, so the Go
+# targets name all four.
+MODULES := . classifyhttp cmd examples/mount
+PKGS := ./... ./classifyhttp/... ./cmd/... ./examples/mount/...
+# x/exp's apidiff, pinned: api-check compares the public API of the library
+# and of classifyhttp with the baselines in api/.
+APIDIFF := golang.org/x/exp/cmd/apidiff@v0.0.0-20261113113407-e3970619a1a4
+API_MODULES := github.com/ml-production-service/classify=. github.com/ml-production-service/classify/classifyhttp=classifyhttp
 STATICCHECK_VERSION := v0.8.2
 GOBIN := $(shell $(GO) env GOPATH)/bin
 STATICCHECK := $(GOBIN)/staticcheck
@@ -96,11 +106,11 @@ SERVICE_LOG := $(BIN)/serve.log
 IMAGE ?= classify:dev
 
 .PHONY: environment-create venv format lint type-check validate-branch unit-test functional-test \
-	integration-test all-test readme-models api-run build bench bench-reference service-start service-validate service-stop
+	integration-test all-test tidy module-check api-check api-baseline readme-models api-run build bench bench-reference service-start service-validate service-stop
 
 environment-create: ## Install everything the workflow needs: the research virtualenv (.venv), Go modules, staticcheck, Chromium and wrk
 	$(MAKE) --no-print-directory venv
-	$(GO) mod download
+	for m in $(MODULES); do (cd $$m && GOWORK=off $(GO) mod download) || exit 1; done
 	GOFLAGS= $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
@@ -121,12 +131,36 @@ $(STATICCHECK):
 	GOFLAGS= $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
 lint: $(STATICCHECK) ## go vet and staticcheck (installed at a pinned version)
-	$(GO) vet ./...
-	$(STATICCHECK) ./...
+	$(GO) vet $(PKGS)
+	$(STATICCHECK) $(PKGS)
 
 type-check: ## Compile every package, and type-check every test file, without running anything
-	$(GO) build ./...
-	$(GO) vet ./...
+	$(GO) build $(PKGS)
+	$(GO) vet $(PKGS)
+
+tidy: ## go mod tidy in each module (each builds on its own too: GOWORK=off)
+	for m in $(MODULES); do (cd $$m && GOWORK=off $(GO) mod tidy) || exit 1; done
+
+module-check: ## A program importing only the library builds with the root go.mod's oldest Go and gains only the library's dependencies
+	bash .ci/module-check
+
+api-check: ## Fail on an incompatible change to the public API of the library or classifyhttp (x/exp apidiff against api/)
+	@for m in $(API_MODULES); do \
+		path=$${m%%=*}; dir=$${m#*=}; base=$(CURDIR)/api/$$(basename $$path).apidiff; \
+		changes=$$(cd $$dir && GOWORK=off GOFLAGS= $(GO) run $(APIDIFF) -m $$base $$path 2>&1 | grep -v '^Ignoring internal package') || true; \
+		broken=$$(cd $$dir && GOWORK=off GOFLAGS= $(GO) run $(APIDIFF) -m -incompatible $$base $$path 2>&1 | grep -v '^Ignoring internal package') || true; \
+		if [ -n "$$broken" ]; then echo "api-check: $$path breaks its API (a deliberate break: make api-baseline, and say so in the commit):"; echo "$$broken"; exit 1; fi; \
+		if [ -n "$$changes" ]; then echo "api-check: $$path adds to its API (compatible; make api-baseline records it):"; echo "$$changes"; \
+		else echo "api-check: $$path: API unchanged"; fi; \
+	done
+
+api-baseline: ## Record the current public API of the library and classifyhttp in api/ (after a reviewed change)
+	@mkdir -p api
+	@for m in $(API_MODULES); do \
+		path=$${m%%=*}; dir=$${m#*=}; \
+		(cd $$dir && GOWORK=off GOFLAGS= $(GO) run $(APIDIFF) -m -w $(CURDIR)/api/$$(basename $$path).apidiff $$path 2>&1 | grep -v '^Ignoring internal package') || true; \
+		echo "api/$$(basename $$path).apidiff: $$path"; \
+	done
 
 validate-branch: ## Everything before a commit: formatting, lint, all tests
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt would change:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
@@ -134,7 +168,7 @@ validate-branch: ## Everything before a commit: formatting, lint, all tests
 	$(MAKE) --no-print-directory all-test
 
 unit-test: ## Unit tests: everything but the server's flow, binary and browser tests (cmd/classify's still run its binary)
-	$(GO) test -race -short -skip 'TestFlow|TestBinary|TestDocsRenderInChromium' ./...
+	$(GO) test -race -short -skip 'TestFlow|TestBinary' $(PKGS)
 
 functional-test: ## Functional tests: whole request flows through the server's handler tree
 	$(GO) test -race -run 'TestFlow' ./classifyhttp/
@@ -142,11 +176,11 @@ functional-test: ## Functional tests: whole request flows through the server's h
 integration-test: ## Integration tests: real binaries over TCP and files, the browser test, examples, deployment files
 	$(GO) test -race -run 'TestBinary' ./cmd/serve/
 	$(GO) test -race -run 'TestDocsRenderInChromium' ./classifyhttp/
-	$(GO) test -race ./cmd/classify/ ./examples/... ./deploy/...
+	$(GO) test -race ./cmd/classify/ ./examples/... ./examples/mount/... ./deploy/...
 
 all-test: ## Every test with -race, and a coverage report (bin/coverage.html)
 	@mkdir -p $(BIN)
-	$(GO) test -race -coverprofile=$(BIN)/coverage.out ./...
+	$(GO) test -race -coverprofile=$(BIN)/coverage.out $(PKGS)
 	$(GO) tool cover -func=$(BIN)/coverage.out | tail -1
 	$(GO) tool cover -html=$(BIN)/coverage.out -o $(BIN)/coverage.html
 
