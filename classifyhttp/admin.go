@@ -30,7 +30,7 @@ import (
 // not hold answers 422 {"detail": "..."}, and nothing changes.
 
 // admin wraps an admin handler in the token check.
-func (s *Handler) admin(h http.HandlerFunc) http.HandlerFunc {
+func (h *Handler) admin(next http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 		if !ok || !strings.EqualFold(scheme, "Bearer") {
@@ -39,12 +39,12 @@ func (s *Handler) admin(h http.HandlerFunc) http.HandlerFunc {
 			return
 		}
 		sum := sha256.Sum256([]byte(strings.TrimSpace(token)))
-		if subtle.ConstantTimeCompare(sum[:], s.adminSum[:]) != 1 {
+		if subtle.ConstantTimeCompare(sum[:], h.adminSum[:]) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="admin", error="invalid_token"`)
 			writeDetail(w, http.StatusUnauthorized, "Invalid authentication credentials")
 			return
 		}
-		h(w, r)
+		next(w, r)
 	}
 }
 
@@ -54,7 +54,7 @@ type reloadRequest struct {
 	ModelType *string `json:"model_type"`
 }
 
-func (s *Handler) handleReload(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) handleReload(w http.ResponseWriter, r *http.Request) {
 	var body bytes.Buffer
 	if _, err := body.ReadFrom(r.Body); err != nil {
 		var tooLarge *http.MaxBytesError
@@ -86,8 +86,8 @@ func (s *Handler) handleReload(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	rep, err := s.reload(split, triggerAdmin)
-	if msg, ok := s.unknownVariant(split, err); ok {
+	rep, err := h.reload(split, triggerAdmin)
+	if msg, ok := h.unknownVariant(split, err); ok {
 		writeDetail(w, http.StatusUnprocessableEntity, msg)
 		return
 	}
@@ -101,13 +101,13 @@ func (s *Handler) handleReload(w http.ResponseWriter, r *http.Request) {
 // unknownVariant tells whether err is the failure of a reload with split
 // because a variant the split names is not in the model source: a client
 // error, answered 422 as a malformed split is, with the message.
-func (s *Handler) unknownVariant(split *rollout.Split, err error) (string, bool) {
+func (h *Handler) unknownVariant(split *rollout.Split, err error) (string, bool) {
 	var re *rollout.ReloadError
 	if split == nil || !errors.As(err, &re) || re.Variant == "" || !errors.Is(err, classify.ErrNotFound) {
 		return "", false
 	}
 	msg := fmt.Sprintf("model_type: the model source has no model named %q or of that kind", re.Variant)
-	if cat := s.catalog.Load(); cat != nil && cat.Registry != nil {
+	if cat := h.catalog.Load(); cat != nil && cat.Registry != nil {
 		reg := cat.Registry
 		var names []string
 		for _, e := range reg.Manifest().Models {

@@ -31,8 +31,8 @@ const docsPolicy = "default-src 'self'; script-src 'self'; style-src 'self' 'uns
 
 // routeDocs serves the pages and their assets; under a prefix the pages'
 // links and the scripts' URL of /openapi.json carry it.
-func (s *Handler) routeDocs(mux *http.ServeMux) error {
-	mux.HandleFunc("GET /openapi.json", s.handleOpenAPI)
+func (h *Handler) routeDocs(mux *http.ServeMux) error {
+	mux.HandleFunc("GET /openapi.json", h.handleOpenAPI)
 	assets, err := fs.Sub(docAssets, "docs/assets")
 	if err != nil {
 		return fmt.Errorf("classifyhttp: embedded docs assets: %w", err)
@@ -43,7 +43,7 @@ func (s *Handler) routeDocs(mux *http.ServeMux) error {
 		files.ServeHTTP(w, r)
 	}))
 	swagger, redoc := swaggerPage, redocPage
-	if p := s.opts.Prefix; p != "" {
+	if p := h.opts.Prefix; p != "" {
 		swagger = bytes.ReplaceAll(swagger, []byte(`"/docs/assets/`), []byte(`"`+p+`/docs/assets/`))
 		redoc = bytes.ReplaceAll(redoc, []byte(`"/docs/assets/`), []byte(`"`+p+`/docs/assets/`))
 		for _, name := range []string{"swagger-init.js", "redoc-init.js"} {
@@ -74,10 +74,10 @@ func htmlPage(page []byte) http.HandlerFunc {
 	}
 }
 
-func (s *Handler) handleOpenAPI(w http.ResponseWriter, r *http.Request) {
-	v := s.view()
+func (h *Handler) handleOpenAPI(w http.ResponseWriter, r *http.Request) {
+	v := h.view()
 	if v.openapi == nil {
-		s.noModel(w, r)
+		h.noModel(w, r)
 		return
 	}
 	writeBody(w, http.StatusOK, v.openapi)

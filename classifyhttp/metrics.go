@@ -109,7 +109,7 @@ func (p published) labels() []string { return []string{p.role, p.variant, p.name
 // publishModels makes mps_model_info and mps_split_weight describe v: the
 // series of models and variants no longer serving are deleted, not left
 // behind at 1. It runs under s.deriving.
-func (s *Handler) publishModels(v *view) {
+func (h *Handler) publishModels(v *view) {
 	var now []published
 	for _, c := range v.served {
 		if c != nil {
@@ -120,8 +120,8 @@ func (s *Handler) publishModels(v *view) {
 		info := v.challenger.Info()
 		now = append(now, published{targetShadow, "", modelName(info), string(info.Kind), info.Version})
 	}
-	m := s.metrics
-	for _, p := range s.published {
+	m := h.metrics
+	for _, p := range h.published {
 		keep := false
 		for _, q := range now {
 			keep = keep || p == q
@@ -133,7 +133,7 @@ func (s *Handler) publishModels(v *view) {
 	for _, p := range now {
 		m.modelInfo.WithLabelValues(p.labels()...).Set(1)
 	}
-	s.published = now
+	h.published = now
 	m.weights.Reset()
 	for _, variant := range v.table.Variants() {
 		m.weights.WithLabelValues(variant.Name).Set(float64(variant.Weight))

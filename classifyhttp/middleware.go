@@ -19,11 +19,11 @@ import (
 // the router's own 404 and 405 answers, one INFO log line and the request
 // metrics, counted under the route the request was sent to even when the
 // route's handler did not run (405, or a declared body over the limit).
-func (s *Handler) instrument(mux *http.ServeMux) http.Handler {
+func (h *Handler) instrument(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		s.metrics.inflight.Inc()
-		defer s.metrics.inflight.Dec()
+		h.metrics.inflight.Inc()
+		defer h.metrics.inflight.Dec()
 		id := r.Header.Get("X-Request-ID")
 		if !validRequestID(id) {
 			id = newRequestID()
@@ -32,11 +32,11 @@ func (s *Handler) instrument(mux *http.ServeMux) http.Handler {
 
 		rec := recorders.Get().(*recorder)
 		*rec = recorder{ResponseWriter: w, path: r.URL.Path}
-		if r.ContentLength > s.opts.MaxBodyBytes {
+		if r.ContentLength > h.opts.MaxBodyBytes {
 			writeStatusError(rec, r.URL.Path, http.StatusRequestEntityTooLarge)
 		} else {
-			r.Body = http.MaxBytesReader(rec, r.Body, s.opts.MaxBodyBytes)
-			s.serveRecovering(rec, r, mux, id)
+			r.Body = http.MaxBytesReader(rec, r.Body, h.opts.MaxBodyBytes)
+			h.serveRecovering(rec, r, mux, id)
 		}
 
 		elapsed := time.Since(start)
@@ -53,8 +53,8 @@ func (s *Handler) instrument(mux *http.ServeMux) http.Handler {
 		if status == 0 {
 			status = http.StatusOK
 		}
-		s.metrics.observe(route, r.Method, status, rec.model, rec.variant, elapsed.Seconds())
-		if h := s.log.Handler(); h.Enabled(r.Context(), slog.LevelInfo) {
+		h.metrics.observe(route, r.Method, status, rec.model, rec.variant, elapsed.Seconds())
+		if h := h.log.Handler(); h.Enabled(r.Context(), slog.LevelInfo) {
 			// A record without a caller's PC: slog.Logger would walk the
 			// stack for one on every request.
 			line := slog.NewRecord(time.Now(), slog.LevelInfo, "request", 0)
@@ -92,7 +92,7 @@ func routeOf(mux *http.ServeMux, r *http.Request) string {
 }
 
 // serveRecovering runs the routes, turning a panic into a logged 500.
-func (s *Handler) serveRecovering(rec *recorder, r *http.Request, h http.Handler, id string) {
+func (h *Handler) serveRecovering(rec *recorder, r *http.Request, next http.Handler, id string) {
 	defer func() {
 		v := recover()
 		if v == nil {
@@ -101,13 +101,13 @@ func (s *Handler) serveRecovering(rec *recorder, r *http.Request, h http.Handler
 		if v == http.ErrAbortHandler { //nolint:errorlint // the sentinel is compared, as net/http does
 			panic(v)
 		}
-		s.log.LogAttrs(context.Background(), slog.LevelError, "panic",
+		h.log.LogAttrs(context.Background(), slog.LevelError, "panic",
 			slog.Any("panic", v), slog.String("request_id", id), slog.String("stack", string(debug.Stack())))
 		if rec.status == 0 {
 			writeStatusError(rec, r.URL.Path, http.StatusInternalServerError)
 		}
 	}()
-	h.ServeHTTP(rec, r)
+	next.ServeHTTP(rec, r)
 }
 
 // validRequestID accepts up to 128 printable ASCII characters, so a client's

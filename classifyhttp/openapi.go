@@ -13,7 +13,7 @@ import (
 // takes the same) and the predictions and probabilities' keys are the
 // classes of any variant, so the docs of a model with other features show
 // those.
-func (s *Handler) openAPI(v *view) []byte {
+func (h *Handler) openAPI(v *view) []byte {
 	c := v.primary()
 	classes := []string{}
 	var variants []string
@@ -40,7 +40,7 @@ func (s *Handler) openAPI(v *view) []byte {
 	resp := func(desc string, schema obj) obj { return obj{"description": desc, "content": content(schema)} }
 	detailErr := func(desc string) obj { return resp(desc, ref("HTTPError")) }
 	v2Err := func(desc string) obj { return resp(desc, ref("InferenceErrorResponse")) }
-	positive := !s.opts.AllowNonPositive
+	positive := !h.opts.AllowNonPositive
 
 	features := obj{}
 	example := obj{}
@@ -88,7 +88,7 @@ func (s *Handler) openAPI(v *view) []byte {
 		"BatchRequest": obj{
 			"type": "object", "required": []string{"instances"},
 			"properties": obj{"instances": obj{"type": "array", "items": ref("PredictRequest"),
-				"minItems": 1, "maxItems": s.opts.MaxBatch}},
+				"minItems": 1, "maxItems": h.opts.MaxBatch}},
 		},
 		"BatchResponse": obj{
 			"type": "object", "required": []string{"predictions", "errors", "model"},
@@ -201,13 +201,13 @@ func (s *Handler) openAPI(v *view) []byte {
 		"X-Model-Version": obj{"description": "The version of the model that answered (absent when it has none).", "schema": obj{"type": "string"}},
 	}
 	withModel := func(r obj) obj { r["headers"] = modelHeaders; return r }
-	keyParam := obj{"name": s.opts.SplitHeader, "in": "header", "required": false, "schema": obj{"type": "string"},
+	keyParam := obj{"name": h.opts.SplitHeader, "in": "header", "required": false, "schema": obj{"type": "string"},
 		"description": "Sticky key of the A/B split (a client or user id): the same key always reaches the same variant, across requests and restarts. Without it, the variant is drawn at random by weight."}
 	tooLarge := detailErr("Body larger than the limit.")
 	paths := obj{
 		"/predict": obj{"post": obj{
 			"summary": "Predict", "operationId": "predict_predict_post", "tags": []string{"prediction"},
-			"description": "Classifies one row of named features with a variant of the split (" + strings.Join(variants, "; ") + "), chosen by the " + s.opts.SplitHeader + " header when present.",
+			"description": "Classifies one row of named features with a variant of the split (" + strings.Join(variants, "; ") + "), chosen by the " + h.opts.SplitHeader + " header when present.",
 			"parameters":  []any{keyParam},
 			"requestBody": obj{"required": true, "content": content(ref("PredictRequest"))},
 			"responses": obj{
@@ -218,7 +218,7 @@ func (s *Handler) openAPI(v *view) []byte {
 		}},
 		"/predict/batch": obj{"post": obj{
 			"summary": "Predict a batch", "operationId": "predict_batch", "tags": []string{"prediction"},
-			"description": "Classifies up to " + itoa(s.opts.MaxBatch) + " rows with one variant of the split, chosen as for /predict; one result per row, rows that fail validation report their errors in place.",
+			"description": "Classifies up to " + itoa(h.opts.MaxBatch) + " rows with one variant of the split, chosen as for /predict; one result per row, rows that fail validation report their errors in place.",
 			"parameters":  []any{keyParam},
 			"requestBody": obj{"required": true, "content": content(ref("BatchRequest"))},
 			"responses": obj{
@@ -274,7 +274,7 @@ func (s *Handler) openAPI(v *view) []byte {
 		paths[prefix+"/infer"] = obj{"post": obj{"summary": "Infer", "operationId": "v2_infer" + suffix,
 			"tags": []string{"open inference protocol"}, "parameters": params,
 			"description": "One input tensor, FP32 or FP64, shape [N, " + itoa(len(c.info.Features)) + "] (features " +
-				strings.Join(c.info.Features, ", ") + "), N at most " + itoa(s.opts.MaxBatch) +
+				strings.Join(c.info.Features, ", ") + "), N at most " + itoa(h.opts.MaxBatch) +
 				". Answers the output \"label\" by default; list \"probabilities\" in outputs to get them too. " +
 				"null (or NaN) in the data is a missing value, for a model that takes them (GET /models: missing_values); any other answers 400.",
 			"requestBody": obj{"required": true, "content": content(ref("InferenceRequest"))},
@@ -286,17 +286,17 @@ func (s *Handler) openAPI(v *view) []byte {
 		"openapi": "3.0.3",
 		"info": obj{
 			"title":       "ML Production Service",
-			"version":     s.opts.Version,
+			"version":     h.opts.Version,
 			"description": "Iris-style tabular classification, served by the classify library. Split: " + v.table.Split().String() + ". Variants: " + strings.Join(variants, "; ") + ".",
 		},
 		"paths": paths,
 		"components": obj{"schemas": schemas, "securitySchemes": obj{
 			"bearerAuth": obj{"type": "http", "scheme": "bearer", "description": "The admin token (MPS_ADMIN_TOKEN)."}}},
 	}
-	if s.opts.Prefix != "" {
+	if h.opts.Prefix != "" {
 		// Paths are relative to the server's URL: under a prefix, that is
 		// the prefix.
-		doc["servers"] = []obj{{"url": s.opts.Prefix}}
+		doc["servers"] = []obj{{"url": h.opts.Prefix}}
 	}
 	b, err := json.Marshal(doc)
 	if err != nil {

@@ -91,14 +91,14 @@ func isJSONType(ct string) bool {
 	return mt == jsonType || strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json")
 }
 
-func (s *Handler) noModel(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) noModel(w http.ResponseWriter, r *http.Request) {
 	writeStatusError(w, r.URL.Path, http.StatusServiceUnavailable)
 }
 
-func (s *Handler) handlePredict(w http.ResponseWriter, r *http.Request) {
-	c := s.route(w, r, s.view())
+func (h *Handler) handlePredict(w http.ResponseWriter, r *http.Request) {
+	c := h.route(w, r, h.view())
 	if c == nil {
-		s.noModel(w, r)
+		h.noModel(w, r)
 		return
 	}
 	wk := getWork()
@@ -110,12 +110,12 @@ func (s *Handler) handlePredict(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusUnprocessableEntity, validationError{[]issue{dictIssue([]any{"body"})}})
 		return
 	}
-	issues := s.readRow(c, wk, 0, nil)
+	issues := h.readRow(c, wk, 0, nil)
 	var p classify.Prediction
 	if len(issues) == 0 {
 		var err error
 		if p, err = c.model.Predict(wk.row, wk.proba); err != nil {
-			issues = s.predictFailed(w, r, c, wk.row, err, nil)
+			issues = h.predictFailed(w, r, c, wk.row, err, nil)
 			if issues == nil {
 				return
 			}
@@ -126,7 +126,7 @@ func (s *Handler) handlePredict(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.counters[p.Class].Inc()
-	s.observeShadow(c, wk.row, p)
+	h.observeShadow(c, wk.row, p)
 	out := append(wk.out[:0], '{')
 	out = appendPrediction(out, c, p)
 	out = append(append(out, `,"model":`...), c.identity...)
@@ -151,7 +151,7 @@ func appendPrediction(out []byte, c *served, p classify.Prediction) []byte {
 
 // readRow reads the object at node obj into wk.row, in schema order, and
 // returns the issues found, located under prefix (nil for ["body"]).
-func (s *Handler) readRow(c *served, wk *work, obj int, prefix []any) []issue {
+func (h *Handler) readRow(c *served, wk *work, obj int, prefix []any) []issue {
 	nf := len(c.info.Features)
 	wk.row = grow(wk.row, nf)
 	wk.proba = grow(wk.proba, len(c.info.Classes))
@@ -179,7 +179,7 @@ func (s *Handler) readRow(c *served, wk *work, obj int, prefix []any) []issue {
 		k = v + int(d.nodes[v].size)
 	}
 	var issues []issue
-	positive := !s.opts.AllowNonPositive
+	positive := !h.opts.AllowNonPositive
 	for i, name := range c.info.Features {
 		f := failMissing
 		if slots[i] >= 0 {
@@ -206,12 +206,12 @@ func grow(b []float64, n int) []float64 {
 // the library refuses infinities and values too large for the model's
 // float32 arithmetic. Any other error is the server's fault: it answers 500
 // and returns nil.
-func (s *Handler) predictFailed(w http.ResponseWriter, r *http.Request, c *served, row []float64, err error, prefix []any) []issue {
+func (h *Handler) predictFailed(w http.ResponseWriter, r *http.Request, c *served, row []float64, err error, prefix []any) []issue {
 	if prefix == nil {
 		prefix = []any{"body"}
 	}
 	if !errors.Is(err, classify.ErrInput) {
-		s.log.Error("predict failed", "model", c.name, "error", err.Error())
+		h.log.Error("predict failed", "model", c.name, "error", err.Error())
 		writeStatusError(w, r.URL.Path, http.StatusInternalServerError)
 		return nil
 	}
@@ -242,10 +242,10 @@ func (s *Handler) predictFailed(w http.ResponseWriter, r *http.Request, c *serve
 	return issues
 }
 
-func (s *Handler) handlePredictBatch(w http.ResponseWriter, r *http.Request) {
-	c := s.route(w, r, s.view()) // one variant answers the whole batch
+func (h *Handler) handlePredictBatch(w http.ResponseWriter, r *http.Request) {
+	c := h.route(w, r, h.view()) // one variant answers the whole batch
 	if c == nil {
-		s.noModel(w, r)
+		h.noModel(w, r)
 		return
 	}
 	wk := getWork()
@@ -281,9 +281,9 @@ func (s *Handler) handlePredictBatch(w http.ResponseWriter, r *http.Request) {
 		fail(issue{Loc: at, Msg: "ensure this value has at least 1 items", Type: "value_error.list.min_items",
 			Ctx: map[string]any{"limit_value": 1}})
 		return
-	case int(d.nodes[list].count) > s.opts.MaxBatch:
-		fail(issue{Loc: at, Msg: "ensure this value has at most " + itoa(s.opts.MaxBatch) + " items",
-			Type: "value_error.list.max_items", Ctx: map[string]any{"limit_value": s.opts.MaxBatch}})
+	case int(d.nodes[list].count) > h.opts.MaxBatch:
+		fail(issue{Loc: at, Msg: "ensure this value has at most " + itoa(h.opts.MaxBatch) + " items",
+			Type: "value_error.list.max_items", Ctx: map[string]any{"limit_value": h.opts.MaxBatch}})
 		return
 	}
 	out := append(wk.out[:0], `{"predictions":[`...)
@@ -296,17 +296,17 @@ func (s *Handler) handlePredictBatch(w http.ResponseWriter, r *http.Request) {
 		var issues []issue
 		if d.nodes[k].kind != jObject {
 			issues = []issue{dictIssue(loc(at, i))}
-		} else if issues = s.readRow(c, wk, k, loc(at, i)); len(issues) == 0 {
+		} else if issues = h.readRow(c, wk, k, loc(at, i)); len(issues) == 0 {
 			p, err := c.model.Predict(wk.row, wk.proba)
 			if err == nil {
 				c.counters[p.Class].Inc()
-				s.observeShadow(c, wk.row, p)
+				h.observeShadow(c, wk.row, p)
 				out = appendPrediction(append(out, '{'), c, p)
 				out = append(out, '}')
 				k += int(d.nodes[k].size)
 				continue
 			}
-			if issues = s.predictFailed(w, r, c, wk.row, err, loc(at, i)); issues == nil {
+			if issues = h.predictFailed(w, r, c, wk.row, err, loc(at, i)); issues == nil {
 				return
 			}
 		}

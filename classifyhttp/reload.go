@@ -37,10 +37,16 @@ type Catalog struct {
 	// ReloadIfChanged sees when one changed (a registry's checksums and
 	// versions, a file's digest). Nil: ReloadIfChanged never reloads.
 	Fingerprint func(names []string) string
+	// Where names the source in messages: a directory, a file, "the
+	// embedded registry". Names are the models it holds. Both are for
+	// errors that tell the caller what it could have asked for.
+	Where string
+	Names []string
 }
 
 // A Source opens where the models come from, anew at each reload: the
-// registry or file as it is now. An error it returns fails the reload,
+// registry or file as it is now. RegistrySource and FileSource make the
+// usual ones. An error it returns fails the reload,
 // counted with reason "registry".
 type Source func() (*Catalog, error)
 
@@ -87,24 +93,24 @@ func modelOf(info classify.Info) servingModel {
 // trigger names the cause in the log line and in the trigger label of
 // mps_model_reloads_total ("sighup", say). Reloads are serialised; a
 // handler without a Source fails every reload.
-func (s *Handler) Reload(split *rollout.Split, trigger string) error {
-	_, err := s.reload(split, trigger)
+func (h *Handler) Reload(split *rollout.Split, trigger string) error {
+	_, err := h.reload(split, trigger)
 	return err
 }
 
 // reload is Reload, reporting what serves afterwards.
-func (s *Handler) reload(split *rollout.Split, trigger string) (reloadReport, error) {
-	s.reloading.Lock()
-	defer s.reloading.Unlock()
-	return s.reloadAndReport(nil, split, trigger)
+func (h *Handler) reload(split *rollout.Split, trigger string) (reloadReport, error) {
+	h.reloading.Lock()
+	defer h.reloading.Unlock()
+	return h.reloadAndReport(nil, split, trigger)
 }
 
 // reloadAndReport reloads from cat (the source opened anew when nil) and
 // reports; s.reloading must be held.
-func (s *Handler) reloadAndReport(cat *Catalog, split *rollout.Split, trigger string) (reloadReport, error) {
+func (h *Handler) reloadAndReport(cat *Catalog, split *rollout.Split, trigger string) (reloadReport, error) {
 	start := time.Now()
-	err := s.reloadLocked(cat, split, trigger)
-	v := s.view()
+	err := h.reloadLocked(cat, split, trigger)
+	v := h.view()
 	rep := reloadReport{Status: "reloaded", Trigger: trigger, Split: v.table.Split().String(), Variants: []servingVariant{}}
 	var versions []string
 	for i, c := range v.served {
@@ -120,25 +126,25 @@ func (s *Handler) reloadAndReport(cat *Catalog, split *rollout.Split, trigger st
 	}
 	if err != nil {
 		rep.Status, rep.Error = "failed", err.Error()
-		s.log.Error("reload failed", "trigger", trigger, "reason", reloadReason(err), "error", err.Error(),
+		h.log.Error("reload failed", "trigger", trigger, "reason", reloadReason(err), "error", err.Error(),
 			"split", rep.Split, "serving", strings.Join(versions, ","))
 		return rep, err
 	}
-	s.log.Info("reloaded", "trigger", trigger, "split", rep.Split, "serving", strings.Join(versions, ","),
+	h.log.Info("reloaded", "trigger", trigger, "split", rep.Split, "serving", strings.Join(versions, ","),
 		"duration_us", time.Since(start).Microseconds())
 	return rep, nil
 }
 
-func (s *Handler) reloadLocked(cat *Catalog, split *rollout.Split, trigger string) error {
+func (h *Handler) reloadLocked(cat *Catalog, split *rollout.Split, trigger string) error {
 	if cat == nil {
-		if s.opts.Source == nil {
+		if h.opts.Source == nil {
 			err := errors.New("this server has no model source to reload from")
-			s.metrics.reloaded(trigger, targetPrimary, err)
+			h.metrics.reloaded(trigger, targetPrimary, err)
 			return err
 		}
 		var err error
-		if cat, err = s.open(); err != nil {
-			s.metrics.reloaded(trigger, targetPrimary, err)
+		if cat, err = h.open(); err != nil {
+			h.metrics.reloaded(trigger, targetPrimary, err)
 			return err
 		}
 	}
@@ -147,56 +153,56 @@ func (s *Handler) reloadLocked(cat *Catalog, split *rollout.Split, trigger strin
 	// Live of its own, so that its failure leaves everything as it was:
 	// nothing is half applied, and the watch tries again.
 	var challenger classify.Model
-	if s.opts.Challenger != nil {
-		trial := rollout.NewLive(s.opts.Challenger.Model())
-		challenger, err = trial.Reload(func() (classify.Model, error) { return cat.Load(s.opts.ShadowModel) }, nil)
+	if h.opts.Challenger != nil {
+		trial := rollout.NewLive(h.opts.Challenger.Model())
+		challenger, err = trial.Reload(func() (classify.Model, error) { return cat.Load(h.opts.ShadowModel) }, nil)
 		if err != nil {
-			s.metrics.reloaded(trigger, targetShadow, err)
-			return fmt.Errorf("the shadow model %q did not load, so nothing reloaded: %w", s.opts.ShadowModel, err)
+			h.metrics.reloaded(trigger, targetShadow, err)
+			return fmt.Errorf("the shadow model %q did not load, so nothing reloaded: %w", h.opts.ShadowModel, err)
 		}
 	}
-	_, err = s.router.Reload(split, cat.Load, nil)
-	s.metrics.reloaded(trigger, targetPrimary, err)
+	_, err = h.router.Reload(split, cat.Load, nil)
+	h.metrics.reloaded(trigger, targetPrimary, err)
 	if err != nil {
 		return err
 	}
 	if challenger != nil {
-		s.opts.Challenger.Swap(challenger)
-		s.metrics.reloaded(trigger, targetShadow, nil)
+		h.opts.Challenger.Swap(challenger)
+		h.metrics.reloaded(trigger, targetShadow, nil)
 	}
-	s.catalog.Store(cat)
-	s.watched = ""
+	h.catalog.Store(cat)
+	h.watched = ""
 	if cat.Fingerprint != nil {
-		s.watched = cat.Fingerprint(s.names())
+		h.watched = cat.Fingerprint(h.names())
 	}
-	s.refresh() // describe the new models with the new registry's entries
+	h.refresh() // describe the new models with the new registry's entries
 	return nil
 }
 
 // refresh rebuilds the view from scratch.
-func (s *Handler) refresh() {
-	s.deriving.Lock()
-	s.cur.Store(nil)
-	s.deriving.Unlock()
-	s.view()
+func (h *Handler) refresh() {
+	h.deriving.Lock()
+	h.cur.Store(nil)
+	h.deriving.Unlock()
+	h.view()
 }
 
 // names are the models the server loads from its source: the split's
 // variants and the shadow model.
-func (s *Handler) names() []string {
+func (h *Handler) names() []string {
 	var names []string
-	for _, v := range s.router.Variants() {
+	for _, v := range h.router.Variants() {
 		names = append(names, v.Name)
 	}
-	if s.opts.Challenger != nil {
-		names = append(names, s.opts.ShadowModel)
+	if h.opts.Challenger != nil {
+		names = append(names, h.opts.ShadowModel)
 	}
 	return names
 }
 
 // open opens the Source; its errors are sourceErrors.
-func (s *Handler) open() (*Catalog, error) {
-	cat, err := s.opts.Source()
+func (h *Handler) open() (*Catalog, error) {
+	cat, err := h.opts.Source()
 	if err != nil {
 		return nil, &sourceError{err}
 	}
@@ -212,21 +218,21 @@ func (s *Handler) open() (*Catalog, error) {
 // check and the reload hold one lock, so no other reload comes between
 // them. A reload that fails is tried again at the next call (and counted
 // again). It reports whether it reloaded; trigger is as for Reload.
-func (s *Handler) ReloadIfChanged(trigger string) bool {
-	if s.opts.Source == nil {
+func (h *Handler) ReloadIfChanged(trigger string) bool {
+	if h.opts.Source == nil {
 		return false
 	}
-	s.reloading.Lock()
-	defer s.reloading.Unlock()
-	cat, err := s.open()
+	h.reloading.Lock()
+	defer h.reloading.Unlock()
+	cat, err := h.open()
 	if err != nil {
-		s.log.Warn("watch: cannot open the model source", "error", err.Error())
+		h.log.Warn("watch: cannot open the model source", "error", err.Error())
 		return false
 	}
-	if cat.Fingerprint == nil || cat.Fingerprint(s.names()) == s.watched {
+	if cat.Fingerprint == nil || cat.Fingerprint(h.names()) == h.watched {
 		return false
 	}
-	_, _ = s.reloadAndReport(cat, nil, trigger)
+	_, _ = h.reloadAndReport(cat, nil, trigger)
 	return true
 }
 

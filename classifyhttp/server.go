@@ -215,8 +215,8 @@ func (v *view) primary() *served {
 }
 
 // current reports whether v still matches the router and the challenger.
-func (s *Handler) current(v *view) bool {
-	if v == nil || v.table != s.router.Table() {
+func (h *Handler) current(v *view) bool {
+	if v == nil || v.table != h.router.Table() {
 		return false
 	}
 	for i, variant := range v.table.Variants() {
@@ -225,20 +225,20 @@ func (s *Handler) current(v *view) bool {
 			return false
 		}
 	}
-	return s.opts.Challenger == nil || s.opts.Challenger.Model() == v.challenger
+	return h.opts.Challenger == nil || h.opts.Challenger.Model() == v.challenger
 }
 
 // view returns what the server serves now.
-func (s *Handler) view() *view {
-	if v := s.cur.Load(); s.current(v) {
+func (h *Handler) view() *view {
+	if v := h.cur.Load(); h.current(v) {
 		return v
 	}
 	// Something changed: rebuild the view once, whoever gets here first,
 	// from the state at this moment, and publish it.
-	s.deriving.Lock()
-	defer s.deriving.Unlock()
-	old := s.cur.Load()
-	if s.current(old) {
+	h.deriving.Lock()
+	defer h.deriving.Unlock()
+	old := h.cur.Load()
+	if h.current(old) {
 		return old
 	}
 	known := map[classify.Model]*served{}
@@ -249,27 +249,27 @@ func (s *Handler) view() *view {
 			}
 		}
 	}
-	v := &view{table: s.router.Table()}
+	v := &view{table: h.router.Table()}
 	for _, variant := range v.table.Variants() {
 		m := variant.Model()
 		c := known[m]
 		if m != nil && (c == nil || c.variant != variant.Name) {
-			c = s.derive(variant.Name, m)
+			c = h.derive(variant.Name, m)
 		}
 		v.served = append(v.served, c)
 	}
-	if s.opts.Challenger != nil {
-		v.challenger = s.opts.Challenger.Model()
+	if h.opts.Challenger != nil {
+		v.challenger = h.opts.Challenger.Model()
 	}
 	if p := v.primary(); p != nil {
-		v.openapi = s.openAPI(v)
+		v.openapi = h.openAPI(v)
 	}
-	s.cur.Store(v)
-	s.publishModels(v)
+	h.cur.Store(v)
+	h.publishModels(v)
 	return v
 }
 
-func (s *Handler) derive(variant string, m classify.Model) *served {
+func (h *Handler) derive(variant string, m classify.Model) *served {
 	info := m.Info()
 	c := &served{model: m, info: info, variant: variant, name: modelName(info)}
 	c.index = make(map[string]int, len(info.Features))
@@ -288,8 +288,8 @@ func (s *Handler) derive(variant string, m classify.Model) *served {
 	if info.Version != "" {
 		c.versionH = []string{info.Version}
 	}
-	c.counters = s.metrics.classCounters(variant, c.name, info.Classes)
-	c.entry = s.entry(info)
+	c.counters = h.metrics.classCounters(variant, c.name, info.Classes)
+	c.entry = h.entry(info)
 	return c
 }
 
@@ -303,8 +303,8 @@ func modelName(info classify.Info) string {
 }
 
 // entry returns the manifest entry of a model loaded from the registry.
-func (s *Handler) entry(info classify.Info) *classify.Entry {
-	if cat := s.catalog.Load(); cat != nil && cat.Registry != nil && info.Name != "" {
+func (h *Handler) entry(info classify.Info) *classify.Entry {
+	if cat := h.catalog.Load(); cat != nil && cat.Registry != nil && info.Name != "" {
 		reg := cat.Registry
 		if e, err := reg.Entry(info.Name); err == nil && e.Version == info.Version {
 			return &e
@@ -317,14 +317,14 @@ func (s *Handler) entry(info classify.Info) *classify.Entry {
 // header when there is one, else at random by weight. It notes the
 // variant for the response headers, logs and metrics, and returns nil
 // when that variant has no model.
-func (s *Handler) route(w http.ResponseWriter, r *http.Request, v *view) *served {
+func (h *Handler) route(w http.ResponseWriter, r *http.Request, v *view) *served {
 	key := ""
-	if h := r.Header[s.splitHeader]; len(h) > 0 {
+	if h := r.Header[h.splitHeader]; len(h) > 0 {
 		key = h[0]
 	}
 	u := 0.0
 	if key == "" && len(v.served) > 1 {
-		u = s.rand()
+		u = h.rand()
 	}
 	c := v.served[v.table.Route(key, u).Index]
 	if c != nil {
@@ -335,46 +335,46 @@ func (s *Handler) route(w http.ResponseWriter, r *http.Request, v *view) *served
 
 // routes returns the whole HTTP API: routes wrapped in request logging,
 // metrics, request ids, body limits and panic recovery, under the prefix.
-func (s *Handler) routes() (http.Handler, error) {
+func (h *Handler) routes() (http.Handler, error) {
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /predict", s.handlePredict)
-	mux.HandleFunc("POST /predict/batch", s.handlePredictBatch)
-	mux.HandleFunc("GET /health", s.handleHealth)
-	mux.HandleFunc("GET /ready", s.handleReady)
-	mux.HandleFunc("GET /models", s.handleModels)
-	if s.opts.Gatherer != nil {
-		mux.Handle("GET /metrics", promhttp.HandlerFor(s.opts.Gatherer, promhttp.HandlerOpts{Registry: s.opts.Registerer}))
+	mux.HandleFunc("POST /predict", h.handlePredict)
+	mux.HandleFunc("POST /predict/batch", h.handlePredictBatch)
+	mux.HandleFunc("GET /health", h.handleHealth)
+	mux.HandleFunc("GET /ready", h.handleReady)
+	mux.HandleFunc("GET /models", h.handleModels)
+	if h.opts.Gatherer != nil {
+		mux.Handle("GET /metrics", promhttp.HandlerFor(h.opts.Gatherer, promhttp.HandlerOpts{Registry: h.opts.Registerer}))
 	}
-	if s.opts.AdminToken != "" {
-		mux.HandleFunc("POST /admin/reload", s.admin(s.handleReload))
+	if h.opts.AdminToken != "" {
+		mux.HandleFunc("POST /admin/reload", h.admin(h.handleReload))
 	}
-	s.routeV2(mux)
-	if err := s.routeDocs(mux); err != nil {
+	h.routeV2(mux)
+	if err := h.routeDocs(mux); err != nil {
 		return nil, err
 	}
-	h := s.instrument(mux)
-	if s.opts.Prefix != "" {
-		h = http.StripPrefix(s.opts.Prefix, h)
+	handler := h.instrument(mux)
+	if h.opts.Prefix != "" {
+		handler = http.StripPrefix(h.opts.Prefix, handler)
 	}
-	return h, nil
+	return handler, nil
 }
 
 // ServeHTTP answers one request of the API.
-func (s *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.h.ServeHTTP(w, r) }
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.h.ServeHTTP(w, r) }
 
 // Drain marks the handler as shutting down: /ready and /v2/health/ready
 // answer 503 from now on, so load balancers stop sending requests while
 // in-flight ones finish. Call it before http.Server.Shutdown; it cannot be
 // undone.
-func (s *Handler) Drain() { s.draining.Store(true) }
+func (h *Handler) Drain() { h.draining.Store(true) }
 
 // ready reports whether the server takes traffic: not draining, and every
 // variant has a model. A failed reload does not change it.
-func (s *Handler) ready() bool {
-	if s.draining.Load() {
+func (h *Handler) ready() bool {
+	if h.draining.Load() {
 		return false
 	}
-	for _, v := range s.router.Variants() {
+	for _, v := range h.router.Variants() {
 		if v.Model() == nil {
 			return false
 		}
@@ -382,7 +382,7 @@ func (s *Handler) ready() bool {
 	return true
 }
 
-func (s *Handler) handleHealth(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) handleHealth(w http.ResponseWriter, r *http.Request) {
 	writeBody(w, http.StatusOK, []byte(`{"status":"healthy"}`))
 }
 
@@ -395,9 +395,9 @@ func servingName(v *view) string {
 	return v.table.Split().String()
 }
 
-func (s *Handler) handleReady(w http.ResponseWriter, r *http.Request) {
-	v := s.view()
-	if !s.ready() || v.primary() == nil {
+func (h *Handler) handleReady(w http.ResponseWriter, r *http.Request) {
+	v := h.view()
+	if !h.ready() || v.primary() == nil {
 		writeBody(w, http.StatusServiceUnavailable, []byte(`{"status":"unavailable"}`))
 		return
 	}
@@ -438,8 +438,8 @@ func modelViewOf(name string, info classify.Info, entry *classify.Entry) modelVi
 	return v
 }
 
-func (s *Handler) handleModels(w http.ResponseWriter, r *http.Request) {
-	v := s.view()
+func (h *Handler) handleModels(w http.ResponseWriter, r *http.Request) {
+	v := h.view()
 	views := []modelView{}
 	for i, c := range v.served {
 		if c == nil {
@@ -452,16 +452,16 @@ func (s *Handler) handleModels(w http.ResponseWriter, r *http.Request) {
 	}
 	if v.challenger != nil {
 		info := v.challenger.Info()
-		mv := modelViewOf(modelName(info), info, s.entry(info))
+		mv := modelViewOf(modelName(info), info, h.entry(info))
 		mv.Role = "shadow"
 		views = append(views, mv)
 	}
 	if len(v.served) == 1 && v.served[0] != nil {
 		noteModel(w, v.served[0].name)
 	}
-	body := map[string]any{"models": views, "split": v.table.Split().String(), "split_header": s.opts.SplitHeader}
-	if s.shadow != nil {
-		body["shadow_fraction"] = s.shadow.Fraction()
+	body := map[string]any{"models": views, "split": v.table.Split().String(), "split_header": h.opts.SplitHeader}
+	if h.shadow != nil {
+		body["shadow_fraction"] = h.shadow.Fraction()
 	}
 	writeJSON(w, http.StatusOK, body)
 }

@@ -191,11 +191,11 @@ func TestHarnessCatchesUndocumentedAnswers(t *testing.T) {
 // Swap makes m the model of the first variant, unchecked, and returns the
 // one it replaces: for tests that change the model behind the server's
 // back. Servers reload through Reload, which loads, checks and warms up.
-func (s *Handler) Swap(m classify.Model) classify.Model {
-	old, err := s.router.Swap(s.router.Variants()[0].Name, m)
+func (h *Handler) Swap(m classify.Model) classify.Model {
+	old, err := h.router.Swap(h.router.Variants()[0].Name, m)
 	if err != nil {
 		panic(err)
 	}
-	s.view()
+	h.view()
 	return old
 }

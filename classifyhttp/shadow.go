@@ -17,18 +17,18 @@ import (
 // mps_shadow_predictions_total and logged at DEBUG.
 
 // observeShadow offers one answered row to the shadow.
-func (s *Handler) observeShadow(c *served, row []float64, p classify.Prediction) {
-	if s.shadow == nil {
+func (h *Handler) observeShadow(c *served, row []float64, p classify.Prediction) {
+	if h.shadow == nil {
 		return
 	}
-	if s.shadow.ObserveFrom(c.info, c.variant, row, p, s.rand()) == rollout.ShadowDropped {
-		s.metrics.shadowDropped.Inc()
+	if h.shadow.ObserveFrom(c.info, c.variant, row, p, h.rand()) == rollout.ShadowDropped {
+		h.metrics.shadowDropped.Inc()
 	}
 }
 
 // reportShadow records one challenger answer; it runs on the challenger's
 // goroutine.
-func (s *Handler) reportShadow(r rollout.ShadowResult) {
+func (h *Handler) reportShadow(r rollout.ShadowResult) {
 	result := "disagree"
 	switch {
 	case r.Err != nil:
@@ -39,10 +39,10 @@ func (s *Handler) reportShadow(r rollout.ShadowResult) {
 	variant, primary := r.Tag, modelName(r.PrimaryModel)
 	challenger := modelName(r.Model)
 	if r.Model.Kind == "" {
-		challenger = s.opts.ShadowModel
+		challenger = h.opts.ShadowModel
 	}
-	s.metrics.shadow.WithLabelValues(variant, primary, challenger, result).Inc()
-	if !s.log.Enabled(context.Background(), slog.LevelDebug) {
+	h.metrics.shadow.WithLabelValues(variant, primary, challenger, result).Inc()
+	if !h.log.Enabled(context.Background(), slog.LevelDebug) {
 		return
 	}
 	attrs := []slog.Attr{
@@ -54,5 +54,5 @@ func (s *Handler) reportShadow(r rollout.ShadowResult) {
 	if r.Err != nil {
 		attrs = append(attrs, slog.String("error", r.Err.Error()))
 	}
-	s.log.LogAttrs(context.Background(), slog.LevelDebug, "shadow", attrs...)
+	h.log.LogAttrs(context.Background(), slog.LevelDebug, "shadow", attrs...)
 }

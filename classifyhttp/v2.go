@@ -27,39 +27,39 @@ const (
 	platform    = "classify"
 )
 
-func (s *Handler) routeV2(mux *http.ServeMux) {
+func (h *Handler) routeV2(mux *http.ServeMux) {
 	mux.HandleFunc("GET /v2/health/live", func(w http.ResponseWriter, r *http.Request) {
 		writeBody(w, http.StatusOK, []byte(`{"live":true}`))
 	})
 	mux.HandleFunc("GET /v2/health/ready", func(w http.ResponseWriter, r *http.Request) {
-		if !s.ready() {
+		if !h.ready() {
 			writeBody(w, http.StatusServiceUnavailable, []byte(`{"ready":false}`))
 			return
 		}
 		writeBody(w, http.StatusOK, []byte(`{"ready":true}`))
 	})
-	mux.HandleFunc("GET /v2", s.handleV2Server)
+	mux.HandleFunc("GET /v2", h.handleV2Server)
 	for _, prefix := range []string{"/v2/models/{name}", "/v2/models/{name}/versions/{version}"} {
-		mux.HandleFunc("GET "+prefix, s.handleV2Metadata)
-		mux.HandleFunc("GET "+prefix+"/ready", s.handleV2ModelReady)
-		mux.HandleFunc("POST "+prefix+"/infer", s.handleV2Infer)
+		mux.HandleFunc("GET "+prefix, h.handleV2Metadata)
+		mux.HandleFunc("GET "+prefix+"/ready", h.handleV2ModelReady)
+		mux.HandleFunc("POST "+prefix+"/infer", h.handleV2Infer)
 	}
 }
 
-func (s *Handler) handleV2Server(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) handleV2Server(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, struct {
 		Name       string   `json:"name"`
 		Version    string   `json:"version"`
 		Extensions []string `json:"extensions"`
-	}{platform, s.opts.Version, []string{}})
+	}{platform, h.opts.Version, []string{}})
 }
 
 // v2Model returns the model the path names, by variant name or model
 // name (and its version, if given); otherwise it answers 404 and returns
 // nil. The Open Inference Protocol names its model, so a split does not
 // apply here: every variant, weight 0 included, is addressed directly.
-func (s *Handler) v2Model(w http.ResponseWriter, r *http.Request) *served {
-	v := s.view()
+func (h *Handler) v2Model(w http.ResponseWriter, r *http.Request) *served {
+	v := h.view()
 	name, version := r.PathValue("name"), r.PathValue("version")
 	if v.primary() == nil {
 		writeV2Error(w, http.StatusServiceUnavailable, "no model is loaded")
@@ -102,8 +102,8 @@ type modelMetadata struct {
 	Outputs  []tensorMeta `json:"outputs"`
 }
 
-func (s *Handler) handleV2Metadata(w http.ResponseWriter, r *http.Request) {
-	c := s.v2Model(w, r)
+func (h *Handler) handleV2Metadata(w http.ResponseWriter, r *http.Request) {
+	c := h.v2Model(w, r)
 	if c == nil {
 		return
 	}
@@ -121,12 +121,12 @@ func (s *Handler) handleV2Metadata(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-func (s *Handler) handleV2ModelReady(w http.ResponseWriter, r *http.Request) {
-	c := s.v2Model(w, r)
+func (h *Handler) handleV2ModelReady(w http.ResponseWriter, r *http.Request) {
+	c := h.v2Model(w, r)
 	if c == nil {
 		return
 	}
-	ready := s.ready()
+	ready := h.ready()
 	status := http.StatusOK
 	if !ready {
 		status = http.StatusServiceUnavailable
@@ -170,8 +170,8 @@ type inferResponse struct {
 	Outputs      []inferOutput `json:"outputs"`
 }
 
-func (s *Handler) handleV2Infer(w http.ResponseWriter, r *http.Request) {
-	c := s.v2Model(w, r)
+func (h *Handler) handleV2Infer(w http.ResponseWriter, r *http.Request) {
+	c := h.v2Model(w, r)
 	if c == nil {
 		return
 	}
@@ -190,7 +190,7 @@ func (s *Handler) handleV2Infer(w http.ResponseWriter, r *http.Request) {
 		writeV2Error(w, http.StatusBadRequest, "invalid JSON: "+err.Error())
 		return
 	}
-	rows, n, err := s.inferRows(c, req)
+	rows, n, err := h.inferRows(c, req)
 	if err != nil {
 		writeV2Error(w, http.StatusBadRequest, err.Error())
 		return
@@ -218,15 +218,15 @@ func (s *Handler) handleV2Infer(w http.ResponseWriter, r *http.Request) {
 			writeV2Error(w, http.StatusBadRequest, err.Error())
 			return
 		}
-		s.log.Error("predict failed", "model", c.name, "error", err.Error())
+		h.log.Error("predict failed", "model", c.name, "error", err.Error())
 		writeV2Error(w, http.StatusInternalServerError, "prediction failed")
 		return
 	}
 	resp := inferResponse{ModelName: c.name, ModelVersion: c.info.Version, ID: req.ID, Outputs: []inferOutput{}}
 	for i, class := range classes {
 		c.counters[class].Inc()
-		if s.shadow != nil {
-			s.observeShadow(c, rows[i*len(c.info.Features):(i+1)*len(c.info.Features)],
+		if h.shadow != nil {
+			h.observeShadow(c, rows[i*len(c.info.Features):(i+1)*len(c.info.Features)],
 				classify.Prediction{Class: class, Label: c.info.Classes[class]})
 		}
 	}
@@ -246,7 +246,7 @@ func (s *Handler) handleV2Infer(w http.ResponseWriter, r *http.Request) {
 
 // inferRows checks the request's one input tensor and returns its rows,
 // back to back, and their count.
-func (s *Handler) inferRows(c *served, req inferRequest) ([]float64, int, error) {
+func (h *Handler) inferRows(c *served, req inferRequest) ([]float64, int, error) {
 	if len(req.Inputs) != 1 {
 		return nil, 0, fmt.Errorf("expected 1 input tensor of shape [N, %d], got %d inputs", len(c.info.Features), len(req.Inputs))
 	}
@@ -259,8 +259,8 @@ func (s *Handler) inferRows(c *served, req inferRequest) ([]float64, int, error)
 		return nil, 0, fmt.Errorf("input %q has shape %v; expected [N, %d] with N >= 1 (features: %v)", in.Name, in.Shape, nf, c.info.Features)
 	}
 	n := in.Shape[0]
-	if n > s.opts.MaxBatch {
-		return nil, 0, fmt.Errorf("input %q has %d rows; at most %d are accepted per request", in.Name, n, s.opts.MaxBatch)
+	if n > h.opts.MaxBatch {
+		return nil, 0, fmt.Errorf("input %q has %d rows; at most %d are accepted per request", in.Name, n, h.opts.MaxBatch)
 	}
 	var d jsonDoc
 	if len(in.Data) == 0 {

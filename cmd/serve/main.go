@@ -124,6 +124,7 @@ import (
 	"time"
 
 	"github.com/ml-production-service/classify/classifyhttp"
+	"github.com/ml-production-service/classify/cmd/internal/jsonlog"
 	"github.com/ml-production-service/classify/rollout"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -173,12 +174,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
-	logs := newLogWriter(stdout)
+	logs := jsonlog.NewWriter(stdout)
 	defer logs.Flush()
 	flushCtx, stopFlushing := context.WithCancel(context.Background())
 	defer stopFlushing()
-	go logs.flushEvery(flushCtx, logFlushInterval)
-	logger := slog.New(newJSONLines(logs, cfg.logLevel))
+	go logs.FlushEvery(flushCtx, logFlushInterval)
+	logger := slog.New(jsonlog.NewHandler(logs, cfg.logLevel))
 	src, err := newSource(cfg)
 	if err != nil {
 		return err
@@ -193,8 +194,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		Logger:           logger,
 		Registerer:       reg,
 		Gatherer:         reg,
-		Catalog:          &cat.Catalog,
-		Source:           src.forHandler(),
+		Catalog:          cat,
+		Source:           src,
 		AdminToken:       cfg.adminToken,
 		SplitHeader:      cfg.splitHeader,
 		Challenger:       challenger,

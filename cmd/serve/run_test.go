@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -8,12 +9,20 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
+
+// rulesFile is a rule model that answers label for every row.
+func rulesFile(label string) []byte {
+	return []byte(`{"format": "classify/rules", "format_version": 1,
+ "features": ["sepal_length", "sepal_width", "petal_length", "petal_width"],
+ "classes": ["setosa", "versicolor", "virginica"], "rules": [], "default": "` + label + `", "source": "test"}`)
+}
 
 // TestRunServesWatchesAndShutsDown runs the process in this one: it
 // listens, serves the API and /metrics, reloads a single artifact file
@@ -85,4 +94,16 @@ func TestRunServesWatchesAndShutsDown(t *testing.T) {
 	}
 	assert.NotNil(t, logged("shutting down"))
 	assert.NotNil(t, logged("stopped"))
+}
+
+// syncBuffer is a log destination safe for concurrent writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
 }

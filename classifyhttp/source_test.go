@@ -1,8 +1,8 @@
-package main
+package classifyhttp
 
 import (
-	"bytes"
 	"encoding/json"
+	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -10,9 +10,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/ml-production-service/classify"
-	"github.com/ml-production-service/classify/classifyhttp"
+	"github.com/ml-production-service/classify/models"
+	"github.com/ml-production-service/classify/rollout"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -34,12 +36,9 @@ func rulesFile(label string) []byte {
 func TestFileWatchRecordsWhatItLoaded(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "rules.json")
 	require.NoError(t, os.WriteFile(path, rulesFile("setosa"), 0o644))
-	cfg, err := parseConfig(nil, env(map[string]string{"MPS_MODEL_PATH": path, "MPS_MODEL_TYPE": "heuristic"}), &bytes.Buffer{})
-	require.NoError(t, err)
-	src, err := newSource(cfg)
-	require.NoError(t, err)
+	src := FileSource(classify.Heuristic, path)
 	next := "" // the label of the file written after the next load
-	hooked := func() (*catalog, error) {
+	hooked := func() (*Catalog, error) {
 		cat, err := src()
 		if err != nil {
 			return nil, err
@@ -66,23 +65,27 @@ func TestFileWatchRecordsWhatItLoaded(t *testing.T) {
 
 	// At start-up.
 	next = "virginica"
-	router, _, cat, err := loadRouter(cfg, hooked)
+	cat, err := hooked()
+	require.NoError(t, err)
+	split, err := rollout.ParseSplit("heuristic")
+	require.NoError(t, err)
+	router, err := rollout.LoadRouter(split, cat.Load, nil)
 	require.NoError(t, err)
 	reg := prometheus.NewRegistry()
-	hs, err := classifyhttp.New(router, classifyhttp.Options{Source: source(hooked).forHandler(), Catalog: &cat.Catalog, Registerer: reg})
+	hs, err := New(router, Options{Source: hooked, Catalog: cat, Registerer: reg})
 	require.NoError(t, err)
 	assert.Equal(t, "setosa", predicts(hs), "the bytes read at start-up serve")
-	require.True(t, hs.ReloadIfChanged(triggerWatch), "the file replaced after the start-up load is a change")
+	require.True(t, hs.ReloadIfChanged("watch"), "the file replaced after the start-up load is a change")
 	assert.Equal(t, "virginica", predicts(hs))
 
 	// At a reload by the watch.
 	require.NoError(t, os.WriteFile(path, rulesFile("versicolor"), 0o644))
 	next = "setosa"
-	require.True(t, hs.ReloadIfChanged(triggerWatch))
+	require.True(t, hs.ReloadIfChanged("watch"))
 	assert.Equal(t, "versicolor", predicts(hs), "the bytes the watch read serve")
-	require.True(t, hs.ReloadIfChanged(triggerWatch), "the file replaced after the watch's load is a change")
+	require.True(t, hs.ReloadIfChanged("watch"), "the file replaced after the watch's load is a change")
 	assert.Equal(t, "setosa", predicts(hs))
-	assert.False(t, hs.ReloadIfChanged(triggerWatch), "no change since")
+	assert.False(t, hs.ReloadIfChanged("watch"), "no change since")
 	assert.Equal(t, 3.0, reloadCount(t, reg, `reason="",result="success",target="primary",trigger="watch"`))
 }
 
@@ -96,9 +99,9 @@ func TestFileLoadMatchesNew(t *testing.T) {
 		require.NoError(t, os.WriteFile(p, b, 0o644))
 		return p
 	}
-	xgb, err := os.ReadFile("../../models/xgboost.json")
+	xgb, err := os.ReadFile("../models/xgboost.json")
 	require.NoError(t, err)
-	meta, err := os.ReadFile("../../models/xgboost.json.meta.json")
+	meta, err := os.ReadFile("../models/xgboost.json.meta.json")
 	require.NoError(t, err)
 	require.NoError(t, os.Mkdir(filepath.Join(dir, "a_directory"), 0o755))
 	for _, tc := range []struct {
@@ -108,7 +111,7 @@ func TestFileLoadMatchesNew(t *testing.T) {
 		ok   bool
 	}{
 		{"heuristic", classify.Heuristic, write("rules.json", rulesFile("setosa")), true},
-		{"decision tree", classify.DecisionTree, "../../models/decision_tree.json", true},
+		{"decision tree", classify.DecisionTree, "../models/decision_tree.json", true},
 		{"xgboost with its sidecar", classify.XGBoost, write("xgb.json", xgb), true},
 		{"xgboost without a sidecar", classify.XGBoost, write("bare.json", xgb), true},
 		{"missing", classify.DecisionTree, filepath.Join(dir, "nosuch.json"), false},
@@ -162,4 +165,72 @@ func reloadCount(t *testing.T, reg *prometheus.Registry, labels string) float64 
 		}
 	}
 	return 0
+}
+
+// TestRegistrySource opens a registry through RegistrySource: a model is
+// found by its name or, when it is the only one of that kind, by its kind;
+// an unknown name is ErrNotFound naming what the registry holds; the
+// fingerprint follows the named entries' versions; a registry that cannot
+// be opened is an error naming where it is.
+func TestRegistrySource(t *testing.T) {
+	manifest, err := fs.ReadFile(models.FS, classify.ManifestFile)
+	require.NoError(t, err)
+	fsys := fstest.MapFS{}
+	for _, name := range []string{"heuristic.json", "random_forest.json"} {
+		b, err := fs.ReadFile(models.FS, name)
+		require.NoError(t, err)
+		fsys[name] = &fstest.MapFile{Data: b}
+	}
+	// Only the heuristic and the forest, the forest renamed.
+	var m struct {
+		Format        string           `json:"format"`
+		FormatVersion int              `json:"format_version"`
+		Models        []map[string]any `json:"models"`
+	}
+	require.NoError(t, json.Unmarshal(manifest, &m))
+	var kept []map[string]any
+	for _, e := range m.Models {
+		switch e["name"] {
+		case "heuristic":
+			kept = append(kept, e)
+		case "random_forest":
+			e["name"] = "forest_v2"
+			kept = append(kept, e)
+		}
+	}
+	m.Models = kept
+	write := func() {
+		b, err := json.Marshal(m)
+		require.NoError(t, err)
+		fsys[classify.ManifestFile] = &fstest.MapFile{Data: b}
+	}
+	write()
+	src := RegistrySource("the test registry", func() (*classify.Registry, error) { return classify.OpenRegistry(fsys) })
+
+	cat, err := src()
+	require.NoError(t, err)
+	assert.Equal(t, "the test registry", cat.Where)
+	assert.Equal(t, []string{"heuristic", "forest_v2"}, cat.Names)
+	for _, name := range []string{"heuristic", "forest_v2", "random_forest"} {
+		model, err := cat.Load(name)
+		require.NoError(t, err, name)
+		assert.NotNil(t, model, name)
+	}
+	_, err = cat.Load("xgboost")
+	require.ErrorIs(t, err, classify.ErrNotFound)
+	assert.Contains(t, err.Error(), `the test registry has no model named "xgboost" or of that kind (models: heuristic, forest_v2)`)
+
+	before := cat.Fingerprint([]string{"random_forest", "xgboost"})
+	assert.Contains(t, before, "random_forest=forest_v2/")
+	assert.Contains(t, before, "xgboost=?;")
+	m.Models[1]["version"] = "9.9.9"
+	write()
+	cat, err = src()
+	require.NoError(t, err)
+	assert.NotEqual(t, before, cat.Fingerprint([]string{"random_forest", "xgboost"}), "a new version of a served model is a change")
+
+	delete(fsys, classify.ManifestFile)
+	_, err = src()
+	require.Error(t, err)
+	assert.True(t, strings.HasPrefix(err.Error(), "the test registry: "), err.Error())
 }

@@ -1,4 +1,4 @@
-package main
+package jsonlog
 
 import (
 	"bytes"
@@ -33,7 +33,7 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 
 func TestLogWriterBatches(t *testing.T) {
 	var out countingWriter
-	l := newLogWriter(&out)
+	l := NewWriter(&out)
 	for range 10 {
 		_, err := l.Write([]byte("{\"msg\":\"x\"}\n"))
 		require.NoError(t, err)
@@ -59,10 +59,10 @@ func TestLogWriterBatches(t *testing.T) {
 
 func TestLogWriterFlushesOnTicks(t *testing.T) {
 	var out syncBuffer
-	l := newLogWriter(&out)
+	l := NewWriter(&out)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { l.flushEvery(ctx, 10*time.Millisecond); close(done) }()
+	go func() { l.FlushEvery(ctx, 10*time.Millisecond); close(done) }()
 	_, _ = l.Write([]byte("line\n"))
 	assert.Eventually(t, func() bool {
 		out.mu.Lock()
@@ -75,7 +75,7 @@ func TestLogWriterFlushesOnTicks(t *testing.T) {
 
 func TestLogWriterReportsErrors(t *testing.T) {
 	out := countingWriter{err: errors.New("disk full")}
-	l := newLogWriter(&out)
+	l := NewWriter(&out)
 	_, err := l.Write([]byte("x\n"))
 	require.NoError(t, err)
 	assert.EqualError(t, l.Flush(), "disk full")
@@ -99,14 +99,14 @@ func TestJSONLinesMatchesSlog(t *testing.T) {
 	for i, r := range records {
 		var want, got bytes.Buffer
 		require.NoError(t, slog.NewJSONHandler(&want, nil).Handle(context.Background(), r))
-		require.NoError(t, newJSONLines(&got, nil).Handle(context.Background(), r))
+		require.NoError(t, NewHandler(&got, nil).Handle(context.Background(), r))
 		assert.Equal(t, want.String(), got.String(), "record %d", i)
 	}
 }
 
 func TestJSONLinesDelegates(t *testing.T) {
 	var buf bytes.Buffer
-	h := newJSONLines(&buf, slog.LevelWarn)
+	h := NewHandler(&buf, slog.LevelWarn)
 	assert.False(t, h.Enabled(context.Background(), slog.LevelInfo))
 	assert.True(t, h.Enabled(context.Background(), slog.LevelError))
 	l := slog.New(h)
@@ -123,7 +123,7 @@ func TestJSONLinesDelegates(t *testing.T) {
 
 func TestJSONLinesConformsToSlogtest(t *testing.T) {
 	var buf bytes.Buffer
-	err := slogtest.TestHandler(newJSONLines(&buf, nil), func() []map[string]any {
+	err := slogtest.TestHandler(NewHandler(&buf, nil), func() []map[string]any {
 		var out []map[string]any
 		for _, line := range bytes.Split(bytes.TrimSpace(buf.Bytes()), []byte("\n")) {
 			var m map[string]any
@@ -141,7 +141,7 @@ func BenchmarkRequestLogLine(b *testing.B) {
 		h    slog.Handler
 	}{
 		{"slog.JSONHandler", slog.NewJSONHandler(io.Discard, nil)},
-		{"jsonLines", newJSONLines(io.Discard, nil)},
+		{"Handler", NewHandler(io.Discard, nil)},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			ctx := context.Background()
