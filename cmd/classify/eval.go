@@ -43,21 +43,14 @@ func evalCmd(ctx context.Context, args []string, e env) error {
 	info := s.model.Info()
 	cm := newConfusion(info.Classes)
 	work := func(c *chunk) {
-		row := make([]float64, len(info.Features))
-		proba := make([]float64, len(info.Classes))
+		c.batch.score(c, s.model, s.parser, info)
 		for i := range c.recs {
-			rec := &c.recs[i]
-			label, err := s.parser.parse(rec, row)
-			if err != nil {
-				c.addBad(rec.line, err.Error())
+			p, ok := c.batch.prediction(i, info)
+			if !ok {
+				c.addBad(c.recs[i].line, c.batch.errs[i])
 				continue
 			}
-			p, err := s.model.Predict(row, proba)
-			if err != nil {
-				c.addBad(rec.line, predictError(err, info.Features))
-				continue
-			}
-			c.labels = append(c.labels, label)
+			c.labels = append(c.labels, c.batch.labels[i])
 			c.preds = append(c.preds, p.Class)
 			c.scored++
 		}

@@ -38,6 +38,7 @@ type chunk struct {
 	// eval: one entry per scored row
 	labels []string
 	preds  []int
+	batch  batch // the parsed rows and their predictions, reused
 
 	done chan struct{} // closed when the worker has processed the chunk
 }

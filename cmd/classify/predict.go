@@ -58,17 +58,12 @@ func predictCmd(ctx context.Context, args []string, e env) error {
 		bw.Write(appendCSVRecord(nil, header...))
 	}
 	work := func(c *chunk) {
-		row := make([]float64, len(info.Features))
-		proba := make([]float64, len(info.Classes))
+		c.batch.score(c, s.model, s.parser, info)
 		for i := range c.recs {
 			rec := &c.recs[i]
-			if _, err := s.parser.parse(rec, row); err != nil {
-				c.addBad(rec.line, err.Error())
-				continue
-			}
-			p, err := s.model.Predict(row, proba)
-			if err != nil {
-				c.addBad(rec.line, predictError(err, info.Features))
+			p, ok := c.batch.prediction(i, info)
+			if !ok {
+				c.addBad(rec.line, c.batch.errs[i])
 				continue
 			}
 			c.out = enc.append(c.out, rec, p)
