@@ -29,6 +29,14 @@ type work struct {
 	proba []float64
 	slots []int32 // node of each feature's value, -1 when absent
 	out   []byte
+
+	// A batch's valid rows back to back, their classes and probabilities,
+	// and per instance its row (or -1) and its issues.
+	rows    []float64
+	classes []int
+	probas  []float64
+	rowOf   []int
+	issues  [][]issue
 }
 
 var works = sync.Pool{New: func() any { return new(work) }}
@@ -36,10 +44,11 @@ var works = sync.Pool{New: func() any { return new(work) }}
 func getWork() *work { return works.Get().(*work) }
 
 func putWork(wk *work) {
-	if wk.body.Cap() > 64<<10 || cap(wk.out) > 64<<10 || cap(wk.doc.nodes) > 4096 {
+	if wk.body.Cap() > 64<<10 || cap(wk.out) > 64<<10 || cap(wk.doc.nodes) > 4096 || cap(wk.rows) > 8<<10 {
 		return // let a huge batch's buffers go
 	}
 	wk.doc.src = nil
+	clear(wk.issues)
 	works.Put(wk)
 }
 
@@ -195,6 +204,13 @@ func (h *Handler) readRow(c *served, wk *work, obj int, prefix []any) []issue {
 	return issues
 }
 
+func growInts(b []int, n int) []int {
+	if cap(b) < n {
+		return make([]int, n)
+	}
+	return b[:n]
+}
+
 func grow(b []float64, n int) []float64 {
 	if cap(b) < n {
 		return make([]float64, n)
@@ -286,35 +302,74 @@ func (h *Handler) handlePredictBatch(w http.ResponseWriter, r *http.Request) {
 			Type: "value_error.list.max_items", Ctx: map[string]any{"limit_value": h.opts.MaxBatch}})
 		return
 	}
+	// Validate every instance, gathering the valid rows back to back;
+	// predict them with one PredictBatch call (the model's batch path);
+	// then answer in order, each failed row's detail in its place.
+	n := int(d.nodes[list].count)
+	nf, nc := len(c.info.Features), len(c.info.Classes)
+	wk.rows = grow(wk.rows, n*nf)
+	wk.issues = wk.issues[:0]
+	if cap(wk.rowOf) < n {
+		wk.rowOf = make([]int, n)
+	}
+	slot := wk.rowOf[:n] // per instance: its row in wk.rows, or -1
+	valid := 0
+	k = list + 1
+	for i := range n {
+		slot[i] = -1
+		if d.nodes[k].kind != jObject {
+			wk.issues = append(wk.issues, []issue{dictIssue(loc(at, i))})
+		} else if issues := h.readRow(c, wk, k, loc(at, i)); len(issues) > 0 {
+			wk.issues = append(wk.issues, issues)
+		} else {
+			copy(wk.rows[valid*nf:], wk.row)
+			slot[i] = valid
+			valid++
+			wk.issues = append(wk.issues, nil)
+		}
+		k += int(d.nodes[k].size)
+	}
+	rows := wk.rows[:valid*nf]
+	wk.classes = growInts(wk.classes, valid)
+	wk.probas = grow(wk.probas, valid*nc)
+	if err := c.model.PredictBatch(rows, wk.classes, wk.probas); err != nil {
+		// A row the model refuses stops the batch: predict one by one,
+		// so that each refused row gets its own detail.
+		for i, j := range slot {
+			if j < 0 {
+				continue
+			}
+			row := rows[j*nf : (j+1)*nf]
+			p, err := c.model.Predict(row, wk.probas[j*nc:(j+1)*nc])
+			if err == nil {
+				wk.classes[j] = p.Class
+				continue
+			}
+			if wk.issues[i] = h.predictFailed(w, r, c, row, err, loc(at, i)); wk.issues[i] == nil {
+				return
+			}
+			slot[i] = -1
+		}
+	}
 	out := append(wk.out[:0], `{"predictions":[`...)
 	failed := 0
-	k = list + 1
-	for i := range int(d.nodes[list].count) {
+	for i, j := range slot {
 		if i > 0 {
 			out = append(out, ',')
 		}
-		var issues []issue
-		if d.nodes[k].kind != jObject {
-			issues = []issue{dictIssue(loc(at, i))}
-		} else if issues = h.readRow(c, wk, k, loc(at, i)); len(issues) == 0 {
-			p, err := c.model.Predict(wk.row, wk.proba)
-			if err == nil {
-				c.counters[p.Class].Inc()
-				h.observeShadow(c, wk.row, p)
-				out = appendPrediction(append(out, '{'), c, p)
-				out = append(out, '}')
-				k += int(d.nodes[k].size)
-				continue
-			}
-			if issues = h.predictFailed(w, r, c, wk.row, err, loc(at, i)); issues == nil {
-				return
-			}
+		if j < 0 {
+			failed++
+			out = append(out, `{"detail":`...)
+			out = appendJSON(out, wk.issues[i])
+			out = append(out, '}')
+			continue
 		}
-		failed++
-		out = append(out, `{"detail":`...)
-		out = appendJSON(out, issues)
+		class := wk.classes[j]
+		p := classify.Prediction{Class: class, Label: c.info.Classes[class], Probabilities: wk.probas[j*nc : (j+1)*nc]}
+		c.counters[class].Inc()
+		h.observeShadow(c, rows[j*nf:(j+1)*nf], p)
+		out = appendPrediction(append(out, '{'), c, p)
 		out = append(out, '}')
-		k += int(d.nodes[k].size)
 	}
 	out = append(out, `],"errors":`...)
 	out = append(out, itoa(failed)...)
