@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ml-production-service/classify"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // discardWriter is a ResponseWriter that keeps nothing, so the benchmark
@@ -19,9 +20,10 @@ func (w *discardWriter) Header() http.Header         { return w.h }
 func (w *discardWriter) Write(b []byte) (int, error) { return len(b), nil }
 func (w *discardWriter) WriteHeader(int)             {}
 
-// BenchmarkHandler measures one request through the whole handler tree:
-// request id, limits, recovery, metrics, the request log line as the server
-// writes it (into a buffer), validation, the prediction and the answer.
+// BenchmarkHandler measures one request through the whole handler tree as
+// cmd/serve configures it: request id, limits, recovery, Prometheus
+// metrics, the request log line (into a buffer), validation, the
+// prediction and the answer.
 func BenchmarkHandler(b *testing.B) {
 	for _, tc := range []struct{ name, path, body string }{
 		{"predict", "/predict", seedRequest},
@@ -30,7 +32,10 @@ func BenchmarkHandler(b *testing.B) {
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			var logs syncBuffer
-			h := mustNew(singleRouter(classify.IrisRules()), Options{Logger: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: benchLevel}))})
+			h := mustNew(singleRouter(classify.IrisRules()), Options{
+				Logger:     slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: benchLevel})),
+				Registerer: prometheus.NewRegistry(),
+			})
 			body := strings.NewReader(tc.body)
 			req := httptest.NewRequest(http.MethodPost, tc.path, body)
 			req.Header.Set("Content-Type", jsonType)
