@@ -14,7 +14,8 @@
 #
 # Environment: PYTHON (default .venv/bin/python), GO (default go), QUICK=1, KEEP=1 (keep the temp
 # dir and say where), REPS (Python repetitions), COUNT (go test -count), CLI_REPS, CSV_ROWS,
-# LARGE_ROUNDS (boosting rounds of the large model; 5 trees each).
+# LARGE_ROUNDS (boosting rounds of the large model; 5 trees each), PERF_COMMAND (the command the
+# report names; make perf-compare sets it).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -24,7 +25,7 @@ write=0
 for arg in "$@"; do
 	case $arg in
 	--write) write=1 ;;
-	-h | --help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "perf/compare.sh: unknown argument $arg (use --write)" >&2; exit 2 ;;
 	esac
 done
@@ -80,8 +81,11 @@ step "score the CSV: classify predict against pandas + the libraries"
 
 cat /proc/loadavg >"$tmp/loadavg-end.txt" 2>/dev/null || echo "? ? ?" >"$tmp/loadavg-end.txt"
 step "report"
-command="make perf-compare"
-if ((quick)); then command="QUICK=1 bash perf/compare.sh"; fi
+command=${PERF_COMMAND:-}
+if [[ -z $command ]]; then
+	command="bash perf/compare.sh${*:+ $*}"
+	if ((quick)); then command="QUICK=$QUICK $command"; fi
+fi
 quickflag=()
 if ((quick)); then quickflag=(--quick); fi
 "$PYTHON" perf/report.py --dir "$tmp" --command "$command" --seconds $((SECONDS - start)) "${quickflag[@]}" >"$tmp/report.md"
