@@ -25,7 +25,7 @@ write=0
 for arg in "$@"; do
 	case $arg in
 	--write) write=1 ;;
-	-h | --help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "perf/compare.sh: unknown argument $arg (use --write)" >&2; exit 2 ;;
 	esac
 done
