@@ -73,6 +73,7 @@ step "time the reference predictors"
 
 step "time classify (go test -bench ./perf/)"
 PERF_ROWS="$tmp/batch.csv" PERF_LARGE_MODEL="$tmp/large.json" PERF_LARGE_ROWS="$tmp/large_rows.csv" \
+	PERF_LARGE_MODEL_UBJ="$tmp/large.ubj" \
 	"$GO" test -run '^$' -bench '^Benchmark(Compare|Load)$' -benchmem -count "$COUNT" -benchtime "$benchtime" \
 	./perf/ | tee "$tmp/go-bench.txt" >&2
 

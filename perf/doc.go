@@ -15,6 +15,7 @@
 //	                  (default: research/data/iris.csv repeated to 4,096 rows)
 //	PERF_LARGE_MODEL  an XGBoost model file: adds the xgboost_large benchmarks and BenchmarkLoad
 //	PERF_LARGE_ROWS   CSV of rows for that model, with a header naming its features
+//	PERF_LARGE_MODEL_UBJ  the same model as UBJSON: adds BenchmarkLoad/xgboost_large_ubj
 //
 // They use the public API only (classify.OpenRegistry, classify.New,
 // Model.Predict, Model.PredictBatch), as a program that embeds the library

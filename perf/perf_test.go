@@ -73,26 +73,36 @@ func BenchmarkCompare(b *testing.B) {
 }
 
 // BenchmarkLoad measures classify.New on the large generated XGBoost model
-// (PERF_LARGE_MODEL): reading the file, every check the loader makes, and
-// building the model. It is skipped when the variable is unset.
+// (PERF_LARGE_MODEL, JSON) and, when PERF_LARGE_MODEL_UBJ names it, the
+// same model saved as UBJSON: reading the file, every check the loader
+// makes, and building the model. It is skipped when PERF_LARGE_MODEL is
+// unset.
 func BenchmarkLoad(b *testing.B) {
-	path := os.Getenv("PERF_LARGE_MODEL")
-	if path == "" {
+	if os.Getenv("PERF_LARGE_MODEL") == "" {
 		b.Skip("PERF_LARGE_MODEL unset: perf/compare.sh generates the large model")
 	}
-	st, err := os.Stat(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Run("xgboost_large", func(b *testing.B) {
-		b.ReportAllocs()
-		b.SetBytes(st.Size())
-		for b.Loop() {
-			if _, err := classify.New(classify.XGBoost, path); err != nil {
-				b.Fatal(err)
-			}
+	for _, f := range []struct{ name, env string }{
+		{"xgboost_large", "PERF_LARGE_MODEL"},
+		{"xgboost_large_ubj", "PERF_LARGE_MODEL_UBJ"},
+	} {
+		path := os.Getenv(f.env)
+		if path == "" {
+			continue
 		}
-	})
+		st, err := os.Stat(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(f.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(st.Size())
+			for b.Loop() {
+				if _, err := classify.New(classify.XGBoost, path); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
 
 // subjects loads the production tree models with PERF_ROWS (or Iris) rows,
