@@ -15,7 +15,8 @@
 # Environment: PYTHON (default .venv/bin/python), GO (default go), QUICK=1, KEEP=1 (keep the temp
 # dir and say where), REPS (Python repetitions), COUNT (go test -count), CLI_REPS, CSV_ROWS,
 # LARGE_ROUNDS (boosting rounds of the large model; 5 trees each), PERF_COMMAND (the command the
-# report names; make perf-compare sets it).
+# report names; make perf-compare sets it), PERF_CACHE (where the fitted large model is kept between
+# runs, default bin/perf-cache, gitignored; empty: fit it every run).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -25,12 +26,13 @@ write=0
 for arg in "$@"; do
 	case $arg in
 	--write) write=1 ;;
-	-h | --help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
 	*) echo "perf/compare.sh: unknown argument $arg (use --write)" >&2; exit 2 ;;
 	esac
 done
 
 PYTHON=${PYTHON:-$root/.venv/bin/python}
+PERF_CACHE=${PERF_CACHE-$root/bin/perf-cache}
 GO=${GO:-go}
 QUICK=${QUICK:-}
 if [[ ! -x $PYTHON ]]; then
@@ -59,7 +61,7 @@ step() { printf '\n== %s (%d s)\n' "$*" $((SECONDS - start)) >&2; }
 cat /proc/loadavg >"$tmp/loadavg-start.txt" 2>/dev/null || echo "? ? ?" >"$tmp/loadavg-start.txt"
 
 step "generate rows, the ${CSV_ROWS}-row CSV and the large model ($((LARGE_ROUNDS * 5)) trees)"
-"$PYTHON" perf/reference.py gen --out "$tmp" --csv-rows "$CSV_ROWS" --large-rounds "$LARGE_ROUNDS" >&2
+"$PYTHON" perf/reference.py gen --out "$tmp" --csv-rows "$CSV_ROWS" --large-rounds "$LARGE_ROUNDS" --cache "$PERF_CACHE" >&2
 
 step "build classify"
 "$GO" build -o "$tmp/classify" ./cmd/classify
