@@ -243,3 +243,8 @@ service-stop: ## Stop the service started by service-start, waiting for it to ex
 
 bench-reference: ## Time scikit-learn and XGBoost on one row, to compare with `make bench` on the same machine
 	$(PY) research/bench_reference.py
+
+.PHONY: perf-compare
+perf-compare: ## Time classify against XGBoost's and scikit-learn's own predictors on the same rows and CSV (perf/compare.sh; WRITE=1 rewrites PERFORMANCE.md, QUICK=1 smoke run)
+	PYTHON=$(PYTHON) GO=$(GO) QUICK=$(QUICK) PERF_COMMAND="make perf-compare$(if $(WRITE), WRITE=$(WRITE))$(if $(QUICK), QUICK=$(QUICK))" \
+		bash perf/compare.sh $(if $(WRITE),--write)
