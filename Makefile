@@ -74,7 +74,7 @@ promote: ## Copy the newest candidate into models/ and rewrite models/manifest.j
 research-golden: ## Write testdata/golden/<model>.json from the reference libraries
 	$(PY) research/golden.py
 
-parity-suite: ## Write testdata/parity/<library versions>/: every kind on digits, breast_cancer and a data set with missing values, with the reference answers
+parity-suite: ## Write testdata/parity/<library versions>/ (every kind on digits, breast_cancer, missing values) and testdata/boosting/<versions>/ (lightgbm, hist_gradient_boosting, gradient_boosting on those, Iris and categorical data), with the reference answers
 	$(PY) research/parity_suite.py
 
 research-notebook: ## Execute research/eda/EDA.ipynb in place (outputs and figures saved)
