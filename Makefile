@@ -24,18 +24,20 @@ PY := $(RESEARCH_ENV) $(PYTHON)
 NBCONVERT := $(RESEARCH_ENV) PYDEVD_DISABLE_FILE_VALIDATION=1 $(PYTHON) -m jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.record_timing=False
 
 .PHONY: help research research-check research-data eval-heuristic train-decision-tree \
-	train-random-forest train-xgboost research-summary promote research-golden parity-suite research-notebook
+	train-random-forest train-xgboost train-lightgbm train-hist-gradient-boosting research-summary promote research-golden parity-suite research-notebook
 
 help: ## List the targets with their descriptions
 	@grep -hE '^[a-zA-Z0-9_.-]+:.*## ' $(MAKEFILE_LIST) | \
 		awk 'BEGIN {FS = ":.*## "}; {printf "  %-22s %s\n", $$1, $$2}'
 
-research: ## Rerun all research from the CSV: data, experiments, candidates, summary, promotion, golden files, parity suite, notebook
+research: ## Rerun all research from the CSV: data, experiments (LightGBM and HistGradientBoosting too), candidates, summary, promotion, golden files, parity suite, notebook
 	$(MAKE) --no-print-directory research-data
 	$(MAKE) --no-print-directory eval-heuristic
 	$(MAKE) --no-print-directory train-decision-tree
 	$(MAKE) --no-print-directory train-random-forest
 	$(MAKE) --no-print-directory train-xgboost
+	$(MAKE) --no-print-directory train-lightgbm
+	$(MAKE) --no-print-directory train-hist-gradient-boosting
 	$(MAKE) --no-print-directory research-summary
 	$(MAKE) --no-print-directory promote NAME=
 	$(MAKE) --no-print-directory research-golden
@@ -64,6 +66,12 @@ train-random-forest: ## Evaluate the random forest (LOOCV, k-fold, OOB, grid sea
 train-xgboost: ## Evaluate XGBoost (LOOCV, k-fold, grid search) and store a candidate
 	$(PY) research/experiments/xgboost/run.py
 	$(PY) research/train.py xgboost
+
+train-lightgbm: ## Evaluate LightGBM (LOOCV, k-fold, grid search) against the production models; no candidate unless its numbers say so
+	$(PY) research/experiments/lightgbm/run.py
+
+train-hist-gradient-boosting: ## Evaluate HistGradientBoosting (LOOCV, k-fold, grid search) against the production models; no candidate unless its numbers say so
+	$(PY) research/experiments/hist_gradient_boosting/run.py
 
 research-summary: ## Write research/results/SUMMARY.md from the results JSON
 	$(PY) research/summarize.py
