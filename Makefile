@@ -24,18 +24,20 @@ PY := $(RESEARCH_ENV) $(PYTHON)
 NBCONVERT := $(RESEARCH_ENV) PYDEVD_DISABLE_FILE_VALIDATION=1 $(PYTHON) -m jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.record_timing=False
 
 .PHONY: help research research-check research-data eval-heuristic train-decision-tree \
-	train-random-forest train-xgboost research-summary promote research-golden parity-suite research-notebook
+	train-random-forest train-xgboost train-lightgbm train-hist-gradient-boosting research-summary promote research-golden parity-suite research-notebook
 
 help: ## List the targets with their descriptions
 	@grep -hE '^[a-zA-Z0-9_.-]+:.*## ' $(MAKEFILE_LIST) | \
 		awk 'BEGIN {FS = ":.*## "}; {printf "  %-22s %s\n", $$1, $$2}'
 
-research: ## Rerun all research from the CSV: data, experiments, candidates, summary, promotion, golden files, parity suite, notebook
+research: ## Rerun all research from the CSV: data, experiments (LightGBM and HistGradientBoosting too), candidates, summary, promotion, golden files, parity suite, notebook
 	$(MAKE) --no-print-directory research-data
 	$(MAKE) --no-print-directory eval-heuristic
 	$(MAKE) --no-print-directory train-decision-tree
 	$(MAKE) --no-print-directory train-random-forest
 	$(MAKE) --no-print-directory train-xgboost
+	$(MAKE) --no-print-directory train-lightgbm
+	$(MAKE) --no-print-directory train-hist-gradient-boosting
 	$(MAKE) --no-print-directory research-summary
 	$(MAKE) --no-print-directory promote NAME=
 	$(MAKE) --no-print-directory research-golden
@@ -65,6 +67,12 @@ train-xgboost: ## Evaluate XGBoost (LOOCV, k-fold, grid search) and store a cand
 	$(PY) research/experiments/xgboost/run.py
 	$(PY) research/train.py xgboost
 
+train-lightgbm: ## Evaluate LightGBM (LOOCV, k-fold, grid search) against the production models; no candidate unless its numbers say so
+	$(PY) research/experiments/lightgbm/run.py
+
+train-hist-gradient-boosting: ## Evaluate HistGradientBoosting (LOOCV, k-fold, grid search) against the production models; no candidate unless its numbers say so
+	$(PY) research/experiments/hist_gradient_boosting/run.py
+
 research-summary: ## Write research/results/SUMMARY.md from the results JSON
 	$(PY) research/summarize.py
 
@@ -74,7 +82,7 @@ promote: ## Copy the newest candidate into models/ and rewrite models/manifest.j
 research-golden: ## Write testdata/golden/<model>.json from the reference libraries
 	$(PY) research/golden.py
 
-parity-suite: ## Write testdata/parity/<library versions>/: every kind on digits, breast_cancer and a data set with missing values, with the reference answers
+parity-suite: ## Write testdata/parity/<library versions>/ (every kind on digits, breast_cancer, missing values) and testdata/boosting/<versions>/ (lightgbm, hist_gradient_boosting, gradient_boosting on those, Iris and categorical data), with the reference answers
 	$(PY) research/parity_suite.py
 
 research-notebook: ## Execute research/eda/EDA.ipynb in place (outputs and figures saved)

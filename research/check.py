@@ -3,7 +3,8 @@
     python3 research/check.py [--python /usr/bin/python3] [--keep]
 
 1. Copies research/, python/ (the exporter research uses), models/, testdata/golden/, the parity
-   suite of the pinned versions (testdata/parity/sklearn-1.9.1_xgboost-3.2.0/) and the Makefile
+   suite of the pinned versions (testdata/parity/sklearn-1.9.1_xgboost-3.2.0/), the boosting
+   families' suite (testdata/boosting/sklearn-1.9.1_lightgbm-4.7.0/) and the Makefile
    into a temporary directory.
 2. Deletes every generated file in the copy (data CSV, results, EXPERIMENT.md files and
    figures, the registry's artifacts and manifest, golden files, the notebook's outputs), so a
@@ -39,9 +40,11 @@ sys.dont_write_bytecode = True
 ROOT = Path(__file__).resolve().parents[1]
 # The parity suite of the pinned versions is regenerated; the compatibility generations beside it
 # (made by other library versions) are not, and are not copied.
-PINNED = {"sklearn": "1.9.1", "xgboost": "3.2.0"}
+PINNED = {"sklearn": "1.9.1", "xgboost": "3.2.0", "lightgbm": "4.7.0"}
 PARITY = f"testdata/parity/sklearn-{PINNED['sklearn']}_xgboost-{PINNED['xgboost']}"
-COPY = ["research", "python", "models", "testdata/golden", PARITY, "Makefile"]
+# The boosting families' suite (issue 11: lightgbm, hist_gradient_boosting, gradient_boosting).
+BOOSTING = f"testdata/boosting/sklearn-{PINNED['sklearn']}_lightgbm-{PINNED['lightgbm']}"
+COPY = ["research", "python", "models", "testdata/golden", PARITY, BOOSTING, "Makefile"]
 IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints")
 NOTEBOOK = "research/eda/EDA.ipynb"
 
@@ -49,7 +52,7 @@ NOTEBOOK = "research/eda/EDA.ipynb"
 def generated(root):
     """Generated files (relative paths) currently present under root."""
     pats = ["research/data/iris.csv", "research/results/*", "research/experiments/*/EXPERIMENT.md",
-            "research/experiments/*/figures/*", "testdata/golden/*.json", PARITY + "/*/*"]
+            "research/experiments/*/figures/*", "testdata/golden/*.json", PARITY + "/*/*", BOOSTING + "/*/*"]
     out = set()
     for p in pats:
         out |= {q.relative_to(root).as_posix() for q in root.glob(p) if q.is_file()}
@@ -137,16 +140,17 @@ def explain(rel, a, b):
 def check_versions(python):
     """Fail at once, clearly, when the reference libraries are not the pinned
     versions (another environment), rather than with byte diffs."""
-    probe = "import sklearn, xgboost; print(sklearn.__version__, xgboost.__version__)"
+    probe = "import sklearn, xgboost, lightgbm; print(sklearn.__version__, xgboost.__version__, lightgbm.__version__)"
     out = subprocess.run([python, "-c", probe], capture_output=True, text=True)
     if out.returncode != 0:
-        sys.exit(f"research-check: {python} cannot import scikit-learn and XGBoost:\n{out.stderr.strip()}\n"
+        sys.exit(f"research-check: {python} cannot import scikit-learn, XGBoost and LightGBM:\n{out.stderr.strip()}\n"
                  "make the research environment with `make environment-create` (research/README.md)")
     found = dict(zip(PINNED, out.stdout.split()))
     wrong = [f"{k} {found.get(k)} (want {v})" for k, v in PINNED.items() if found.get(k) != v]
     if wrong:
-        sys.exit(f"research-check: the committed artifacts were made with scikit-learn {PINNED['sklearn']} and "
-                 f"XGBoost {PINNED['xgboost']} (research/requirements.txt); {python} has " + ", ".join(wrong) +
+        sys.exit(f"research-check: the committed artifacts were made with scikit-learn {PINNED['sklearn']}, "
+                 f"XGBoost {PINNED['xgboost']} and LightGBM {PINNED['lightgbm']} (research/requirements.txt); "
+                 f"{python} has " + ", ".join(wrong) +
                  ": a byte comparison would fail for that reason alone")
 
 

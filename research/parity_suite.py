@@ -1,7 +1,7 @@
 """The parity suite beyond Iris: models of every kind on other data sets, with the reference
 library's own answers, for the Go tests (parity_test.go) to match row for row.
 
-    python research/parity_suite.py [--out testdata/parity]
+    python research/parity_suite.py [--out testdata/parity] [--boosting-out testdata/boosting]
 
 Writes testdata/parity/<generation>/<data set>/<model>.{json,ubj,model,...} and
 <model>.parity.json (classify/golden v2) through classify_export, the exporter users run, where
@@ -31,6 +31,18 @@ deleted nodes), an XGBoost random forest (num_parallel_tree > 1), class_weight="
 Parity cases: held-out rows of the data set, then classify_export's edge cases (every split
 threshold and the float32/float64 values next to it, NaN in each feature for models that take
 it, far-out values), at most MAX_CASES per model.
+
+The boosting families of issue 11 (written when lightgbm is importable, into
+testdata/boosting/sklearn-<version>_lightgbm-<version>/<data set>/, a directory of their own
+until the Go loaders read them): lightgbm (LightGBM text model + classify/lightgbm-meta),
+hist_gradient_boosting (classify/sklearn-hgb) and gradient_boosting (classify/sklearn-gb) on
+iris (all 150 rows are the parity rows), digits, breast_cancer, missing and categorical (a
+generated set with two integer-coded categorical columns, NaN in every column, and parity rows
+holding unseen, negative and fractional categories), plus variations: LightGBM multiclassova and
+GradientBoosting init='zero' on iris, LightGBM boosting=rf (average_output) and
+zero_as_missing on missing, LightGBM one-hot categorical splits on categorical.
+GradientBoostingClassifier does not take NaN: where the data has some, it is trained and
+probed with each feature's training median in their place.
 """
 from __future__ import annotations
 
@@ -160,6 +172,128 @@ def write(out, dataset):
                           max_cases=MAX_CASES, seed=SEED, xgb_format=fmt))
 
 
+# ---------------------------------------------------------------------------------------------
+# The boosting families of issue 11 (lightgbm, hist_gradient_boosting, gradient_boosting), in a
+# directory of their own, testdata/boosting/<generation>/, until the Go loaders read them (the Go
+# parity test holds testdata/parity/ to the kinds it serves today). Written when lightgbm is
+# importable (the pinned environment), by `make parity-suite`.
+
+BOOSTING_DATASETS = ("iris", "digits", "breast_cancer", "missing", "categorical")
+# lightgbm: seeded, single-threaded, deterministic (identical bytes on every rerun)
+LGB_COMMON = dict(random_state=SEED, n_jobs=1, deterministic=True, force_col_wise=True, verbose=-1)
+
+
+def boosting_generation():
+    import lightgbm
+
+    return f"sklearn-{sklearn.__version__}_lightgbm-{lightgbm.__version__}"
+
+
+def iris():
+    d = datasets.load_iris()
+    names = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
+    return d.data.astype(np.float64), d.target.astype(int), names, ["setosa", "versicolor", "virginica"]
+
+
+CATEGORICAL_COLUMNS = [6, 7]
+
+
+def categorical():
+    """make_classification's 6 numeric features (5% to 15% NaN, some exact zeros) and two
+    categorical columns holding integer codes (12 and 4 categories, 5% NaN), one of them
+    informative; 800 rows, 3 classes labelled "low", "mid", "high"."""
+    X, y = datasets.make_classification(n_samples=800, n_features=6, n_informative=4, n_redundant=1,
+                                        n_classes=3, n_clusters_per_class=1, random_state=SEED)
+    rng = np.random.RandomState(SEED + 1)
+    c1 = rng.randint(0, 12, size=len(y)).astype(np.float64)
+    # the category says something about the class: a third of the rows get a class-specific code
+    pick = rng.rand(len(y)) < 0.35
+    c1[pick] = (y[pick] * 4 + rng.randint(0, 4, size=pick.sum())).astype(np.float64)
+    c2 = rng.randint(0, 4, size=len(y)).astype(np.float64)
+    X = np.column_stack([X, c1, c2])
+    for j, rate in enumerate(np.linspace(0.05, 0.15, 6)):
+        X[rng.rand(len(y)) < rate, j] = np.nan
+    X[rng.rand(len(y)) < 0.05, 0] = 0.0
+    for j in CATEGORICAL_COLUMNS:
+        X[rng.rand(len(y)) < 0.05, j] = np.nan
+    names = [f"x{j}" for j in range(6)] + ["color", "size"]
+    return X, y.astype(int), names, ["low", "mid", "high"]
+
+
+BOOSTING_LOADERS = {"iris": iris, "digits": digits, "breast_cancer": breast_cancer, "missing": missing,
+                    "categorical": categorical}
+
+
+def boosting_rows(dataset, X, Xte):
+    """The parity rows: held-out rows (all 150 for Iris, whose models see every row), and for
+    the categorical set rows with categories never seen in training (unseen, negative, fractional)."""
+    if dataset == "iris":
+        return X
+    rows = Xte.copy()
+    if dataset == "categorical":
+        unseen = [12.0, 99.0, -1.0, 2.5, -0.5, 1e6]
+        for i, v in enumerate(unseen):
+            rows[i, CATEGORICAL_COLUMNS[0]] = v
+            rows[len(unseen) + i, CATEGORICAL_COLUMNS[1]] = v
+    return rows
+
+
+def boosting_models(dataset):
+    """(name, estimator, fit keyword arguments, takes NaN in training) per model of the data set."""
+    import lightgbm
+    from sklearn.ensemble import GradientBoostingClassifier, HistGradientBoostingClassifier
+
+    cats = CATEGORICAL_COLUMNS if dataset == "categorical" else None
+    n_lgb = 15 if dataset == "digits" else 30
+    models = [
+        ("lightgbm", lightgbm.LGBMClassifier(n_estimators=n_lgb, num_leaves=8, learning_rate=0.2, **LGB_COMMON),
+         {"categorical_feature": cats} if cats else {}, True),
+        ("hist_gradient_boosting", HistGradientBoostingClassifier(
+            max_iter=n_lgb, max_leaf_nodes=8, learning_rate=0.2, random_state=SEED, early_stopping=False,
+            categorical_features=cats), {}, True),
+        ("gradient_boosting", GradientBoostingClassifier(
+            n_estimators=n_lgb, max_depth=3, learning_rate=0.2, subsample=0.8, random_state=SEED), {}, False),
+    ]
+    if dataset == "iris":
+        models.append(("lightgbm_ova", lightgbm.LGBMClassifier(objective="multiclassova", n_estimators=20,
+                                                               num_leaves=4, **LGB_COMMON), {}, True))
+        models.append(("gradient_boosting_zero", GradientBoostingClassifier(
+            n_estimators=20, max_depth=2, init="zero", random_state=SEED), {}, False))
+    if dataset == "missing":
+        models.append(("lightgbm_rf", lightgbm.LGBMClassifier(
+            boosting_type="rf", n_estimators=10, num_leaves=16, bagging_fraction=0.7, bagging_freq=1,
+            feature_fraction=0.8, **LGB_COMMON), {}, True))
+        models.append(("lightgbm_zero", lightgbm.LGBMClassifier(
+            n_estimators=20, num_leaves=8, zero_as_missing=True, **LGB_COMMON), {}, True))
+    if dataset == "categorical":  # LightGBM's one-hot categorical splits (max_cat_to_onehot)
+        models.append(("lightgbm_onehot", lightgbm.LGBMClassifier(
+            n_estimators=15, num_leaves=8, max_cat_to_onehot=16, **LGB_COMMON),
+            {"categorical_feature": cats}, True))
+    return models
+
+
+def write_boosting(root, dataset):
+    X, y, features, classes = BOOSTING_LOADERS[dataset]()
+    if dataset == "iris":
+        Xtr, ytr, Xte = X, y, X
+    else:
+        Xtr, ytr, Xte = split(X, y)
+    rows = boosting_rows(dataset, X, Xte)
+    labels = np.array([classes[k] for k in ytr], dtype=object)
+    if dataset == "missing":
+        labels = labels.astype(int)  # non-contiguous integer labels 3, 7, 11
+    d = root / dataset
+    d.mkdir(parents=True, exist_ok=True)
+    medians = np.nanmedian(Xtr, axis=0)
+    for model, est, fit_kw, takes_nan in boosting_models(dataset):
+        fit_X, model_rows = Xtr, rows
+        if not takes_nan and np.isnan(Xtr).any():  # GradientBoostingClassifier refuses NaN
+            fit_X = np.where(np.isnan(Xtr), medians, Xtr)
+            model_rows = np.where(np.isnan(rows), medians, rows)
+        est.fit(fit_X, labels, **fit_kw)
+        report(export(est, d, name=model, features=features, rows=model_rows, max_cases=MAX_CASES, seed=SEED))
+
+
 def report(r):
     print(f"wrote {r.artifact} ({r.kind}, {len(r.features)} features, {len(r.classes)} classes, "
           f"{'takes' if r.nan_ok else 'refuses'} missing values) and its parity file: {r.cases} cases, {r.reference}")
@@ -168,6 +302,7 @@ def report(r):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default=str(common.ROOT / "testdata" / "parity"))
+    ap.add_argument("--boosting-out", default=str(common.ROOT / "testdata" / "boosting"))
     args = ap.parse_args()
     out = Path(args.out) / generation()
     if out.exists():
@@ -175,6 +310,16 @@ def main():
     warnings.simplefilter("ignore")
     for name in DATASETS:
         write(out, name)
+    try:
+        import lightgbm  # noqa: F401
+    except ImportError:
+        print("lightgbm is not installed: no boosting suite (testdata/boosting/) from this interpreter")
+        return
+    root = Path(args.boosting_out) / boosting_generation()
+    if root.exists():
+        shutil.rmtree(root)
+    for name in BOOSTING_DATASETS:
+        write_boosting(root, name)
 
 
 if __name__ == "__main__":

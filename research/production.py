@@ -14,10 +14,20 @@ RANDOM_FOREST = {"n_estimators": 100, "max_features": "sqrt", "min_samples_leaf"
 XGBOOST = {"objective": "multi:softprob", "n_estimators": 100, "max_depth": 6, "learning_rate": 0.3,
            "tree_method": "exact", "random_state": common.SEED, "n_jobs": 1}
 
+# Evaluated in research/experiments/ (issue 11) but not in the production registry: see their
+# EXPERIMENT.md for why. LightGBM: library defaults, seeded, single-threaded and deterministic.
+LIGHTGBM = {"objective": "multiclass", "n_estimators": 100, "learning_rate": 0.1, "num_leaves": 31,
+            "min_child_samples": 20, "random_state": common.SEED, "n_jobs": 1, "deterministic": True,
+            "force_col_wise": True, "verbose": -1}
+HIST_GRADIENT_BOOSTING = {"max_iter": 100, "learning_rate": 0.1, "max_leaf_nodes": 31, "min_samples_leaf": 20,
+                          "early_stopping": False, "random_state": common.SEED}
+
 HYPERPARAMETERS = {
     "decision_tree": DECISION_TREE,
     "random_forest": RANDOM_FOREST,
     "xgboost": XGBOOST,
+    "lightgbm": LIGHTGBM,
+    "hist_gradient_boosting": HIST_GRADIENT_BOOSTING,
 }
 
 
@@ -40,4 +50,12 @@ def make(name, **overrides):
         from xgboost import XGBClassifier
 
         return XGBClassifier(**params)
+    if name == "lightgbm":
+        from lightgbm import LGBMClassifier
+
+        return LGBMClassifier(**params)
+    if name == "hist_gradient_boosting":
+        from sklearn.ensemble import HistGradientBoostingClassifier
+
+        return HistGradientBoostingClassifier(**params)
     raise ValueError(f"unknown model {name}")

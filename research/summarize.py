@@ -71,12 +71,65 @@ configuration and folds):
 {explib.md_table(["model", "LOOCV raw", "LOOCV +derived", "k-fold raw", "k-fold +derived",
                   "k-fold paired diff"], d_rows)}
 
+Evaluated, not in production (issue 11's boosting families; same protocol, folds and seed; the
+decision is in each EXPERIMENT.md):
+
+{explib.md_table(["model", "LOOCV", "k-fold (mean ± std)", "resubstitution", "promoted"], candidate_rows(loaded))}
+
 Production models take the four raw features (see each EXPERIMENT.md for the decision).
 Per-experiment details: `research/experiments/<name>/EXPERIMENT.md`.
 """
     common.write_text(common.RESULTS / "SUMMARY.md", text)
     print("wrote research/results/SUMMARY.md")
     write_journey(loaded)
+
+
+# Evaluated like the production models, promoted only when research/boosting_experiment.py's
+# decision says so; kept out of the first table, which is the production registry's (README.md
+# quotes it).
+CANDIDATES = ["lightgbm", "hist_gradient_boosting"]
+
+
+def candidate_rows(loaded):
+    rows = []
+    for name in CANDIDATES:
+        path = common.RESULTS / f"{name}.json"
+        if not path.exists():
+            continue
+        r = json.loads(path.read_text())
+        m = {x["method"]: x for x in r["metrics"]}
+        loo, kf = m[common.LOOCV_METHOD], m[common.KFOLD_METHOD]
+        rows.append([f"`{name}`", f"{explib.pct(loo['value'])} ({loo['n_errors']}/{loo['n']} wrong)",
+                     f"{explib.pct(kf['value'])} ± {100 * kf['std']:.1f} pp", explib.pct(m["resubstitution"]["value"]),
+                     "yes" if r["production_comparison"]["promote"] else
+                     f"no ([why](../experiments/{name}/EXPERIMENT.md#decision))"])
+    return rows
+
+
+def boosting_story():
+    """Section 8 of the journey: the boosting families of issue 11, from their results JSON."""
+    parts = []
+    for name in CANDIDATES:
+        path = common.RESULTS / f"{name}.json"
+        if not path.exists():
+            continue
+        r = json.loads(path.read_text())
+        m = {x["method"]: x for x in r["metrics"]}
+        verdict = "promoted" if r["production_comparison"]["promote"] else "not promoted"
+        parts.append(f"`{name}` LOOCV {explib.pct(m[common.LOOCV_METHOD]['value'])} "
+                     f"({m[common.LOOCV_METHOD]['n_errors']} errors), k-fold {explib.pm(m[common.KFOLD_METHOD])}: "
+                     f"{verdict}")
+    if not parts:
+        return ""
+    return ("## 8. LightGBM and HistGradientBoosting\n\n"
+            "The two boosting families most used after XGBoost were evaluated with the same protocol "
+            "(research/experiments/lightgbm, research/experiments/hist_gradient_boosting): "
+            + "; ".join(parts) + ". A model is promoted only when its k-fold mean beats the best production "
+            "model's by more than one fold std; on 150 rows whose hard cases are the same few "
+            "versicolor/virginica rows, boosting has nothing left to find. Both kinds (and scikit-learn's "
+            "GradientBoostingClassifier) are still for users who bring their own models: classify-export writes "
+            "them, and the libraries' own answers on Iris and on larger data sets (testdata/boosting/) are what "
+            "classify's loaders must match.\n\n")
 
 
 def metric(r, method):
@@ -213,7 +266,7 @@ Rows misclassified by LOOCV by all four models (0-based): {", ".join(map(str, co
 Their species: {", ".join(f"{i} {common.CLASSES[species[i]]}" for i in common_errors)}; in the petal
 plane they sit among the other species (see the heuristic's figure).
 
-## Decision
+{boosting_story()}## Decision
 
 {verdict}
 

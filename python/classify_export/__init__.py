@@ -1,4 +1,4 @@
-"""Export fitted scikit-learn and XGBoost classifiers to classify artifacts.
+"""Export fitted scikit-learn, XGBoost and LightGBM classifiers to classify artifacts.
 
     from classify_export import export
     export("model.joblib", "out/", registry_dir="models/")

@@ -15,12 +15,18 @@ DESCRIPTION = """\
 Export a fitted classifier to a classify artifact.
 
 MODEL is a joblib or pickle file holding a fitted DecisionTreeClassifier,
-RandomForestClassifier, ExtraTreesClassifier, XGBClassifier or XGBRFClassifier,
-or an XGBoost model file (.json, .ubj, legacy binary). Writes into --out:
-  scikit-learn: NAME.json (classify/sklearn-trees v2)
+RandomForestClassifier, ExtraTreesClassifier, HistGradientBoostingClassifier,
+GradientBoostingClassifier, XGBClassifier, XGBRFClassifier, LGBMClassifier or
+lightgbm.Booster, or an XGBoost model file (.json, .ubj, legacy binary), or a
+LightGBM text model file. Writes into --out:
+  trees, forests: NAME.json (classify/sklearn-trees v2)
+  HistGradientBoosting: NAME.json (classify/sklearn-hgb v1)
+  GradientBoosting:     NAME.json (classify/sklearn-gb v1)
   XGBoost:      the model file (yours unchanged, or NAME.ubj saved from the
                 pickled estimator) and FILE.meta.json (classify/xgboost-meta v1)
-  both:         NAME.parity.json (classify/golden v2: the library's own answers)
+  LightGBM:     the text model file (yours unchanged, or NAME.txt as
+                save_model writes it) and FILE.meta.json (classify/lightgbm-meta v1)
+  all:          NAME.parity.json (classify/golden v2: the library's own answers)
 """
 
 EPILOG = """\
@@ -49,14 +55,15 @@ def _read_names(path, flag):
 def parser():
     p = argparse.ArgumentParser(prog="classify-export", description=DESCRIPTION, epilog=EPILOG,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("model", metavar="MODEL", help="joblib/pickle file or XGBoost model file")
+    p.add_argument("model", metavar="MODEL", help="joblib/pickle file, XGBoost model file or LightGBM text model file")
     p.add_argument("--out", "-o", metavar="DIR", required=True, help="directory to write into (created if needed)")
     p.add_argument("--name", help="model name: file names and manifest entry (default: MODEL's name without suffix)")
     g = p.add_argument_group("names")
     g.add_argument("--features", metavar="A,B,C", help="feature names, in column order (default: the model's)")
     g.add_argument("--features-file", metavar="FILE", help="feature names, one a line")
     g.add_argument("--classes", metavar="A,B,C",
-                   help="class names in the model's class order (default: str() of classes_; required for XGBoost files)")
+                   help="class names in the model's class order (default: str() of classes_; required for XGBoost "
+                        "files and LightGBM Boosters)")
     g.add_argument("--classes-file", metavar="FILE", help="class names, one a line")
     g = p.add_argument_group("parity file")
     g.add_argument("--rows", metavar="FILE.csv",

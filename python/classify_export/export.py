@@ -9,10 +9,11 @@ from pathlib import Path
 
 import numpy as np
 
-from . import jsonio, loading, parity, registry, sklearn_trees, xgb
+from . import jsonio, lgbm, loading, parity, registry, sklearn_gb, sklearn_hgb, sklearn_trees, xgb
 from .errors import ExportError
 
 SKLEARN_TOLERANCE = 1e-9
+LIGHTGBM_TOLERANCE = 1e-9
 XGBOOST_TOLERANCE = 1e-6
 XGB_FORMATS = ("ubj", "json", "binary")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -128,6 +129,53 @@ def export(model, out, *, name=None, features=None, classes=None, rows=None, row
 
         def answer(X):
             return sklearn_trees.reference(est, X, classes_)
+    elif loaded.family in ("sklearn_hgb", "sklearn_gb"):
+        mod = sklearn_hgb if loaded.family == "sklearn_hgb" else sklearn_gb
+        mod.check_fitted(est, what)
+        kind = mod.KIND
+        nf = mod.n_features(est)
+        labels = mod.model_class_labels(est)
+        feats = _names("feature", "--features", features, mod.model_feature_names(est), nf, "feature_names_in_")
+        classes_ = _names("class", "--classes", classes, [str(c) for c in labels], len(labels), "classes_")
+        if mod is sklearn_hgb:
+            nan_ok = True  # NaN goes each node's missing_go_to_left way
+            art = sklearn_hgb.artifact_bytes(est, feats, classes_, what)
+            splits = sklearn_hgb.split_thresholds(est, what)
+        else:
+            nan_ok = sklearn_gb.accepts_nan(est)
+            if nan_ok:
+                raise ExportError(f"{what}: this scikit-learn's GradientBoostingClassifier takes NaN, "
+                                  "which classify/sklearn-gb v1 does not describe")
+            art = sklearn_gb.artifact_bytes(est, feats, classes_)
+            splits = sklearn_gb.split_thresholds(est)
+        art_name = f"{name}.json"
+        tolerance = SKLEARN_TOLERANCE
+
+        def answer(X):
+            return mod.reference(est, X, classes_)
+    elif loaded.family == "lightgbm":
+        booster = lgbm.booster_of(est, what)
+        text = loaded.raw_bytes.decode("utf-8") if loaded.raw_bytes is not None else lgbm.model_text(booster)
+        lgbm.check_supported(text, what)
+        kind = "lightgbm"
+        nf = lgbm.n_features(text)
+        k = lgbm.n_classes(text)
+        feats = _names("feature", "--features", features, lgbm.model_feature_names(text), nf, "the model")
+        # an LGBMClassifier keeps its labels in Python; a Booster (object or file) has none
+        model_classes = [str(c) for c in est.classes_] if type(est).__name__ == "LGBMClassifier" else None
+        classes_ = _names("class", "--classes", classes, model_classes, k, "classes_")
+        nan_ok = True  # LightGBM routes NaN in every model (as missing, or as 0.0)
+        art = text.encode("utf-8")
+        art_name = name + (suffix if loaded.raw_bytes is not None and suffix else ".txt")
+        ref_booster = lgbm.booster_from_text(text, what)
+        check = est if loaded.raw_bytes is None else None
+        meta_name = art_name + ".meta.json"
+        files[meta_name] = lgbm.meta_bytes(lgbm.objective(text), feats, classes_)
+        splits = lgbm.split_thresholds(ref_booster)
+        tolerance = LIGHTGBM_TOLERANCE
+
+        def answer(X):
+            return lgbm.reference(ref_booster, X, classes_, check)
     else:
         xgb.check_supported(est, what)
         booster = est.get_booster()

@@ -10,6 +10,7 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import lgbm
 from .errors import ExportError
 
 SKLEARN_ESTIMATORS = {
@@ -19,7 +20,14 @@ SKLEARN_ESTIMATORS = {
     "ExtraTreesClassifier": "random_forest",
 }
 XGBOOST_ESTIMATORS = ("XGBClassifier", "XGBRFClassifier")
-SUPPORTED = ", ".join(list(SKLEARN_ESTIMATORS) + list(XGBOOST_ESTIMATORS))
+# scikit-learn's boosting estimators: exact class name -> (family, classify kind)
+SKLEARN_BOOSTING = {
+    "HistGradientBoostingClassifier": ("sklearn_hgb", "hist_gradient_boosting"),
+    "GradientBoostingClassifier": ("sklearn_gb", "gradient_boosting"),
+}
+LIGHTGBM_ESTIMATORS = ("LGBMClassifier", "Booster")
+SUPPORTED = ", ".join(list(SKLEARN_ESTIMATORS) + list(SKLEARN_BOOSTING) + list(XGBOOST_ESTIMATORS)
+                      + ["LGBMClassifier", "lightgbm.Booster"])
 
 # Canonical file suffix of each XGBoost model format.
 XGB_SUFFIX = {"json": ".json", "ubj": ".ubj", "binary": ".model"}
@@ -31,7 +39,9 @@ XGB_OBJECTIVES = ("multi:softprob", "multi:softmax", "binary:logistic")
 class Loaded:
     """What the input file held.
 
-    family is "sklearn" or "xgboost". For XGBoost, estimator is an
+    family is "sklearn" (trees and forests), "sklearn_hgb", "sklearn_gb", "lightgbm" or
+    "xgboost". For LightGBM, estimator is an LGBMClassifier or a Booster, and raw_bytes the
+    text model file when the input was one. For XGBoost, estimator is an
     XGBClassifier (or XGBRFClassifier); raw_bytes and raw_format are set when
     the input was an XGBoost model file (exported unchanged), None for a
     pickled estimator.
@@ -114,7 +124,8 @@ def _unpickle(data: bytes, what: str):
         raise ExportError(f"{what}: unpickling needs a module that is not installed: {e}") from None
     except Exception as e:
         errors.append(f"pickle: {type(e).__name__}: {e}")
-    raise ExportError(f"{what}: not a joblib or pickle file, nor an XGBoost model (json, ubj, legacy binary): "
+    raise ExportError(f"{what}: not a joblib or pickle file, nor an XGBoost model (json, ubj, legacy binary), "
+                      "nor a LightGBM text model: "
                       + "; ".join(errors))
 
 
@@ -127,6 +138,13 @@ def load(path) -> Loaded:
         raise ExportError(f"{what}: cannot read: {e.strerror or e}") from None
     if not data:
         raise ExportError(f"{what}: the file is empty")
+    if lgbm.is_text_model(data):
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ExportError(f"{what}: a LightGBM text model that is not UTF-8") from None
+        booster = lgbm.booster_from_text(text, what)
+        return Loaded("lightgbm", booster, "LightGBM model file", raw_bytes=data, raw_format="text")
     fmt = xgboost_format(data)
     if fmt is not None:
         clf = load_xgboost_bytes(data, fmt, what)
@@ -149,8 +167,12 @@ def classify_object(obj, what="the estimator", notes=()) -> Loaded:
             "earlier steps to your data yourself, or train the model on the raw features.")
     if module.startswith("sklearn.") and name in SKLEARN_ESTIMATORS:
         return Loaded("sklearn", obj, name, warnings=notes)
+    if module.startswith("sklearn.") and name in SKLEARN_BOOSTING:
+        return Loaded(SKLEARN_BOOSTING[name][0], obj, name, warnings=notes)
+    if module.startswith("lightgbm") and name in LIGHTGBM_ESTIMATORS:
+        return Loaded("lightgbm", obj, name, warnings=notes)
     if module.startswith("xgboost.") and name in XGBOOST_ESTIMATORS:
         return Loaded("xgboost", obj, name, warnings=notes)
     shown = f"{module}.{name}" if module else name
     raise ExportError(f"{what}: unsupported estimator type {shown} (supported: {SUPPORTED}, "
-                      "or an XGBoost model file: .json, .ubj, legacy binary)")
+                      "an XGBoost model file: .json, .ubj, legacy binary, or a LightGBM text model file)")

@@ -2,7 +2,7 @@
 
 The rules are the ones the Go side enforces when it opens a registry
 (registry.go): unique names, a known kind, a plain relative file path,
-lowercase hex sha256 (and meta_sha256 for xgboost), unique feature and class
+lowercase hex sha256 (and meta_sha256 for xgboost and lightgbm), unique feature and class
 names, created in RFC 3339 UTC.
 """
 from __future__ import annotations
@@ -19,7 +19,10 @@ from .errors import ExportError
 MANIFEST = "manifest.json"
 FORMAT = "classify/manifest"
 FORMAT_VERSION = 1
-KINDS = ("heuristic", "decision_tree", "random_forest", "xgboost")
+KINDS = ("heuristic", "decision_tree", "random_forest", "xgboost", "lightgbm", "hist_gradient_boosting",
+         "gradient_boosting")
+# kinds whose artifact has a <file>.meta.json sidecar, listed as meta_sha256
+SIDECAR_KINDS = ("xgboost", "lightgbm")
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
 
@@ -88,7 +91,7 @@ def validate_entry(e, where="entry"):
         raise ExportError(f"{where} {name!r}: file {f!r} is not a plain relative path")
     if not _HEX64.match(str(e.get("sha256", ""))):
         raise ExportError(f"{where} {name!r}: sha256 is not 64 lowercase hex digits")
-    if e["kind"] == "xgboost" and not _HEX64.match(str(e.get("meta_sha256", ""))):
+    if e["kind"] in SIDECAR_KINDS and not _HEX64.match(str(e.get("meta_sha256", ""))):
         raise ExportError(f"{where} {name!r}: meta_sha256 is not 64 lowercase hex digits")
     for what in ("features", "classes"):
         names = e.get(what)

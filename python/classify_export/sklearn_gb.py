@@ -1,0 +1,131 @@
+"""classify/sklearn-gb v1 from a fitted GradientBoostingClassifier.
+
+Per stage per class the DecisionTreeRegressor's tree_ arrays, the learning rate, and the init
+raw prediction exactly as scikit-learn computes it (for the default prior init, the
+DummyClassifier's class priors through the loss's link; for init='zero', zeros). Other init
+estimators give a raw prediction that depends on the row: refused.
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+from . import jsonio
+from .errors import ExportError
+from .sklearn_trees import _index, _threshold, predict_frame
+
+FORMAT = "classify/sklearn-gb"
+FORMAT_VERSION = 1
+ESTIMATOR = "GradientBoostingClassifier"
+KIND = "gradient_boosting"
+
+
+def check_fitted(est, what):
+    if not hasattr(est, "estimators_") or not hasattr(est, "classes_"):
+        raise ExportError(f"{what}: the {ESTIMATOR} is not fitted")
+    if est.loss != "log_loss":
+        raise ExportError(f"{what}: loss {est.loss!r} is not supported (only log_loss)")
+    init = est.init_
+    if not (isinstance(init, str) and init == "zero"):
+        if type(init).__name__ != "DummyClassifier" or getattr(init, "strategy", None) != "prior":
+            raise ExportError(f"{what}: init estimator {type(init).__name__} is not supported: classify serves "
+                              "the default init (the class prior, DummyClassifier(strategy='prior')) or init='zero'")
+    k = est.estimators_.shape[1]
+    if k != (1 if len(est.classes_) == 2 else len(est.classes_)):
+        raise ExportError(f"{what}: {k} trees per stage for {len(est.classes_)} classes")
+
+
+def n_features(est) -> int:
+    return int(est.n_features_in_)
+
+
+def model_feature_names(est):
+    names = getattr(est, "feature_names_in_", None)
+    return None if names is None else [str(n) for n in names]
+
+
+def model_class_labels(est):
+    return list(est.classes_)
+
+
+def init_raw(est):
+    """The init raw prediction, one per class tree, from scikit-learn's own _raw_predict_init."""
+    row = np.zeros((1, n_features(est)), dtype=np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        raw = est._raw_predict_init(row)
+    return np.asarray(raw, dtype=np.float64).reshape(-1).tolist()
+
+
+def _tree_dict(reg):
+    t = reg.tree_
+    if t.n_outputs != 1 or t.value.shape[1:] != (1, 1):
+        raise ExportError("a stage's regression tree is not single-output")
+    return {
+        "children_left": t.children_left.tolist(),
+        "children_right": t.children_right.tolist(),
+        "feature": t.feature.tolist(),
+        "threshold": [_threshold(v) for v in t.threshold.tolist()],
+        "value": t.value[:, 0, 0].astype(np.float64).tolist(),
+    }
+
+
+def document(est, features, classes):
+    import sklearn
+
+    k = est.estimators_.shape[1]
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "estimator": ESTIMATOR,
+        "kind": KIND,
+        "library": f"scikit-learn {sklearn.__version__}",
+        "features": list(features),
+        "classes": list(classes),
+        "link": "logistic" if k == 1 else "softmax",
+        "init": "zero" if isinstance(est.init_, str) else "prior",
+        "init_raw": init_raw(est),
+        "learning_rate": float(est.learning_rate),
+        "stages": [[_tree_dict(reg) for reg in stage] for stage in est.estimators_],
+    }
+
+
+def artifact_bytes(est, features, classes) -> bytes:
+    return jsonio.dumps_compact(document(est, features, classes), convert=False).encode()
+
+
+def accepts_nan(est) -> bool:
+    """Whether predict_proba takes a row holding NaN (scikit-learn 1.9.1: it does not)."""
+    row = np.zeros((1, n_features(est)), dtype=np.float64)
+    row[0, 0] = np.nan
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            est.predict_proba(predict_frame(est, row))
+    except ValueError:
+        return False
+    return True
+
+
+def split_thresholds(est):
+    out = set()
+    for stage in est.estimators_:
+        for reg in stage:
+            t = reg.tree_
+            split = t.children_left != -1
+            out.update(zip(t.feature[split].tolist(), t.threshold[split].tolist()))
+    return sorted(out)
+
+
+def reference(est, X, classes):
+    import sklearn
+
+    labels = list(est.classes_)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        frame = predict_frame(est, X)
+        pred = est.predict(frame)
+        proba = est.predict_proba(frame)
+    return ([classes[_index(labels, p)] for p in pred], [[float(v) for v in row] for row in proba],
+            f"scikit-learn {sklearn.__version__}")
