@@ -1,0 +1,78 @@
+package classify
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/ml-production-service/classify/internal/flat"
+)
+
+// engine is a tree model's ensemble in the flat engine (internal/flat),
+// with what prediction needs around it: the row checks, and buffers for
+// batches that want no probabilities.
+type engine struct {
+	ens     *flat.Ensemble
+	nf, k   int  // features per row, probabilities per row
+	missing bool // the model takes NaN
+
+	// scratch holds *[]float64 of flat.Block*k values: a block's
+	// probabilities when the caller wants none. Pooled, so PredictBatch
+	// allocates nothing and concurrent calls do not share one.
+	scratch *sync.Pool
+}
+
+// newEngine wraps ens, whose predictions have k probabilities. The pool
+// has no New function, so two engines loaded from the same file are
+// reflect.DeepEqual until used: buffers are made on first need.
+func newEngine(ens *flat.Ensemble, k int) engine {
+	return engine{ens: ens, nf: ens.Features(), k: k, missing: ens.Missing(), scratch: &sync.Pool{}}
+}
+
+// batch is PredictBatch for an engine model: blocks of flat.Block rows are
+// checked, predicted through the engine into the caller's proba (or a
+// pooled buffer), and finished row by row: finish turns the engine's
+// outputs for a row (its k values) into probabilities in place and
+// returns the class, given the row's tag in the first tree. An invalid row
+// stops the batch with an error naming it, prefixed with prefix; the rows
+// before it are predicted.
+func (e *engine) batch(rows []float64, classes []int, proba []float64, prefix string, finish func(p []float64, tag int32) int) error {
+	nf, k := e.nf, e.k
+	if err := checkBatch(rows, classes, proba, nf, k); err != nil {
+		return err
+	}
+	var s *[]float64
+	if proba == nil {
+		var ok bool
+		if s, ok = e.scratch.Get().(*[]float64); !ok {
+			b := make([]float64, flat.Block*k)
+			s = &b
+		}
+		defer e.scratch.Put(s)
+	}
+	var tags [flat.Block]int32
+	n := len(classes)
+	for lo := 0; lo < n; lo += flat.Block {
+		hi := min(lo+flat.Block, n)
+		bad := hi
+		for i := lo; i < hi; i++ {
+			if !rowOK(rows[i*nf:(i+1)*nf], nf, true, e.missing) {
+				bad = i
+				break
+			}
+		}
+		var p []float64
+		if proba != nil {
+			p = proba[lo*k : bad*k]
+		} else {
+			p = (*s)[:(bad-lo)*k]
+		}
+		e.ens.PredictBatch(rows[lo*nf:bad*nf], bad-lo, p, k, tags[:bad-lo])
+		for i := lo; i < bad; i++ {
+			classes[i] = finish(p[(i-lo)*k:][:k], tags[i-lo])
+		}
+		if bad < hi {
+			return fmt.Errorf("%srow %d: %w", prefix, bad, rowError(rows[bad*nf:(bad+1)*nf], nf, true, e.missing))
+		}
+	}
+	return nil
+}
