@@ -85,23 +85,25 @@ func (e *Ensemble) walkRows(t int, rows []float64, m int, leaves *[Block]int32, 
 	root, depth := e.roots[t], e.depth[t]
 	r := 0
 	for ; r+4 <= m; r += 4 {
-		x0, x1, x2, x3 := rows[r*nf:][:nf], rows[(r+1)*nf:][:nf], rows[(r+2)*nf:][:nf], rows[(r+3)*nf:][:nf]
+		// One base and constant offsets: four row slices would take
+		// eight registers and spill the walk's state.
+		o := rows[r*nf : (r+4)*nf]
 		i0, i1, i2, i3 := root, root, root, root
 		if nan {
 			for d := depth; d > 0; d-- {
 				n0, n1, n2, n3 := &nodes[i0], &nodes[i1], &nodes[i2], &nodes[i3]
-				i0 = stepNaN(n0, x0[n0.feature])
-				i1 = stepNaN(n1, x1[n1.feature])
-				i2 = stepNaN(n2, x2[n2.feature])
-				i3 = stepNaN(n3, x3[n3.feature])
+				i0 = stepNaN(n0, o[n0.feature])
+				i1 = stepNaN(n1, o[int(n1.feature)+nf])
+				i2 = stepNaN(n2, o[int(n2.feature)+2*nf])
+				i3 = stepNaN(n3, o[int(n3.feature)+3*nf])
 			}
 		} else {
 			for d := depth; d > 0; d-- {
 				n0, n1, n2, n3 := &nodes[i0], &nodes[i1], &nodes[i2], &nodes[i3]
-				i0 = step(n0, x0[n0.feature])
-				i1 = step(n1, x1[n1.feature])
-				i2 = step(n2, x2[n2.feature])
-				i3 = step(n3, x3[n3.feature])
+				i0 = step(n0, o[n0.feature])
+				i1 = step(n1, o[int(n1.feature)+nf])
+				i2 = step(n2, o[int(n2.feature)+2*nf])
+				i3 = step(n3, o[int(n3.feature)+3*nf])
 			}
 		}
 		leaves[r], leaves[r+1], leaves[r+2], leaves[r+3] = nodes[i0].leafIndex(), nodes[i1].leafIndex(), nodes[i2].leafIndex(), nodes[i3].leafIndex()
