@@ -14,6 +14,7 @@ type engine struct {
 	ens     *flat.Ensemble
 	nf, k   int  // features per row, probabilities per row
 	missing bool // the model takes NaN
+	tags    bool // a row's class is its leaf's tag in the first tree (a Tree)
 
 	// scratch holds *[]float64 of flat.Block*k values: a block's
 	// probabilities when the caller wants none. Pooled, so PredictBatch
@@ -28,14 +29,25 @@ func newEngine(ens *flat.Ensemble, k int) engine {
 	return engine{ens: ens, nf: ens.Features(), k: k, missing: ens.Missing(), scratch: &sync.Pool{}}
 }
 
+// row checks row and reports whether it holds NaN: a row is checked as
+// finite first, as for a model that refuses NaN, and looked at again only
+// when that fails, so a finite row pays nothing for missing values.
+func (e *engine) row(row []float64) (nan, ok bool) {
+	if rowOK(row, e.nf, true, false) {
+		return false, true
+	}
+	return true, e.missing && rowOK(row, e.nf, true, true)
+}
+
 // batch is PredictBatch for an engine model: blocks of flat.Block rows are
 // checked, predicted through the engine into the caller's proba (or a
-// pooled buffer), and finished row by row: finish turns the engine's
-// outputs for a row (its k values) into probabilities in place and
-// returns the class, given the row's tag in the first tree. An invalid row
-// stops the batch with an error naming it, prefixed with prefix; the rows
-// before it are predicted.
-func (e *engine) batch(rows []float64, classes []int, proba []float64, prefix string, finish func(p []float64, tag int32) int) error {
+// pooled buffer), and given their class row by row: a Tree's leaf tag
+// (tags set), or finish's answer when finish is not nil (it turns the
+// engine's outputs for a row, its k values, into probabilities in place
+// and returns the class), else the arg max. An invalid row stops the batch
+// with an error naming it, prefixed with prefix; the rows before it are
+// predicted.
+func (e *engine) batch(rows []float64, classes []int, proba []float64, prefix string, finish func(p []float64) int) error {
 	nf, k := e.nf, e.k
 	if err := checkBatch(rows, classes, proba, nf, k); err != nil {
 		return err
@@ -54,11 +66,14 @@ func (e *engine) batch(rows []float64, classes []int, proba []float64, prefix st
 	for lo := 0; lo < n; lo += flat.Block {
 		hi := min(lo+flat.Block, n)
 		bad := hi
+		nan := false
 		for i := lo; i < hi; i++ {
-			if !rowOK(rows[i*nf:(i+1)*nf], nf, true, e.missing) {
+			rn, ok := e.row(rows[i*nf : (i+1)*nf])
+			if !ok {
 				bad = i
 				break
 			}
+			nan = nan || rn
 		}
 		var p []float64
 		if proba != nil {
@@ -66,9 +81,25 @@ func (e *engine) batch(rows []float64, classes []int, proba []float64, prefix st
 		} else {
 			p = (*s)[:(bad-lo)*k]
 		}
-		e.ens.PredictBatch(rows[lo*nf:bad*nf], bad-lo, p, k, tags[:bad-lo])
-		for i := lo; i < bad; i++ {
-			classes[i] = finish(p[(i-lo)*k:][:k], tags[i-lo])
+		var tg []int32
+		if e.tags {
+			tg = tags[:bad-lo]
+		}
+		e.ens.PredictBatch(rows[lo*nf:bad*nf], bad-lo, p, k, tg, nan)
+		cl := classes[lo:bad]
+		switch {
+		case e.tags:
+			for i, t := range tg {
+				cl[i] = int(t)
+			}
+		case finish != nil:
+			for i := range cl {
+				cl[i] = finish(p[i*k:][:k])
+			}
+		default:
+			for i := range cl {
+				cl[i] = argmax(p[i*k:][:k])
+			}
 		}
 		if bad < hi {
 			return fmt.Errorf("%srow %d: %w", prefix, bad, rowError(rows[bad*nf:(bad+1)*nf], nf, true, e.missing))

@@ -30,19 +30,17 @@ func (m *Forest) Trees() int { return m.e.ens.Trees() }
 
 // Predict implements Model.
 func (m *Forest) Predict(row []float64, proba []float64) (Prediction, error) {
-	if !rowOK(row, m.e.nf, true, m.e.missing) {
+	nan, ok := m.e.row(row)
+	if !ok {
 		return Prediction{}, rowError(row, m.e.nf, true, m.e.missing)
 	}
 	p := probaBuffer(proba, m.e.k)
-	m.e.ens.Predict(row, p)
+	m.e.ens.Predict(row, p, nan)
 	c := argmax(p)
 	return Prediction{Class: c, Label: m.info.Classes[c], Probabilities: p}, nil
 }
 
 // PredictBatch implements Model.
 func (m *Forest) PredictBatch(rows []float64, classes []int, proba []float64) error {
-	return m.e.batch(rows, classes, proba, "", forestClass)
+	return m.e.batch(rows, classes, proba, "", nil) // the arg max of the mean
 }
-
-// forestClass is a Forest's class for a row: the arg max of its mean.
-func forestClass(p []float64, _ int32) int { return argmax(p) }

@@ -73,6 +73,7 @@ func LoadDecisionTree(r io.Reader) (*Tree, error) {
 	if err != nil {
 		return nil, err
 	}
+	e.tags = true // a leaf's tag is its class
 	return &Tree{info: info, e: e}, nil
 }
 
@@ -265,21 +266,19 @@ func (m *Tree) Info() Info { return m.info }
 
 // Predict implements Model.
 func (m *Tree) Predict(row []float64, proba []float64) (Prediction, error) {
-	if !rowOK(row, m.e.nf, true, m.e.missing) {
+	nan, ok := m.e.row(row)
+	if !ok {
 		return Prediction{}, rowError(row, m.e.nf, true, m.e.missing)
 	}
 	p := probaBuffer(proba, m.e.k)
-	c := int(m.e.ens.Predict(row, p)) // the leaf's tag: its class
+	c := int(m.e.ens.Predict(row, p, nan)) // the leaf's tag: its class
 	return Prediction{Class: c, Label: m.info.Classes[c], Probabilities: p}, nil
 }
 
 // PredictBatch implements Model.
 func (m *Tree) PredictBatch(rows []float64, classes []int, proba []float64) error {
-	return m.e.batch(rows, classes, proba, "", treeClass)
+	return m.e.batch(rows, classes, proba, "", nil)
 }
-
-// treeClass is a Tree's class for a row: its leaf's tag.
-func treeClass(_ []float64, tag int32) int { return int(tag) }
 
 // Explain returns the prediction for row with the path it took from the
 // root to its leaf. A NaN (in a model that takes missing values) is marked

@@ -410,12 +410,13 @@ func (b *Booster) Info() Info { return b.info }
 // probabilities are XGBoost's float32 results, computed the way XGBoost
 // computes them. With room in proba it allocates nothing.
 func (b *Booster) Predict(row, proba []float64) (Prediction, error) {
-	if !rowOK(row, b.nFeatures, true, true) {
+	nan, ok := b.e.row(row)
+	if !ok {
 		return Prediction{}, rowError(row, b.nFeatures, true, true)
 	}
 	p := probaBuffer(proba, b.nClasses)
-	b.e.ens.Predict(row, p)
-	c := b.finish(p, 0)
+	b.e.ens.Predict(row, p, nan)
+	c := b.finish(p)
 	return Prediction{Class: c, Label: b.info.Classes[c], Probabilities: p}, nil
 }
 
@@ -429,7 +430,7 @@ func (b *Booster) PredictBatch(rows []float64, classes []int, proba []float64) e
 // probabilities and returns the class, as XGBoost (1.7 to 3.2) does: its
 // common::Softmax or common::Sigmoid, in float32, and predict_proba's
 // 1-p. expf is float32(math.Exp) here, within an ulp of glibc's.
-func (b *Booster) finish(p []float64, _ int32) int {
+func (b *Booster) finish(p []float64) int {
 	switch b.objective {
 	case xgbLogistic:
 		x := min(-float32(p[0]), 88.7)

@@ -142,7 +142,7 @@ func checkXGBMargins(t *testing.T, b *Booster, g *xgbGolden) {
 		if len(c.Margin) != b.nGroups {
 			t.Fatalf("%s: %d margins, want %d", c.Name, len(c.Margin), b.nGroups)
 		}
-		b.e.ens.Predict(c.Input, p) // the margins, before finish
+		b.e.ens.Predict(c.Input, p, true) // the margins, before finish
 		for k, want := range c.Margin {
 			if float32(p[k]) != float32(want) {
 				t.Errorf("%s: margin %v, XGBoost %v", c.Name, p[k], want)

@@ -194,7 +194,7 @@ func TestEngineMatchesLeaves(t *testing.T) {
 			flatRows := make([]float64, 0, len(rows)*b.nFeatures)
 			want := make([][]float64, len(rows))
 			for i, row := range rows {
-				b.e.ens.Predict(row, p)
+				b.e.ens.Predict(row, p, true)
 				ref := ref.margins(t, row)
 				for k, v := range ref {
 					if float32(p[k]) != v || float64(float32(p[k])) != p[k] {

@@ -176,36 +176,39 @@ func TestPredict(t *testing.T) {
 		{"sum/many-groups", Sum, true, 41, 4, 11, 4},
 		{"sum/long-rows", Sum, true, 8, 100, 2, 6},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			rng := rand.New(rand.NewPCG(uint64(tc.trees), uint64(tc.depth)))
-			e, refs, bounds := build(t, rng, tc.combine, tc.missing, tc.trees, tc.features, tc.outputs, tc.depth)
-			if e.Trees() != tc.trees || e.Features() != tc.features || e.Outputs() != tc.outputs || e.Combine() != tc.combine {
-				t.Fatalf("Trees %d Features %d Outputs %d Combine %d", e.Trees(), e.Features(), e.Outputs(), e.Combine())
-			}
-			nan := tc.missing || tc.combine == Sum
-			for _, n := range []int{0, 1, 3, 4, 5, 63, 64, 65, 200} {
-				rows := randomRows(rng, n, tc.features, bounds, nan)
-				stride := tc.outputs + 1
-				out := make([]float64, n*stride)
-				tags := make([]int32, n)
-				e.PredictBatch(rows, n, out, stride, tags)
-				got := make([]float64, tc.outputs)
-				for r := 0; r < n; r++ {
-					row := rows[r*tc.features : (r+1)*tc.features]
-					w, wtag := want(e, refs, row)
-					tag := e.Predict(row, got)
-					if !same(got, w) || tag != wtag {
-						t.Fatalf("row %v: Predict %v tag %d, want %v tag %d", row, got, tag, w, wtag)
-					}
-					if b := out[r*stride:][:tc.outputs]; !same(b, w) || tags[r] != wtag {
-						t.Fatalf("batch of %d, row %d %v: %v tag %d, want %v tag %d", n, r, row, b, tags[r], w, wtag)
-					}
-					if l := e.Leaf(0, row); e.LeafTag(l) != wtag {
-						t.Fatalf("row %v: Leaf's tag %d, want %d", row, e.LeafTag(l), wtag)
+		for _, w := range []Walk{Branching, Fixed} {
+			t.Run(tc.name+"/"+w.String(), func(t *testing.T) {
+				rng := rand.New(rand.NewPCG(uint64(tc.trees), uint64(tc.depth)))
+				e, refs, bounds := build(t, rng, tc.combine, tc.missing, tc.trees, tc.features, tc.outputs, tc.depth)
+				e.walk = w
+				if e.Trees() != tc.trees || e.Features() != tc.features || e.Outputs() != tc.outputs || e.Combine() != tc.combine {
+					t.Fatalf("Trees %d Features %d Outputs %d Combine %d", e.Trees(), e.Features(), e.Outputs(), e.Combine())
+				}
+				nan := tc.missing || tc.combine == Sum
+				for _, n := range []int{0, 1, 3, 4, 5, 63, 64, 65, 200} {
+					rows := randomRows(rng, n, tc.features, bounds, nan)
+					stride := tc.outputs + 1
+					out := make([]float64, n*stride)
+					tags := make([]int32, n)
+					e.PredictBatch(rows, n, out, stride, tags, nan)
+					got := make([]float64, tc.outputs)
+					for r := 0; r < n; r++ {
+						row := rows[r*tc.features : (r+1)*tc.features]
+						w, wtag := want(e, refs, row)
+						tag := e.Predict(row, got, HasNaN(row))
+						if !same(got, w) || tag != wtag {
+							t.Fatalf("row %v: Predict %v tag %d, want %v tag %d", row, got, tag, w, wtag)
+						}
+						if b := out[r*stride:][:tc.outputs]; !same(b, w) || tags[r] != wtag {
+							t.Fatalf("batch of %d, row %d %v: %v tag %d, want %v tag %d", n, r, row, b, tags[r], w, wtag)
+						}
+						if l := e.Leaf(0, row); e.LeafTag(l) != wtag {
+							t.Fatalf("row %v: Leaf's tag %d, want %d", row, e.LeafTag(l), wtag)
+						}
 					}
 				}
-			}
-		})
+			})
+		}
 	}
 }
 
@@ -256,11 +259,15 @@ func TestAllocs(t *testing.T) {
 		e, _, bounds := build(t, rng, tc.c, true, 10, tc.features, tc.outputs, 5)
 		rows := randomRows(rng, 100, tc.features, bounds, true)
 		out := make([]float64, 100*tc.outputs)
-		if n := testing.AllocsPerRun(50, func() {
-			e.Predict(rows[:tc.features], out)
-			e.PredictBatch(rows, 100, out, tc.outputs, nil)
-		}); n != 0 {
-			t.Errorf("%v/%d features: %v allocations", tc.c, tc.features, n)
+		tags := make([]int32, 100)
+		for _, w := range []Walk{Branching, Fixed} {
+			e.walk = w
+			if n := testing.AllocsPerRun(50, func() {
+				e.Predict(rows[:tc.features], out, true)
+				e.PredictBatch(rows, 100, out, tc.outputs, tags, true)
+			}); n != 0 {
+				t.Errorf("%v/%v/%d features: %v allocations", tc.c, w, tc.features, n)
+			}
 		}
 	}
 }
@@ -341,9 +348,13 @@ func FuzzAdd(f *testing.F) {
 		}
 		out := make([]float64, 2*4)
 		rows := []float64{0, 0.125, -1, math.NaN(), 3, -0.125, 16, -16, math.NaN(), 0, math.NaN(), 1}
+		tags := make([]int32, 4)
 		for _, e := range []*Ensemble{mean, sum} {
-			e.Predict(rows[:features], out)
-			e.PredictBatch(rows, 4, out, 2, nil)
+			for _, w := range []Walk{Branching, Fixed} {
+				e.walk = w
+				e.Predict(rows[:features], out, true)
+				e.PredictBatch(rows, 4, out, 2, tags, true)
+			}
 		}
 	})
 }

@@ -1,64 +1,178 @@
 package flat
 
-// Every walk takes exactly depth[t] steps through tree t: a leaf points to
-// itself, so a row that reaches a leaf early stays there. A step is
+// Two walks read the same nodes (see node and Walk):
 //
-//	i = n.child[b2i(x > n.bound)]
+// walkLeaf (Branching) follows the row until the node whose right is
+// itself: per split, a load of the node and of the row's value, a
+// compare and a branch, and a leaf test. It executes fewest
+// instructions, and runs fastest while the branch predictor guesses the
+// path (the same rows again, or trees whose paths barely vary); every
+// mispredicted split costs a pipeline flush.
 //
-// which the compiler turns into a flag set and an indexed load: no branch
-// to mispredict, only the chain of loads from one node to the next. Walks
-// are interleaved four at a time (four trees for one row, four rows for
-// one tree in a batch) so that four independent chains overlap.
+// walkFixed (Fixed) takes exactly the tree's depth in steps,
+//
+//	next := i + 1
+//	if x > n.bound { next = n.right }
+//
+// which the compiler turns into a conditional move: no branch depends on
+// the row, only the chain of loads from one node to the next, and four
+// walks (four trees for one row, four rows for one tree in a batch) are
+// interleaved so that four chains overlap. A leaf sends every number to
+// itself, so a row that reaches a leaf early stays on it.
 //
 // A NaN fails x > bound and would go left; rows holding NaN, in an
-// ensemble that takes them, walk with stepNaN, which picks child[2] for a
-// NaN. Finite rows (most rows, all rows of an ensemble that refuses NaN)
-// do not pay for that test.
+// ensemble that takes them, walk with the NaN variants, which read
+// nanRight for a NaN. Finite rows (most rows, all rows of an ensemble
+// that refuses NaN) do not pay for that test.
 
-// b2i is 1 for true and 0 for false, without a branch.
-func b2i(b bool) int {
-	if b {
-		return 1
+// walkLeaf walks row from node i to its leaf, branching.
+func (e *Ensemble) walkLeaf(i int32, row []float64) int32 { return leafOf(e.nodes, i, row, 0) }
+
+// leafOf is walkLeaf for the row at rows[at:]: a function of its
+// arguments alone, which a caller's loop keeps in registers, and indexes
+// the walk reads as unsigned (zero-extending loads, one bounds check
+// each).
+func leafOf(nodes []node, root int32, rows []float64, at int) int32 {
+	i := uint(uint32(root))
+	for {
+		n := &nodes[i]
+		r := uint(uint32(n.right))
+		if r == i {
+			return int32(i)
+		}
+		if rows[at+int(uint32(n.feature))] > n.bound {
+			i = r
+		} else {
+			i++
+		}
 	}
-	return 0
 }
 
-// stepNaN is the child of n that x goes to, NaN included.
-func stepNaN(n *node, x float64) int32 {
-	return n.child[b2i(x > n.bound)|b2i(x != x)<<1]
+// walkLeafNaN is walkLeaf for a row that may hold NaN.
+func (e *Ensemble) walkLeafNaN(i int32, row []float64) int32 {
+	nodes, nanRight := e.nodes, e.nanRight
+	for {
+		n := &nodes[i]
+		if n.right == i {
+			return i
+		}
+		if x := row[n.feature]; x > n.bound || x != x && nanRight[i] {
+			i = n.right
+		} else {
+			i++
+		}
+	}
 }
 
-// step is the child of n that a number x goes to.
-func step(n *node, x float64) int32 {
-	return n.child[b2i(x > n.bound)&1]
+// step is the node a number x at node n (index i) goes to, without a
+// branch.
+func step(n *node, i int32, x float64) int32 {
+	next := i + 1
+	if x > n.bound {
+		next = n.right
+	}
+	return next
+}
+
+// stepNaN is step for an x that may be NaN.
+func (e *Ensemble) stepNaN(n *node, i int32, x float64) int32 {
+	next := i + 1
+	if x > n.bound {
+		next = n.right
+	}
+	if x != x && e.nanRight[i] {
+		next = n.right
+	}
+	return next
+}
+
+// walkFixed walks row through t for t's depth in steps, branch-free.
+func (e *Ensemble) walkFixed(t tree, row []float64, nan bool) int32 {
+	nodes := e.nodes
+	i := t.root
+	if nan {
+		for d := t.depth; d > 0; d-- {
+			i = e.stepNaN(&nodes[i], i, row[nodes[i].feature])
+		}
+		return i
+	}
+	for d := t.depth; d > 0; d-- {
+		n := &nodes[i]
+		i = step(n, i, row[n.feature])
+	}
+	return i
+}
+
+// walk1 walks row through t with the ensemble's walk and returns its
+// leaf node.
+func (e *Ensemble) walk1(t tree, row []float64, nan bool) int32 {
+	switch {
+	case e.walk == Fixed:
+		return e.walkFixed(t, row, nan)
+	case nan:
+		return e.walkLeafNaN(t.root, row)
+	}
+	return e.walkLeaf(t.root, row)
+}
+
+// walk4 walks row through the four trees ts[0:4] at once, branch-free,
+// and returns their leaf nodes. The four walks take as many steps as the
+// deepest of them.
+func (e *Ensemble) walk4(ts []tree, row []float64, nan bool) (i0, i1, i2, i3 int32) {
+	ts = ts[:4]
+	nodes := e.nodes
+	i0, i1, i2, i3 = ts[0].root, ts[1].root, ts[2].root, ts[3].root
+	d := max(ts[0].depth, ts[1].depth, ts[2].depth, ts[3].depth)
+	if nan {
+		for ; d > 0; d-- {
+			n0, n1, n2, n3 := &nodes[i0], &nodes[i1], &nodes[i2], &nodes[i3]
+			i0 = e.stepNaN(n0, i0, row[n0.feature])
+			i1 = e.stepNaN(n1, i1, row[n1.feature])
+			i2 = e.stepNaN(n2, i2, row[n2.feature])
+			i3 = e.stepNaN(n3, i3, row[n3.feature])
+		}
+		return
+	}
+	for ; d > 0; d-- {
+		n0, n1, n2, n3 := &nodes[i0], &nodes[i1], &nodes[i2], &nodes[i3]
+		i0 = step(n0, i0, row[n0.feature])
+		i1 = step(n1, i1, row[n1.feature])
+		i2 = step(n2, i2, row[n2.feature])
+		i3 = step(n3, i3, row[n3.feature])
+	}
+	return
 }
 
 // Predict writes the prediction for one row into out (Outputs values):
 // for a Mean ensemble the mean of its trees' leaf distributions, for a Sum
 // ensemble each group's margin, as float64 values of float32 sums. It
 // returns the Tag of the first tree's leaf. row must hold Features values,
-// none infinite; NaN only in an ensemble that takes missing values. It
-// allocates nothing.
-func (e *Ensemble) Predict(row, out []float64) int32 {
-	nan := e.missing && hasNaN(row)
+// none infinite; nan says whether it may hold NaN (then only in an
+// ensemble that takes missing values; with nan false, a NaN would go
+// left). It allocates nothing.
+func (e *Ensemble) Predict(row, out []float64, nan bool) int32 {
+	nan = nan && e.missing
 	if e.combine == Mean {
 		return e.predictMean(row, out, nan)
 	}
 	return e.predictSum(row, out, nan)
 }
 
-// hasNaN reports whether v holds a NaN.
-func hasNaN(v []float64) bool {
-	nan := false
+// HasNaN reports whether v holds a NaN: the nan argument of Predict and
+// PredictBatch, for a caller that does not know it from its own checks.
+func HasNaN(v []float64) bool {
 	for _, x := range v {
-		nan = nan || x != x
+		if x != x {
+			return true
+		}
 	}
-	return nan
+	return false
 }
 
-// Leaf returns the node index of the leaf row reaches in tree t.
+// Leaf returns the node index of the leaf row reaches in tree t (in the
+// order trees were added).
 func (e *Ensemble) Leaf(t int, row []float64) int32 {
-	return e.walk1(t, row, e.missing && hasNaN(row))
+	return e.walk1(tree{e.roots[t], e.depth[t]}, row, e.missing && HasNaN(row))
 }
 
 // Root returns the node index of tree t's root.
@@ -68,7 +182,7 @@ func (e *Ensemble) Root(t int) int32 { return e.roots[t] }
 // leaf).
 func (e *Ensemble) Split(i int32) (feature int, split bool) {
 	n := &e.nodes[i]
-	return int(n.feature), n.child[0] != i
+	return int(n.feature), n.right != i
 }
 
 // Next returns the child of split i that value x goes to, and whether it
@@ -76,145 +190,112 @@ func (e *Ensemble) Split(i int32) (feature int, split bool) {
 // ensemble that refuses NaN).
 func (e *Ensemble) Next(i int32, x float64) (int32, bool) {
 	n := &e.nodes[i]
-	j := stepNaN(n, x)
-	return j, j == n.child[0]
+	if x > n.bound || x != x && (!e.missing || e.nanRight[i]) {
+		return n.right, false
+	}
+	return i + 1, true
 }
 
 // LeafTag returns the Tag of leaf node i.
-func (e *Ensemble) LeafTag(i int32) int32 { return e.tags[e.nodes[i].leafIndex()] }
+func (e *Ensemble) LeafTag(i int32) int32 { return e.tags[i] }
+
+// setDist writes leaf node i's distribution into out (len k): loops
+// rather than copy, which for a handful of classes costs a call to
+// memmove.
+func (e *Ensemble) setDist(out []float64, i int32) {
+	k := len(out)
+	d := e.dist[e.at[i]:][:k]
+	if k == 3 {
+		out[0], out[1], out[2] = d[0], d[1], d[2]
+		return
+	}
+	for c, v := range d {
+		out[c] = v
+	}
+}
+
+// addDist adds leaf node i's distribution to out (len k).
+func (e *Ensemble) addDist(out []float64, i int32) {
+	k := len(out)
+	if k == 3 {
+		add3(out, e.dist, e.at[i])
+		return
+	}
+	d := e.dist[e.at[i]:][:k]
+	for c, v := range d {
+		out[c] += v
+	}
+}
+
+// add3 adds the three values at dist[at:] to a's: indexes rather than
+// a subslice, whose bounds checks and pointer masking cost more than the
+// three additions.
+func add3(a []float64, dist []float64, at int32) {
+	o := uint(uint32(at))
+	_ = dist[o+2]
+	_ = a[2]
+	a[0] += dist[o]
+	a[1] += dist[o+1]
+	a[2] += dist[o+2]
+}
 
 // predictMean is Predict for a Mean ensemble.
 func (e *Ensemble) predictMean(row, out []float64, nan bool) int32 {
-	k := e.outputs
-	out = out[:k]
-	if len(e.roots) == 1 {
-		leaf := e.nodes[e.walk1(0, row, nan)].leafIndex()
-		dist := e.dist[int(leaf)*k:][:k]
-		for c := range out {
-			out[c] = dist[c]
-		}
-		return e.tags[leaf]
+	out = out[:e.outputs]
+	trees := e.groups[0]
+	first := e.walk1(trees[0], row, nan)
+	e.setDist(out, first)
+	if len(trees) == 1 {
+		return e.LeafTag(first)
 	}
-	for c := range out {
-		out[c] = 0
-	}
-	var tag int32
-	var leaves [4]int32
-	for t := 0; t < len(e.roots); t += 4 {
-		n := e.walk4trees(t, row, &leaves, nan)
-		if t == 0 {
-			tag = e.tags[leaves[0]]
-		}
-		for _, leaf := range leaves[:n] {
-			dist := e.dist[int(leaf)*k:][:k]
-			for c := range out {
-				out[c] += dist[c]
-			}
+	rest := trees[1:]
+	if e.walk == Fixed {
+		for ; len(rest) >= 4; rest = rest[4:] {
+			i0, i1, i2, i3 := e.walk4(rest, row, nan)
+			e.addDist(out, i0)
+			e.addDist(out, i1)
+			e.addDist(out, i2)
+			e.addDist(out, i3)
 		}
 	}
-	nt := float64(len(e.roots))
+	for _, t := range rest {
+		e.addDist(out, e.walk1(t, row, nan))
+	}
+	nt := float64(len(trees))
 	for c := range out {
 		out[c] /= nt
 	}
-	return tag
+	return e.LeafTag(first)
 }
 
-// predictSum is Predict for a Sum ensemble. Margins add in a float32
-// array on the stack when there are few groups, else in out itself (a
-// float32 stored as float64 converts back exactly).
+// predictSum is Predict for a Sum ensemble: each group's margin adds its
+// trees' leaf values in a float32 register, in the order they were added.
 func (e *Ensemble) predictSum(row, out []float64, nan bool) int32 {
-	g := e.outputs
-	out = out[:g]
-	var small [8]float32
-	var leaves [4]int32
+	out = out[:e.outputs]
+	vals := e.vals
 	var tag int32
-	if g <= len(small) {
-		acc := small[:g]
-		copy(acc, e.base)
-		for t := 0; t < len(e.roots); t += 4 {
-			n := e.walk4trees(t, row, &leaves, nan)
-			if t == 0 {
-				tag = e.tags[leaves[0]]
+	for g, trees := range e.groups {
+		s := e.base[g]
+		if g == e.first {
+			// The ensemble's first tree is its group's first.
+			i := e.walk1(trees[0], row, nan)
+			tag = e.LeafTag(i)
+			s += vals[i]
+			trees = trees[1:]
+		}
+		if e.walk == Fixed {
+			for ; len(trees) >= 4; trees = trees[4:] {
+				i0, i1, i2, i3 := e.walk4(trees, row, nan)
+				s += vals[i0]
+				s += vals[i1]
+				s += vals[i2]
+				s += vals[i3]
 			}
-			grp := e.group[t:][:n]
-			for j, leaf := range leaves[:n] {
-				acc[grp[j]] += e.vals[leaf]
-			}
 		}
-		for i, v := range acc {
-			out[i] = float64(v)
+		for _, t := range trees {
+			s += vals[e.walk1(t, row, nan)]
 		}
-		return tag
-	}
-	for i, v := range e.base {
-		out[i] = float64(v)
-	}
-	for t := 0; t < len(e.roots); t += 4 {
-		n := e.walk4trees(t, row, &leaves, nan)
-		if t == 0 {
-			tag = e.tags[leaves[0]]
-		}
-		grp := e.group[t:][:n]
-		for j, leaf := range leaves[:n] {
-			o := &out[grp[j]]
-			*o = float64(float32(*o) + e.vals[leaf])
-		}
+		out[g] = float64(s)
 	}
 	return tag
-}
-
-// walk1 walks row through tree t and returns its leaf node.
-func (e *Ensemble) walk1(t int, row []float64, nan bool) int32 {
-	nodes := e.nodes
-	i := e.roots[t]
-	d := e.depth[t]
-	if nan {
-		for ; d > 0; d-- {
-			n := &nodes[i]
-			i = stepNaN(n, row[n.feature])
-		}
-		return i
-	}
-	for ; d > 0; d-- {
-		n := &nodes[i]
-		i = step(n, row[n.feature])
-	}
-	return i
-}
-
-// walk4trees walks row through trees t to t+3 (fewer at the end) at once,
-// writes their leaves' table indexes into leaves and returns how many it
-// walked. The four walks take as many steps as the deepest of them.
-func (e *Ensemble) walk4trees(t int, row []float64, leaves *[4]int32, nan bool) int {
-	nodes := e.nodes
-	n := min(len(e.roots)-t, 4)
-	if n < 4 {
-		for j := 0; j < n; j++ {
-			leaves[j] = nodes[e.walk1(t+j, row, nan)].leafIndex()
-		}
-		return n
-	}
-	r := e.roots[t:][:4]
-	dp := e.depth[t:][:4]
-	i0, i1, i2, i3 := r[0], r[1], r[2], r[3]
-	d := max(dp[0], dp[1], dp[2], dp[3])
-	if nan {
-		for ; d > 0; d-- {
-			n0, n1, n2, n3 := &nodes[i0], &nodes[i1], &nodes[i2], &nodes[i3]
-			i0 = stepNaN(n0, row[n0.feature])
-			i1 = stepNaN(n1, row[n1.feature])
-			i2 = stepNaN(n2, row[n2.feature])
-			i3 = stepNaN(n3, row[n3.feature])
-		}
-	} else {
-		for ; d > 0; d-- {
-			n0, n1, n2, n3 := &nodes[i0], &nodes[i1], &nodes[i2], &nodes[i3]
-			i0 = step(n0, row[n0.feature])
-			i1 = step(n1, row[n1.feature])
-			i2 = step(n2, row[n2.feature])
-			i3 = step(n3, row[n3.feature])
-		}
-	}
-	leaves[0], leaves[1], leaves[2], leaves[3] = nodes[i0].leafIndex(), nodes[i1].leafIndex(), nodes[i2].leafIndex(), nodes[i3].leafIndex()
-	return 4
 }
