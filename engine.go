@@ -68,12 +68,15 @@ func (e *engine) batch(rows []float64, classes []int, proba []float64, prefix st
 		bad := hi
 		nan := false
 		for i := lo; i < hi; i++ {
-			rn, ok := e.row(rows[i*nf : (i+1)*nf])
-			if !ok {
+			row := rows[i*nf : (i+1)*nf]
+			if rowOK(row, nf, true, false) { // e.row's fast path, inlined
+				continue
+			}
+			if _, ok := e.row(row); !ok {
 				bad = i
 				break
 			}
-			nan = nan || rn
+			nan = true
 		}
 		var p []float64
 		if proba != nil {

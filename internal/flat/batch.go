@@ -39,6 +39,13 @@ func (e *Ensemble) blockMean(rows []float64, m int, out []float64, stride int, n
 	k := e.outputs
 	trees := e.groups[0]
 	lv := leaves[:m]
+	if len(trees) == 1 && k == 3 && e.walk == Branching && !nan {
+		oneTree3(e.nodes, trees[0].root, rows, e.features, e.at, e.dist, out, stride, lv)
+		for r := range tags {
+			tags[r] = e.tags[lv[r]]
+		}
+		return
+	}
 	e.walkRows(trees[0], rows, lv, nan)
 	for r := range tags {
 		tags[r] = e.tags[lv[r]]
@@ -115,6 +122,20 @@ func addTree3(nodes []node, root int32, rows []float64, nf int, at []int32, dist
 	}
 }
 
+// oneTree3 is blockMean for a single tree of three classes: it writes
+// each row's leaf distribution into out and its leaf into leaves.
+func oneTree3(nodes []node, root int32, rows []float64, nf int, at []int32, dist []float64, out []float64, stride int, leaves []int32) {
+	for r := range leaves {
+		i := leafOf(nodes, root, rows, r*nf)
+		leaves[r] = i
+		o := uint(uint32(at[i]))
+		_ = dist[o+2]
+		b := r * stride
+		_ = out[b+2]
+		out[b], out[b+1], out[b+2] = dist[o], dist[o+1], dist[o+2]
+	}
+}
+
 // blockSum predicts the m <= Block rows in rows for a Sum ensemble, one
 // group at a time: its margins add in acc, float32, in tree order.
 func (e *Ensemble) blockSum(rows []float64, m int, out []float64, stride int, nan bool, leaves *[Block]int32, acc *[Block]float32, tags []int32) {
@@ -153,8 +174,9 @@ func (e *Ensemble) walkRows(t tree, rows []float64, leaves []int32, nan bool) {
 			}
 			return
 		}
+		nodes := e.nodes
 		for r := range leaves {
-			leaves[r] = e.walkLeaf(t.root, rows[r*nf:][:nf])
+			leaves[r] = leafOf(nodes, t.root, rows, r*nf)
 		}
 		return
 	}
