@@ -24,9 +24,9 @@ type Tree struct {
 // flatTrees is a Tree's or a Forest's trees in the flat engine
 // (internal/flat), a Mean ensemble: leaves hold normalised class
 // distributions, averaged in tree order. Bounds are precomputed from
-// scikit-learn's thresholds (see threshold.go), so the walk does no
-// float32 rounding. The ensemble takes NaN when the dump has
-// missing_go_to_left.
+// scikit-learn's thresholds (see threshold.go), so the walk (until the
+// leaf, one branch per split) does no float32 rounding. The ensemble
+// takes NaN when the dump has missing_go_to_left.
 type flatTrees struct {
 	engine
 

@@ -50,7 +50,8 @@ import (
 // xgbmodel still encodes that binary (Model.Encode), and the tests compare
 // the engine with leaves on every XGBoost model in testdata
 // (xgb_leaves_test.go). Leaves walks one row at a time and sums in
-// float64; the engine walks blocks of rows through each tree (see
+// float64; the engine walks blocks of rows through each tree, four rows
+// at a time and without a branch that depends on the row (see
 // internal/flat for the figures).
 //
 // binary:logitraw: XGBClassifier.predict_proba returns [1-m, m] of the raw

@@ -199,9 +199,8 @@ func (e *Ensemble) Next(i int32, x float64) (int32, bool) {
 // LeafTag returns the Tag of leaf node i.
 func (e *Ensemble) LeafTag(i int32) int32 { return e.tags[i] }
 
-// setDist writes leaf node i's distribution into out (len k): loops
-// rather than copy, which for a handful of classes costs a call to
-// memmove.
+// setDist writes leaf node i's distribution into out (len k): three
+// stores rather than a call to memmove for three classes.
 func (e *Ensemble) setDist(out []float64, i int32) {
 	k := len(out)
 	d := e.dist[e.at[i]:][:k]
@@ -209,9 +208,7 @@ func (e *Ensemble) setDist(out []float64, i int32) {
 		out[0], out[1], out[2] = d[0], d[1], d[2]
 		return
 	}
-	for c, v := range d {
-		out[c] = v
-	}
+	copy(out, d)
 }
 
 // addDist adds leaf node i's distribution to out (len k).
@@ -249,6 +246,10 @@ func (e *Ensemble) predictMean(row, out []float64, nan bool) int32 {
 		return e.LeafTag(first)
 	}
 	rest := trees[1:]
+	if e.walk == Branching && !nan && len(out) == 3 {
+		addTrees3(e.nodes, rest, row, e.at, e.dist, out)
+		rest = nil
+	}
 	if e.walk == Fixed {
 		for ; len(rest) >= 4; rest = rest[4:] {
 			i0, i1, i2, i3 := e.walk4(rest, row, nan)
@@ -266,6 +267,20 @@ func (e *Ensemble) predictMean(row, out []float64, nan bool) int32 {
 		out[c] /= nt
 	}
 	return e.LeafTag(first)
+}
+
+// addTrees3 adds to out (three classes) the distribution of the leaf row
+// reaches in each of trees, walking with leafOf: a loop in a function of
+// its own, which keeps all it needs in registers.
+func addTrees3(nodes []node, trees []tree, row []float64, at []int32, dist []float64, out []float64) {
+	_ = out[2]
+	for _, t := range trees {
+		o := uint(uint32(at[leafOf(nodes, t.root, row, 0)]))
+		_ = dist[o+2]
+		out[0] += dist[o]
+		out[1] += dist[o+1]
+		out[2] += dist[o+2]
+	}
 }
 
 // predictSum is Predict for a Sum ensemble: each group's margin adds its
