@@ -6,10 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"unicode/utf8"
-
-	"github.com/ml-production-service/classify"
 )
 
 // The Open Inference Protocol (KServe V2 REST, spoken by Triton and
@@ -47,59 +44,30 @@ func (h *Handler) routeV2(mux *http.ServeMux) {
 }
 
 func (h *Handler) handleV2Server(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, struct {
-		Name       string   `json:"name"`
-		Version    string   `json:"version"`
-		Extensions []string `json:"extensions"`
-	}{platform, h.opts.Version, []string{}})
+	writeJSON(w, http.StatusOK, h.ServerMetadata())
 }
 
-// v2Model returns the model the path names, by variant name or model
-// name (and its version, if given); otherwise it answers 404 and returns
-// nil. The Open Inference Protocol names its model, so a split does not
-// apply here: every variant, weight 0 included, is addressed directly.
+// v2Model returns the model the path names (see lookup); otherwise it
+// answers the error and returns nil.
 func (h *Handler) v2Model(w http.ResponseWriter, r *http.Request) *served {
-	v := h.view()
-	name, version := r.PathValue("name"), r.PathValue("version")
-	if v.primary() == nil {
-		writeV2Error(w, http.StatusServiceUnavailable, "no model is loaded")
-		return nil
+	c, err := h.lookup(r.PathValue("name"), r.PathValue("version"))
+	if c != nil {
+		noteServed(w, c)
 	}
-	var c *served
-	var names []string
-	for _, sv := range v.served {
-		if sv == nil {
-			continue
-		}
-		names = append(names, sv.variant)
-		if sv.variant == name || c == nil && sv.name == name {
-			c = sv
-		}
-	}
-	if c == nil {
-		writeV2Error(w, http.StatusNotFound, fmt.Sprintf("model %q is not served here; this server serves \"%s\"", name, strings.Join(names, `", "`)))
-		return nil
-	}
-	noteServed(w, c)
-	if version != "" && version != c.info.Version {
-		writeV2Error(w, http.StatusNotFound, fmt.Sprintf("model %q has no version %q; serving version %q", name, version, c.info.Version))
+	if err != nil {
+		writeInferError(w, err)
 		return nil
 	}
 	return c
 }
 
-type tensorMeta struct {
-	Name     string `json:"name"`
-	Datatype string `json:"datatype"`
-	Shape    []int  `json:"shape"`
-}
-
-type modelMetadata struct {
-	Name     string       `json:"name"`
-	Versions []string     `json:"versions"`
-	Platform string       `json:"platform"`
-	Inputs   []tensorMeta `json:"inputs"`
-	Outputs  []tensorMeta `json:"outputs"`
+// writeInferError answers an *InferError with its status.
+func writeInferError(w http.ResponseWriter, err error) {
+	var ie *InferError
+	if !errors.As(err, &ie) {
+		ie = &InferError{Status: http.StatusInternalServerError, Message: err.Error()}
+	}
+	writeV2Error(w, ie.Status, ie.Message)
 }
 
 func (h *Handler) handleV2Metadata(w http.ResponseWriter, r *http.Request) {
@@ -107,18 +75,7 @@ func (h *Handler) handleV2Metadata(w http.ResponseWriter, r *http.Request) {
 	if c == nil {
 		return
 	}
-	versions := []string{}
-	if c.info.Version != "" {
-		versions = append(versions, c.info.Version)
-	}
-	writeJSON(w, http.StatusOK, modelMetadata{
-		Name: c.name, Versions: versions, Platform: platform + "_" + string(c.info.Kind),
-		Inputs: []tensorMeta{{Name: "input", Datatype: "FP64", Shape: []int{-1, len(c.info.Features)}}},
-		Outputs: []tensorMeta{
-			{Name: outputLabel, Datatype: "BYTES", Shape: []int{-1}},
-			{Name: outputProba, Datatype: "FP64", Shape: []int{-1, len(c.info.Classes)}},
-		},
-	})
+	writeJSON(w, http.StatusOK, c.metadata())
 }
 
 func (h *Handler) handleV2ModelReady(w http.ResponseWriter, r *http.Request) {
@@ -139,7 +96,7 @@ func (h *Handler) handleV2ModelReady(w http.ResponseWriter, r *http.Request) {
 
 type inferInput struct {
 	Name       string          `json:"name"`
-	Shape      []int           `json:"shape"`
+	Shape      []int64         `json:"shape"`
 	Datatype   string          `json:"datatype"`
 	Parameters map[string]any  `json:"parameters,omitempty"`
 	Data       json.RawMessage `json:"data"`
@@ -192,54 +149,30 @@ func (h *Handler) handleV2Infer(w http.ResponseWriter, r *http.Request) {
 	}
 	rows, n, err := h.inferRows(c, req)
 	if err != nil {
-		writeV2Error(w, http.StatusBadRequest, err.Error())
+		writeInferError(w, err)
 		return
 	}
-	wantLabel, wantProba := true, false
-	if len(req.Outputs) > 0 {
-		wantLabel = false
-		for _, o := range req.Outputs {
-			switch o.Name {
-			case outputLabel:
-				wantLabel = true
-			case outputProba:
-				wantProba = true
-			default:
-				writeV2Error(w, http.StatusBadRequest, fmt.Sprintf("unknown output %q (outputs: %q, %q)", o.Name, outputLabel, outputProba))
-				return
-			}
-		}
+	outputs := make([]string, len(req.Outputs))
+	for i, o := range req.Outputs {
+		outputs[i] = o.Name
 	}
-	nc := len(c.info.Classes)
-	classes := make([]int, n)
-	proba := make([]float64, n*nc)
-	if err := c.model.PredictBatch(rows, classes, proba); err != nil {
-		if errors.Is(err, classify.ErrInput) {
-			writeV2Error(w, http.StatusBadRequest, err.Error())
-			return
-		}
-		h.log.Error("predict failed", "model", c.name, "error", err.Error())
-		writeV2Error(w, http.StatusInternalServerError, "prediction failed")
+	wantLabel, wantProba, err := wantOutputs(outputs)
+	if err != nil {
+		writeInferError(w, err)
 		return
 	}
-	resp := inferResponse{ModelName: c.name, ModelVersion: c.info.Version, ID: req.ID, Outputs: []inferOutput{}}
-	for i, class := range classes {
-		c.counters[class].Inc()
-		if h.shadow != nil {
-			h.observeShadow(c, rows[i*len(c.info.Features):(i+1)*len(c.info.Features)],
-				classify.Prediction{Class: class, Label: c.info.Classes[class]})
-		}
+	res, err := h.infer(c, rows, n, req.ID, wantLabel, wantProba)
+	if err != nil {
+		writeInferError(w, err)
+		return
 	}
-	if wantLabel {
-		labels := make([]string, n)
-		for i, class := range classes {
-			labels[i] = c.info.Classes[class]
-		}
+	resp := inferResponse{ModelName: res.Model, ModelVersion: res.Version, ID: res.ID, Outputs: []inferOutput{}}
+	if res.Labels != nil {
 		resp.Outputs = append(resp.Outputs, inferOutput{Name: outputLabel, Shape: []int{n}, Datatype: "BYTES",
-			Parameters: map[string]any{"content_type": "str"}, Data: labels})
+			Parameters: map[string]any{"content_type": "str"}, Data: res.Labels})
 	}
-	if wantProba {
-		resp.Outputs = append(resp.Outputs, inferOutput{Name: outputProba, Shape: []int{n, nc}, Datatype: "FP64", Data: proba})
+	if res.Probabilities != nil {
+		resp.Outputs = append(resp.Outputs, inferOutput{Name: outputProba, Shape: []int{n, len(res.Classes)}, Datatype: "FP64", Data: res.Probabilities})
 	}
 	writeJSON(w, http.StatusOK, resp)
 }
@@ -248,29 +181,23 @@ func (h *Handler) handleV2Infer(w http.ResponseWriter, r *http.Request) {
 // back to back, and their count.
 func (h *Handler) inferRows(c *served, req inferRequest) ([]float64, int, error) {
 	if len(req.Inputs) != 1 {
-		return nil, 0, fmt.Errorf("expected 1 input tensor of shape [N, %d], got %d inputs", len(c.info.Features), len(req.Inputs))
+		return nil, 0, inferErrorf(http.StatusBadRequest, "expected 1 input tensor of shape [N, %d], got %d inputs", len(c.info.Features), len(req.Inputs))
 	}
 	in := req.Inputs[0]
-	if in.Datatype != "FP32" && in.Datatype != "FP64" {
-		return nil, 0, fmt.Errorf("input %q has datatype %q; FP32 and FP64 are accepted", in.Name, in.Datatype)
+	n, err := h.checkInput(c, in.Name, in.Datatype, in.Shape)
+	if err != nil {
+		return nil, 0, err
 	}
 	nf := len(c.info.Features)
-	if len(in.Shape) != 2 || in.Shape[1] != nf || in.Shape[0] < 1 {
-		return nil, 0, fmt.Errorf("input %q has shape %v; expected [N, %d] with N >= 1 (features: %v)", in.Name, in.Shape, nf, c.info.Features)
-	}
-	n := in.Shape[0]
-	if n > h.opts.MaxBatch {
-		return nil, 0, fmt.Errorf("input %q has %d rows; at most %d are accepted per request", in.Name, n, h.opts.MaxBatch)
-	}
 	var d jsonDoc
 	if len(in.Data) == 0 {
-		return nil, 0, fmt.Errorf("input %q has no data", in.Name)
+		return nil, 0, inferErrorf(http.StatusBadRequest, "input %q has no data", in.Name)
 	}
 	if err := d.parse(in.Data); err != nil {
-		return nil, 0, fmt.Errorf("input %q: data: %v", in.Name, err)
+		return nil, 0, inferErrorf(http.StatusBadRequest, "input %q: data: %v", in.Name, err)
 	}
 	if d.nodes[0].kind != jArray {
-		return nil, 0, fmt.Errorf("input %q: data must be an array", in.Name)
+		return nil, 0, inferErrorf(http.StatusBadRequest, "input %q: data must be an array", in.Name)
 	}
 	// Data is either flat (n*nf numbers) or nested as the shape is: n
 	// arrays of nf numbers each. Anything else is refused, not flattened.
@@ -287,7 +214,7 @@ func (h *Handler) inferRows(c *served, req inferRequest) ([]float64, int, error)
 					v = d.number(i)
 				}
 				if v != v && !c.info.Missing {
-					return "", fmt.Errorf("input %q: %s[%d] is %s, a missing value, and model %q takes none", in.Name, where, k, d.raw(i), c.name)
+					return "", inferErrorf(http.StatusBadRequest, "input %q: %s[%d] is %s, a missing value, and model %q takes none", in.Name, where, k, d.raw(i), c.name)
 				}
 				if in.Datatype == "FP32" {
 					v = float64(float32(v))
@@ -296,7 +223,7 @@ func (h *Handler) inferRows(c *served, req inferRequest) ([]float64, int, error)
 			case jArray:
 				return fmt.Sprintf("%s[%d]", where, k), nil
 			default:
-				return "", fmt.Errorf("input %q: data holds %s; numbers are expected", in.Name, d.raw(i))
+				return "", inferErrorf(http.StatusBadRequest, "input %q: data holds %s; numbers are expected", in.Name, d.raw(i))
 			}
 			i += int(d.nodes[i].size)
 		}
@@ -310,33 +237,33 @@ func (h *Handler) inferRows(c *served, req inferRequest) ([]float64, int, error)
 			return nil, 0, err
 		}
 		if at != "" {
-			return nil, 0, fmt.Errorf("input %q: %s is an array but data[0] is a number; data must be flat (%d numbers) or nested as shape %v (%d arrays of %d numbers)",
+			return nil, 0, inferErrorf(http.StatusBadRequest, "input %q: %s is an array but data[0] is a number; data must be flat (%d numbers) or nested as shape %v (%d arrays of %d numbers)",
 				in.Name, at, n*nf, in.Shape, n, nf)
 		}
 		if len(rows) != n*nf {
-			return nil, 0, fmt.Errorf("input %q: shape %v needs %d values, data holds %d", in.Name, in.Shape, n*nf, len(rows))
+			return nil, 0, inferErrorf(http.StatusBadRequest, "input %q: shape %v needs %d values, data holds %d", in.Name, in.Shape, n*nf, len(rows))
 		}
 		return rows, n, nil
 	}
 	if int(root.count) != n {
-		return nil, 0, fmt.Errorf("input %q: shape %v needs %d rows, nested data holds %d", in.Name, in.Shape, n, root.count)
+		return nil, 0, inferErrorf(http.StatusBadRequest, "input %q: shape %v needs %d rows, nested data holds %d", in.Name, in.Shape, n, root.count)
 	}
 	i := 1
 	for r := range n {
 		row := d.nodes[i]
 		if row.kind != jArray {
-			return nil, 0, fmt.Errorf("input %q: data[%d] is %s but data[0] is an array; nested data must be %d arrays of %d numbers",
+			return nil, 0, inferErrorf(http.StatusBadRequest, "input %q: data[%d] is %s but data[0] is an array; nested data must be %d arrays of %d numbers",
 				in.Name, r, d.raw(i), n, nf)
 		}
 		if int(row.count) != nf {
-			return nil, 0, fmt.Errorf("input %q: data[%d] holds %d values; shape %v needs %d per row", in.Name, r, row.count, in.Shape, nf)
+			return nil, 0, inferErrorf(http.StatusBadRequest, "input %q: data[%d] holds %d values; shape %v needs %d per row", in.Name, r, row.count, in.Shape, nf)
 		}
 		at, err := numbers(i, nf, fmt.Sprintf("data[%d]", r))
 		if err != nil {
 			return nil, 0, err
 		}
 		if at != "" {
-			return nil, 0, fmt.Errorf("input %q: %s is an array; shape %v nests data two levels deep at most", in.Name, at, in.Shape)
+			return nil, 0, inferErrorf(http.StatusBadRequest, "input %q: %s is an array; shape %v nests data two levels deep at most", in.Name, at, in.Shape)
 		}
 		i += int(row.size)
 	}
