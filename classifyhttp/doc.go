@@ -134,6 +134,13 @@
 // over the limit, 500 for a prediction that failed (or a panic), 503 when
 // no model is loaded.
 //
+// The protocol's model side is also exported, independent of HTTP:
+// Handler.ServerMetadata, ModelMetadata, ModelReady, Ready and Infer (with
+// typed FP32/FP64 values or little-endian raw bytes), whose errors are
+// *InferError carrying the status above. Package classifygrpc (module
+// .../classify/classifygrpc) serves them over gRPC, so both transports
+// answer the same models with the same limits, errors and metrics.
+//
 // # A/B splits, shadow traffic, reloads and metrics
 //
 // The Router's split decides which variant answers: a request with the

@@ -12,6 +12,12 @@
 // graceful shutdown. It serves /metrics (with the Go runtime and process
 // collectors) and, with MPS_ADMIN_TOKEN, POST /admin/reload.
 //
+// On a second port, MPS_GRPC_PORT (default 8001, as KServe and Triton use;
+// 0 for any free port, logged as grpc_addr; off for none), it serves the
+// Open Inference Protocol over gRPC with package classifygrpc: the same
+// models and answers as /v2, grpc.health.v1 and server reflection. Both
+// servers drain and stop together on shutdown.
+//
 // # Models
 //
 // With MPS_MODEL_PATH unset the model comes from the production registry
@@ -123,11 +129,13 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ml-production-service/classify/classifygrpc"
 	"github.com/ml-production-service/classify/classifyhttp"
 	"github.com/ml-production-service/classify/cmd/internal/jsonlog"
 	"github.com/ml-production-service/classify/rollout"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"google.golang.org/grpc"
 )
 
 func main() {
@@ -213,6 +221,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
+	defer ln.Close()
+	var gs *grpc.Server
+	var gln net.Listener
+	grpcAddr := "off"
+	if cfg.grpcPort >= 0 {
+		svc, err := classifygrpc.New(h, classifygrpc.Options{Logger: logger, Registerer: reg, MaxRecvMsgBytes: maxBodyBytes})
+		if err != nil {
+			return err
+		}
+		if gln, err = net.Listen("tcp", net.JoinHostPort(cfg.host, strconv.Itoa(cfg.grpcPort))); err != nil {
+			return fmt.Errorf("grpc: %w", err)
+		}
+		defer gln.Close()
+		gs = svc.NewServer()
+		grpcAddr = gln.Addr().String()
+	}
 	hs := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: readHeaderTimeout,
@@ -224,7 +248,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	table := router.Table()
 	info := table.Variants()[0].Model().Info()
-	logger.Info("listening", "addr", ln.Addr().String(), "model", servingName(table),
+	logger.Info("listening", "addr", ln.Addr().String(), "grpc_addr", grpcAddr, "model", servingName(table),
 		"kind", string(info.Kind), "version", info.Version, "split", table.Split().String(),
 		"shadow", cfg.shadowModel, "admin", cfg.adminToken != "", "reload_interval", cfg.reloadInterval.String(),
 		"source", orDefault(cfg.modelPath, "embedded registry"))
@@ -252,10 +276,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		go watch(reloadCtx, h, cfg.reloadInterval)
 	}
 
-	served := make(chan error, 1)
+	served := make(chan error, 2)
 	go func() { served <- hs.Serve(ln) }()
+	if gs != nil {
+		go func() {
+			if err := gs.Serve(gln); err != nil {
+				served <- fmt.Errorf("grpc: %w", err)
+			}
+		}()
+	}
 	select {
 	case err := <-served:
+		if gs != nil {
+			gs.Stop()
+		}
+		_ = hs.Close()
 		return err
 	case <-ctx.Done():
 	}
@@ -263,12 +298,41 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	logger.Info("shutting down", "timeout", cfg.shutdownTimeout.String())
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.shutdownTimeout)
 	defer cancel()
-	if err := hs.Shutdown(sctx); err != nil {
-		_ = hs.Close()
+	if err := shutdown(sctx, hs, gs); err != nil {
 		return fmt.Errorf("shutdown: in-flight requests did not finish within %s: %w", cfg.shutdownTimeout, err)
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// shutdown stops the HTTP and the gRPC server (nil: none) together: both
+// stop accepting connections at once and let their in-flight requests and
+// calls finish until ctx is done; then whatever is left is cut off and the
+// context's error returned.
+func shutdown(ctx context.Context, hs *http.Server, gs *grpc.Server) error {
+	grpcDone := make(chan struct{})
+	go func() {
+		if gs != nil {
+			gs.GracefulStop()
+		}
+		close(grpcDone)
+	}()
+	err := hs.Shutdown(ctx)
+	if err != nil {
+		_ = hs.Close()
+	}
+	select {
+	case <-grpcDone:
+	case <-ctx.Done():
+		if gs != nil {
+			gs.Stop()
+		}
+		<-grpcDone
+		if err == nil {
+			err = ctx.Err()
+		}
+	}
+	return err
 }
 
 // Triggers, as the reload counter and log lines name them (POST
