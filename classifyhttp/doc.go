@@ -134,6 +134,19 @@
 // over the limit, 500 for a prediction that failed (or a panic), 503 when
 // no model is loaded.
 //
+// The binary tensor data extension (GET /v2 lists "binary_tensor_data"),
+// which Triton's HTTP client uses by default, is spoken too: with the
+// header Inference-Header-Content-Length, the body is that many bytes of
+// JSON followed by the input's values (an input with parameters
+// {"binary_data_size": bytes} and no data; little-endian FP32 or FP64,
+// row-major). An output asked for with parameters {"binary_data": true},
+// or every output when the request's parameters hold
+// {"binary_data_output": true}, is answered the same way: its JSON carries
+// binary_data_size instead of data, the bytes follow the JSON (a BYTES
+// tensor as each label's 4-byte little-endian length and bytes), the
+// answer's Content-Type is application/octet-stream and its
+// Inference-Header-Content-Length the JSON's length.
+//
 // The protocol's model side is also exported, independent of HTTP:
 // Handler.ServerMetadata, ModelMetadata, ModelReady, Ready and Infer (with
 // typed FP32/FP64 values or little-endian raw bytes), whose errors are

@@ -2,10 +2,13 @@ package classifyhttp
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
+	"strconv"
 	"unicode/utf8"
 )
 
@@ -44,8 +47,15 @@ func (h *Handler) routeV2(mux *http.ServeMux) {
 }
 
 func (h *Handler) handleV2Server(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, h.ServerMetadata())
+	md := h.ServerMetadata()
+	md.Extensions = []string{binaryExtension}
+	writeJSON(w, http.StatusOK, md)
 }
+
+// binaryExtension is the REST extension this server speaks beyond the
+// protocol's core: tensors as bytes after the JSON (what Triton's HTTP
+// client sends and asks for by default).
+const binaryExtension = "binary_tensor_data"
 
 // v2Model returns the model the path names (see lookup); otherwise it
 // answers the error and returns nil.
@@ -117,7 +127,7 @@ type inferOutput struct {
 	Shape      []int          `json:"shape"`
 	Datatype   string         `json:"datatype"`
 	Parameters map[string]any `json:"parameters,omitempty"`
-	Data       any            `json:"data"`
+	Data       any            `json:"data,omitempty"` // none when binary
 }
 
 type inferResponse struct {
@@ -142,20 +152,34 @@ func (h *Handler) handleV2Infer(w http.ResponseWriter, r *http.Request) {
 		writeV2Error(w, http.StatusBadRequest, "cannot read the body: "+err.Error())
 		return
 	}
+	// The binary tensor data extension: a JSON header of
+	// Inference-Header-Content-Length bytes, then the tensors' bytes.
+	header, bin := body.Bytes(), []byte(nil)
+	if hl := r.Header.Get(headerLengthHeader); hl != "" {
+		n, err := strconv.Atoi(hl)
+		if err != nil || n < 0 || n > len(header) {
+			writeV2Error(w, http.StatusBadRequest, fmt.Sprintf("%s: %q is not a length within the body's %d bytes", headerLengthHeader, hl, len(header)))
+			return
+		}
+		header, bin = header[:n], header[n:]
+	}
 	var req inferRequest
-	if err := json.Unmarshal(nanDataToNull(body.Bytes()), &req); err != nil {
+	if err := json.Unmarshal(nanDataToNull(header), &req); err != nil {
 		writeV2Error(w, http.StatusBadRequest, "invalid JSON: "+err.Error())
 		return
 	}
-	rows, n, err := h.inferRows(c, req)
+	rows, n, err := h.v2Rows(c, req, bin)
 	if err != nil {
 		writeInferError(w, err)
 		return
 	}
 	outputs := make([]string, len(req.Outputs))
+	binaryOut := map[string]bool{}
 	for i, o := range req.Outputs {
 		outputs[i] = o.Name
+		binaryOut[o.Name] = o.Parameters["binary_data"] == true
 	}
+	allBinary := req.Parameters["binary_data_output"] == true
 	wantLabel, wantProba, err := wantOutputs(outputs)
 	if err != nil {
 		writeInferError(w, err)
@@ -167,14 +191,81 @@ func (h *Handler) handleV2Infer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	resp := inferResponse{ModelName: res.Model, ModelVersion: res.Version, ID: res.ID, Outputs: []inferOutput{}}
+	var tail []byte // the binary outputs' bytes, in output order
 	if res.Labels != nil {
-		resp.Outputs = append(resp.Outputs, inferOutput{Name: outputLabel, Shape: []int{n}, Datatype: "BYTES",
-			Parameters: map[string]any{"content_type": "str"}, Data: res.Labels})
+		o := inferOutput{Name: outputLabel, Shape: []int{n}, Datatype: "BYTES", Parameters: map[string]any{"content_type": "str"}, Data: res.Labels}
+		if allBinary || binaryOut[outputLabel] {
+			start := len(tail)
+			for _, l := range res.Labels {
+				tail = append(binary.LittleEndian.AppendUint32(tail, uint32(len(l))), l...)
+			}
+			o.Data, o.Parameters["binary_data_size"] = nil, len(tail)-start
+		}
+		resp.Outputs = append(resp.Outputs, o)
 	}
 	if res.Probabilities != nil {
-		resp.Outputs = append(resp.Outputs, inferOutput{Name: outputProba, Shape: []int{n, len(res.Classes)}, Datatype: "FP64", Data: res.Probabilities})
+		o := inferOutput{Name: outputProba, Shape: []int{n, len(res.Classes)}, Datatype: "FP64", Data: res.Probabilities}
+		if allBinary || binaryOut[outputProba] {
+			for _, p := range res.Probabilities {
+				tail = binary.LittleEndian.AppendUint64(tail, math.Float64bits(p))
+			}
+			o.Data, o.Parameters = nil, map[string]any{"binary_data_size": 8 * len(res.Probabilities)}
+		}
+		resp.Outputs = append(resp.Outputs, o)
 	}
-	writeJSON(w, http.StatusOK, resp)
+	if tail == nil {
+		writeJSON(w, http.StatusOK, resp)
+		return
+	}
+	js, err := json.Marshal(resp)
+	if err != nil {
+		writeV2Error(w, http.StatusInternalServerError, "Internal Server Error")
+		return
+	}
+	hd := w.Header()
+	hd["Content-Type"] = []string{"application/octet-stream"}
+	hd[headerLengthHeader] = []string{strconv.Itoa(len(js))}
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(append(js, tail...))
+}
+
+// headerLengthHeader is the binary tensor data extension's header: the
+// length of the JSON part of a body that binary tensors follow.
+const headerLengthHeader = "Inference-Header-Content-Length"
+
+// v2Rows returns the rows of the request's one input: from its JSON data,
+// or, when its parameters give binary_data_size, from bin (the binary
+// tensor data extension: little-endian values, as raw contents).
+func (h *Handler) v2Rows(c *served, req inferRequest, bin []byte) ([]float64, int, error) {
+	size, isBinary := -1, false
+	if len(req.Inputs) == 1 {
+		if v, ok := req.Inputs[0].Parameters["binary_data_size"]; ok {
+			f, isNumber := v.(float64)
+			if !isNumber || f < 0 || f != math.Trunc(f) {
+				return nil, 0, inferErrorf(http.StatusBadRequest, "input %q: binary_data_size %s is not a byte count", req.Inputs[0].Name, fmtParam(v))
+			}
+			size, isBinary = int(f), true
+		}
+	}
+	if !isBinary {
+		if len(bin) > 0 {
+			return nil, 0, inferErrorf(http.StatusBadRequest, "the body holds %d bytes after its JSON header, but no input has binary_data_size", len(bin))
+		}
+		return h.inferRows(c, req)
+	}
+	in := req.Inputs[0]
+	if size != len(bin) {
+		return nil, 0, inferErrorf(http.StatusBadRequest, "input %q: binary_data_size is %d, the body holds %d bytes after its JSON header", in.Name, size, len(bin))
+	}
+	if len(in.Data) > 0 && string(in.Data) != "null" {
+		return nil, 0, inferErrorf(http.StatusBadRequest, "input %q has both data and binary_data_size", in.Name)
+	}
+	n, err := h.checkInput(c, in.Name, in.Datatype, in.Shape)
+	if err != nil {
+		return nil, 0, err
+	}
+	rows, err := decodeInput(c, &InferInput{Name: in.Name, Datatype: in.Datatype, Shape: in.Shape, Raw: bin}, n)
+	return rows, n, err
 }
 
 // inferRows checks the request's one input tensor and returns its rows,
@@ -321,4 +412,10 @@ func nanDataToNull(body []byte) []byte {
 		last = int(a) + len("NaN")
 	}
 	return append(out, body[last:]...)
+}
+
+// fmtParam shows a JSON parameter's value as JSON.
+func fmtParam(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
 }
