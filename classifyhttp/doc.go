@@ -154,6 +154,16 @@
 // .../classify/classifygrpc) serves them over gRPC, so both transports
 // answer the same models with the same limits, errors and metrics.
 //
+// # Tracing
+//
+// The handler creates no spans: wrap it in otelhttp (cmd/serve does when
+// the OTEL_* variables configure an exporter). When the request's context
+// holds a recording span, the handler sets on it the model that answered:
+// classify.model, classify.variant and classify.model_version; and the
+// request's log line carries the span's trace_id. Infer, ModelMetadata and
+// ModelReady do the same with the caller's context. Without a recording
+// span this costs a context lookup and allocates nothing.
+//
 // # A/B splits, shadow traffic, reloads and metrics
 //
 // The Router's split decides which variant answers: a request with the

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/ml-production-service/classify"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // The Open Inference Protocol's model side, independent of the transport:
@@ -341,5 +342,10 @@ func (h *Handler) infer(c *served, rows []float64, n int, id string, wantLabel, 
 	return resp, nil
 }
 
-// annotate notes the model answering a call on the call's trace span.
-func annotate(ctx context.Context, c *served) {}
+// annotate notes the model answering a call on the call's trace span, when
+// the call is traced (recorded): otherwise it costs one context lookup.
+func annotate(ctx context.Context, c *served) {
+	if span := trace.SpanFromContext(ctx); span.IsRecording() {
+		span.SetAttributes(c.traceAttrs...)
+	}
+}

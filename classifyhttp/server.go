@@ -17,6 +17,14 @@ import (
 	"github.com/ml-production-service/classify/rollout"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/otel/attribute"
+)
+
+// The span attributes naming the model that answered a traced request.
+const (
+	attrModel   = attribute.Key("classify.model")
+	attrVariant = attribute.Key("classify.variant")
+	attrVersion = attribute.Key("classify.model_version")
 )
 
 // Defaults of the zero Options.
@@ -192,6 +200,9 @@ type served struct {
 	versionH []string       // X-Model-Version (nil when unversioned)
 	counters []prometheus.Counter
 	entry    *classify.Entry // the manifest entry, when the model came from a registry
+	// traceAttrs name the model on a traced request's span:
+	// classify.model, classify.variant, classify.model_version.
+	traceAttrs []attribute.KeyValue
 }
 
 // view is what the server serves now: the router's table, each variant's
@@ -289,6 +300,7 @@ func (h *Handler) derive(variant string, m classify.Model) *served {
 		c.versionH = []string{info.Version}
 	}
 	c.counters = h.metrics.classCounters(variant, c.name, info.Classes)
+	c.traceAttrs = []attribute.KeyValue{attrModel.String(c.name), attrVariant.String(variant), attrVersion.String(info.Version)}
 	c.entry = h.entry(info)
 	return c
 }

@@ -18,6 +18,13 @@
 // models and answers as /v2, grpc.health.v1 and server reflection. Both
 // servers drain and stop together on shutdown.
 //
+// OpenTelemetry tracing is off unless OTEL_TRACES_EXPORTER names an
+// exporter (not "none") or OTEL_EXPORTER_OTLP_ENDPOINT (or its _TRACES_
+// form) is set: then autoexport builds the exporter from the OTEL_*
+// variables, otelhttp and otelgrpc give each request and call a span with
+// the model, variant and version as attributes, and the log lines carry
+// trace_id (see tracing.go).
+//
 // # Models
 //
 // With MPS_MODEL_PATH unset the model comes from the production registry
@@ -196,6 +203,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
+	tr, err := newTracing(ctx, getenv)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), cfg.shutdownTimeout)
+		defer cancel()
+		_ = tr.shutdown(sctx)
+	}()
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	h, err := classifyhttp.New(router, classifyhttp.Options{
@@ -234,11 +250,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 			return fmt.Errorf("grpc: %w", err)
 		}
 		defer gln.Close()
-		gs = svc.NewServer()
+		gs = svc.NewServer(tr.grpcOptions()...)
 		grpcAddr = gln.Addr().String()
 	}
 	hs := &http.Server{
-		Handler:           h,
+		Handler:           tr.http(h),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
@@ -251,7 +267,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	logger.Info("listening", "addr", ln.Addr().String(), "grpc_addr", grpcAddr, "model", servingName(table),
 		"kind", string(info.Kind), "version", info.Version, "split", table.Split().String(),
 		"shadow", cfg.shadowModel, "admin", cfg.adminToken != "", "reload_interval", cfg.reloadInterval.String(),
-		"source", orDefault(cfg.modelPath, "embedded registry"))
+		"source", orDefault(cfg.modelPath, "embedded registry"), "tracing", tr.tp != nil)
 	_ = logs.Flush() // tell whoever waits for the address now
 
 	// Reload triggers: SIGHUP, and the watch when configured. They stop
