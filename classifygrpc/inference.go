@@ -76,7 +76,7 @@ func (s *Service) ModelInfer(ctx context.Context, req *inferencepb.ModelInferReq
 	if len(raw) > 0 && len(raw) != len(req.GetInputs()) {
 		return nil, status.Errorf(codes.InvalidArgument, "raw_input_contents holds %d tensors for %d inputs; give every input's values there, or none", len(raw), len(req.GetInputs()))
 	}
-	in := classifyhttp.InferRequest{Model: req.GetModelName(), Version: req.GetModelVersion(), ID: req.GetId(),
+	in := classifyhttp.InferRequest{Model: req.GetModelName(), Version: req.GetModelVersion(), ID: req.GetId(), RequestID: callRequestID(ctx),
 		Inputs: make([]classifyhttp.InferInput, len(req.GetInputs()))}
 	for i, t := range req.GetInputs() {
 		x := &in.Inputs[i]

@@ -53,8 +53,9 @@ func (m *metrics) register(r prometheus.Registerer) error {
 	return nil
 }
 
-// call is what a handler tells the interceptor about its call.
-type call struct{ model, variant string }
+// call is what a handler tells the interceptor about its call, and the
+// interceptor the handler (the request id).
+type call struct{ model, variant, requestID string }
 
 type callKey struct{}
 
@@ -67,9 +68,9 @@ func noteModel(ctx context.Context, model, variant string) {
 
 func (s *Service) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 	start := time.Now()
-	c := &call{}
-	ctx = context.WithValue(ctx, callKey{}, c)
 	id := s.requestID(ctx)
+	c := &call{requestID: id}
+	ctx = context.WithValue(ctx, callKey{}, c)
 	resp, err := handler(ctx, req)
 	s.done(ctx, info.FullMethod, start, c, id, err)
 	return resp, err
@@ -149,4 +150,12 @@ func newRequestID() string {
 		b[i], b[8+i] = byte(a>>(8*i)), byte(c>>(8*i))
 	}
 	return hex.EncodeToString(b[:])
+}
+
+// callRequestID is the call's request id.
+func callRequestID(ctx context.Context) string {
+	if c, ok := ctx.Value(callKey{}).(*call); ok {
+		return c.requestID
+	}
+	return ""
 }

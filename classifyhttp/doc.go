@@ -164,6 +164,13 @@
 // ModelReady do the same with the caller's context. Without a recording
 // span this costs a context lookup and allocates nothing.
 //
+// # Payload log
+//
+// Options.PayloadLog (OpenPayloadLog) receives a sample of every predicted
+// row, from every endpoint and from Infer, as JSON Lines for drift
+// analysis, written off the response path through a bounded queue that
+// drops (and counts) rather than blocks, rotated by size; see PayloadLog.
+//
 // # A/B splits, shadow traffic, reloads and metrics
 //
 // The Router's split decides which variant answers: a request with the

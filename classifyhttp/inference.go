@@ -71,6 +71,9 @@ type InferRequest struct {
 	Model, Version string
 	// ID is echoed in the response.
 	ID string
+	// RequestID is the transport's request id, written with each row to
+	// the payload log (Options.PayloadLog).
+	RequestID string
 	// Inputs must hold exactly one tensor of datatype FP32 or FP64 and
 	// shape [N, features], 1 <= N <= Options.MaxBatch.
 	Inputs []InferInput
@@ -168,7 +171,7 @@ func (h *Handler) Infer(ctx context.Context, req *InferRequest) (*InferResponse,
 	if err != nil {
 		return nil, err
 	}
-	return h.infer(c, rows, n, req.ID, wantLabel, wantProba)
+	return h.infer(c, rows, n, req.ID, req.RequestID, wantLabel, wantProba)
 }
 
 // lookup returns the served model name (and version) addresses: by
@@ -311,7 +314,7 @@ func decodeInput(c *served, in *InferInput, n int) ([]float64, error) {
 
 // infer predicts n rows with c and builds the answer. rows is not kept
 // beyond the shadow's and the payload log's reading of it.
-func (h *Handler) infer(c *served, rows []float64, n int, id string, wantLabel, wantProba bool) (*InferResponse, error) {
+func (h *Handler) infer(c *served, rows []float64, n int, id, requestID string, wantLabel, wantProba bool) (*InferResponse, error) {
 	nc := len(c.info.Classes)
 	classes := make([]int, n)
 	proba := make([]float64, n*nc)
@@ -327,6 +330,9 @@ func (h *Handler) infer(c *served, rows []float64, n int, id string, wantLabel, 
 		c.counters[class].Inc()
 		if h.shadow != nil {
 			h.observeShadow(c, rows[i*nf:(i+1)*nf], classify.Prediction{Class: class, Label: c.info.Classes[class]})
+		}
+		if h.opts.PayloadLog != nil {
+			h.logPayload(requestID, c, rows[i*nf:(i+1)*nf], class, proba[i*nc:(i+1)*nc])
 		}
 	}
 	resp := &InferResponse{Model: c.name, Version: c.info.Version, Variant: c.variant, ID: id, Rows: n, Classes: c.info.Classes}

@@ -99,6 +99,13 @@ type Options struct {
 	AllowNonPositive bool
 	// Version is the server's version, reported by GET /v2 (default "dev").
 	Version string
+	// PayloadLog, when not nil, receives a sample of the predicted rows
+	// (every endpoint that predicts: /predict, /predict/batch, /v2 infer,
+	// and Infer's callers such as classifygrpc) off the response path, for
+	// drift analysis. Its counts are registered as
+	// mps_payload_records_total{result="written"|"dropped"|"failed"}. The
+	// caller closes it after the server stops.
+	PayloadLog *PayloadLog
 }
 
 // Handler answers the HTTP API over the variants of a rollout.Router. Make
@@ -159,6 +166,17 @@ func New(router *rollout.Router, opts Options) (*Handler, error) {
 	if opts.Registerer != nil {
 		if err := s.metrics.register(opts.Registerer); err != nil {
 			return nil, fmt.Errorf("classifyhttp: register metrics: %w", err)
+		}
+		if p := opts.PayloadLog; p != nil {
+			for result, count := range map[string]func() uint64{"written": p.Written, "dropped": p.Dropped, "failed": p.Failed} {
+				if err := opts.Registerer.Register(prometheus.NewCounterFunc(prometheus.CounterOpts{
+					Name:        "mps_payload_records_total",
+					Help:        "Predicted rows offered to the payload log (after sampling), by result: written, dropped (the queue was full) or failed (a write error).",
+					ConstLabels: prometheus.Labels{"result": result},
+				}, func() float64 { return float64(count()) })); err != nil {
+					return nil, fmt.Errorf("classifyhttp: register metrics: %w", err)
+				}
+			}
 		}
 	}
 	s.catalog.Store(opts.Catalog)

@@ -185,7 +185,7 @@ func (h *Handler) handleV2Infer(w http.ResponseWriter, r *http.Request) {
 		writeInferError(w, err)
 		return
 	}
-	res, err := h.infer(c, rows, n, req.ID, wantLabel, wantProba)
+	res, err := h.infer(c, rows, n, req.ID, responseRequestID(w), wantLabel, wantProba)
 	if err != nil {
 		writeInferError(w, err)
 		return

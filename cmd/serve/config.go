@@ -36,7 +36,9 @@ type config struct {
 	logLevel         slog.Level
 	host             string
 	port             int
-	grpcPort         int // -1: no gRPC server
+	grpcPort         int     // -1: no gRPC server
+	payloadLog       string  // "" means no payload log
+	payloadSample    float64 // share of predicted rows logged
 	shutdownTimeout  time.Duration
 	allowNonPositive bool
 	splitHeader      string
@@ -62,6 +64,8 @@ var settings = []setting{
 	{"host", "MPS_API_HOST", "0.0.0.0", "address to listen on"},
 	{"port", "MPS_API_PORT", "8000", "port to listen on (0: any free port; the address is logged)"},
 	{"grpc-port", "MPS_GRPC_PORT", "8001", "port for gRPC: the Open Inference Protocol (GRPCInferenceService, as KServe and Triton serve it\non 8001), grpc.health.v1 and reflection, on the same host; 0: any free port (logged); off: no gRPC"},
+	{"payload-log", "MPS_PAYLOAD_LOG", "", "a file, or a directory (then payloads.jsonl in it), to write a sample of the predicted rows to\nas JSON Lines for drift analysis, off the response path; rotated at 64 MiB, 10 rotated files kept. Empty: off"},
+	{"payload-sample", "MPS_PAYLOAD_SAMPLE", "1", "share of the predicted rows the payload log gets, greater than 0 and at most 1"},
 	{"shutdown-timeout", "MPS_SHUTDOWN_TIMEOUT", "10s", "on SIGINT or SIGTERM, how long in-flight requests may take to finish"},
 	{"allow-non-positive", "MPS_ALLOW_NON_POSITIVE", "false", "accept feature values <= 0 (the old service refused them with 422)"},
 	{"split-header", "MPS_SPLIT_HEADER", defaultSplitHeader, "request header holding the sticky key of an A/B split (a client or user id)"},
@@ -164,6 +168,14 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 				return config{}, bad("use a port other than the HTTP port, or off")
 			}
 			cfg.grpcPort = p
+		case "payload-log":
+			cfg.payloadLog = strings.TrimSpace(v)
+		case "payload-sample":
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil || !(f > 0 && f <= 1) {
+				return config{}, bad("use a number greater than 0 and at most 1, such as 0.05")
+			}
+			cfg.payloadSample = f
 		case "shutdown-timeout":
 			d, err := time.ParseDuration(strings.TrimSpace(v))
 			if err != nil || d <= 0 {

@@ -104,6 +104,8 @@ func TestConfigErrors(t *testing.T) {
 			`serve: MPS_API_PORT="http" is not allowed: use a port number from 0 to 65535`},
 		{"port range", nil, map[string]string{"MPS_API_PORT": "70000"},
 			`serve: MPS_API_PORT="70000" is not allowed: use a port number from 0 to 65535`},
+		{"payload sample", nil, map[string]string{"MPS_PAYLOAD_SAMPLE": "0"},
+			`serve: MPS_PAYLOAD_SAMPLE="0" is not allowed: use a number greater than 0 and at most 1, such as 0.05`},
 		{"grpc port text", nil, map[string]string{"MPS_GRPC_PORT": "grpc"},
 			`serve: MPS_GRPC_PORT="grpc" is not allowed: use a port number from 0 to 65535, or off`},
 		{"grpc port range", []string{"-grpc-port", "-1"}, nil,

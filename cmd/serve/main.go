@@ -212,6 +212,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		defer cancel()
 		_ = tr.shutdown(sctx)
 	}()
+	var payloads *classifyhttp.PayloadLog
+	if cfg.payloadLog != "" {
+		if payloads, err = classifyhttp.OpenPayloadLog(cfg.payloadLog, classifyhttp.PayloadLogOptions{Sample: cfg.payloadSample}); err != nil {
+			return err
+		}
+		defer func() {
+			if err := payloads.Close(); err != nil {
+				logger.Error("payload log", "error", err.Error())
+			}
+		}()
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	h, err := classifyhttp.New(router, classifyhttp.Options{
@@ -229,6 +240,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		MaxBatch:         maxBatchRows,
 		AllowNonPositive: cfg.allowNonPositive,
 		Version:          version(),
+		PayloadLog:       payloads,
 	})
 	if err != nil {
 		return err

@@ -33,6 +33,7 @@ func rulesFile(label string) []byte {
 // returns nil.
 func TestRunServesWatchesAndShutsDown(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "rules.json")
+	payloads := t.TempDir()
 	require.NoError(t, os.WriteFile(path, rulesFile("setosa"), 0o644))
 	var out syncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
@@ -41,6 +42,7 @@ func TestRunServesWatchesAndShutsDown(t *testing.T) {
 	go func() {
 		done <- run(ctx, []string{"-port", "0", "-grpc-port", "0", "-host", "127.0.0.1"}, env(map[string]string{
 			"MPS_MODEL_PATH": path, "MPS_MODEL_TYPE": "heuristic", "MPS_RELOAD_INTERVAL": "20ms",
+			"MPS_PAYLOAD_LOG": payloads,
 		}), &out)
 	}()
 	logged := func(msg string) map[string]any {
@@ -107,6 +109,12 @@ func TestRunServesWatchesAndShutsDown(t *testing.T) {
 	}
 	assert.NotNil(t, logged("shutting down"))
 	assert.NotNil(t, logged("stopped"))
+	// Every predicted row, over HTTP and gRPC, went to the payload log,
+	// written out by the time run returned.
+	lines, err := os.ReadFile(filepath.Join(payloads, "payloads.jsonl"))
+	require.NoError(t, err)
+	assert.Equal(t, 3, strings.Count(string(lines), "\n"), "%s", lines)
+	assert.Contains(t, string(lines), `"prediction":"virginica"`)
 }
 
 // syncBuffer is a log destination safe for concurrent writes.
