@@ -123,9 +123,14 @@ func (s *Service) ModelInfer(ctx context.Context, req *inferencepb.ModelInferReq
 			}
 			out.RawOutputContents = append(out.RawOutputContents, b)
 		} else {
+			// One []byte per class, shared by the rows predicting it.
+			class := make(map[string][]byte, len(res.Classes))
+			for _, c := range res.Classes {
+				class[c] = []byte(c)
+			}
 			labels := make([][]byte, len(res.Labels))
 			for i, l := range res.Labels {
-				labels[i] = []byte(l)
+				labels[i] = class[l]
 			}
 			t.Contents = &inferencepb.InferTensorContents{BytesContents: labels}
 		}
