@@ -11,8 +11,7 @@ import (
 // (an in-memory connection, the interceptor with metrics and a JSON log
 // line) for 1 and 64 rows.
 func BenchmarkModelInfer(b *testing.B) {
-	t := &testing.T{}
-	f := newFixture(t, false, Options{})
+	f := newFixture(b, false, Options{})
 	for _, n := range []int{1, 64} {
 		flat := make([]float64, 0, 4*n)
 		for i := range n {

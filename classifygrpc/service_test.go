@@ -46,7 +46,7 @@ type fixture struct {
 
 // newRouter serves the embedded registry's heuristic (weight 1) and
 // decision_tree (weight 0), or one variant with no model when empty.
-func newRouter(t *testing.T, empty bool) *rollout.Router {
+func newRouter(t testing.TB, empty bool) *rollout.Router {
 	t.Helper()
 	if empty {
 		split, err := rollout.NewSplit([]rollout.Arm{{Name: "heuristic", Weight: 1}})
@@ -69,7 +69,7 @@ func newRouter(t *testing.T, empty bool) *rollout.Router {
 	return r
 }
 
-func newFixture(t *testing.T, empty bool, opts Options) *fixture {
+func newFixture(t testing.TB, empty bool, opts Options) *fixture {
 	t.Helper()
 	h, err := classifyhttp.New(newRouter(t, empty), classifyhttp.Options{MaxBatch: 64, Version: "v1.2.3"})
 	require.NoError(t, err)
