@@ -39,8 +39,10 @@ type PayloadLogOptions struct {
 	// record that finds it full is dropped and counted, never waited for.
 	Queue int
 	// Rand returns numbers uniform in [0, 1) for sampling (default
-	// math/rand/v2's Float64); Now the time of a record and of a rotation
-	// (default time.Now). Tests inject both.
+	// math/rand/v2's Float64); Now the time of a record (default
+	// time.Now), which also names the file it rotates. Both are called on
+	// the goroutines that predict, so they must be safe for concurrent
+	// use. Tests inject both.
 	Rand func() float64
 	Now  func() time.Time
 }
@@ -192,7 +194,7 @@ func (p *PayloadLog) run() {
 	for rec := range p.queue {
 		line = rec.appendJSON(line[:0])
 		if p.size > 0 && p.size+int64(len(line)) > p.opts.MaxBytes {
-			p.rotate()
+			p.rotate(rec.time)
 		}
 		if p.file == nil {
 			p.failed.Add(1)
@@ -222,15 +224,16 @@ func (p *PayloadLog) run() {
 	}
 }
 
-// rotate renames the current file to its timestamped name, opens a new
-// one and removes the oldest rotated files beyond MaxFiles.
-func (p *PayloadLog) rotate() {
+// rotate renames the current file to its name stamped with now (the time
+// of the record that did not fit), opens a new one and removes the oldest
+// rotated files beyond MaxFiles.
+func (p *PayloadLog) rotate(now time.Time) {
 	_ = p.w.Flush()
 	_ = p.file.Close()
 	p.file = nil
 	ext := filepath.Ext(p.path)
 	base := strings.TrimSuffix(p.path, ext)
-	stamp := p.opts.Now().UTC().Format("20060102T150405.000Z")
+	stamp := now.UTC().Format("20060102T150405.000Z")
 	if err := os.Rename(p.path, base+"-"+stamp+ext); err != nil {
 		p.err = err
 	}
