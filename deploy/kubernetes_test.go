@@ -241,8 +241,15 @@ func TestKubernetesManifests(t *testing.T) {
 		t.Fatalf("%d containers, want 1", len(pod.Spec.Containers))
 	}
 	c := pod.Spec.Containers[0]
-	if len(c.Ports) != 1 || c.Ports[0].ContainerPort != defPort || c.Ports[0].Name != "http" {
-		t.Errorf("container ports %+v, want one named http on the server's port %d", c.Ports, defPort)
+	grpcPort, _ := strconv.Atoi(settings["MPS_GRPC_PORT"].def)
+	wantPorts := map[string]int{"http": defPort, "grpc": grpcPort}
+	if len(c.Ports) != len(wantPorts) {
+		t.Errorf("container ports %+v, want http on the server's port %d and grpc on %d", c.Ports, defPort, grpcPort)
+	}
+	for _, cp := range c.Ports {
+		if want, ok := wantPorts[cp.Name]; !ok || cp.ContainerPort != want {
+			t.Errorf("container port %s %d, want http on %d and grpc on %d", cp.Name, cp.ContainerPort, defPort, grpcPort)
+		}
 	}
 	sc := c.SecurityContext
 	if !isTrue(sc.RunAsNonRoot) || !isTrue(sc.ReadOnlyRootFilesystem) || sc.AllowPrivilegeEscalation == nil ||
@@ -294,9 +301,12 @@ func TestKubernetesManifests(t *testing.T) {
 	if !subset(selectorLabels(svc.Spec.Selector), pod.Metadata.Labels) {
 		t.Errorf("the Service's selector does not match the pod labels")
 	}
+	if len(svc.Spec.Ports) != len(wantPorts) {
+		t.Errorf("the Service has %d ports, want http and grpc", len(svc.Spec.Ports))
+	}
 	for _, p := range svc.Spec.Ports {
-		if port, err := portOf(p.TargetPort, c); err != nil || port != defPort {
-			t.Errorf("Service port %s targets %v (%d, %v), want the server's port %d", p.Name, p.TargetPort, port, err, defPort)
+		if port, err := portOf(p.TargetPort, c); err != nil || port != wantPorts[p.Name] {
+			t.Errorf("Service port %s targets %v (%d, %v), want the server's %s port %d", p.Name, p.TargetPort, port, err, p.Name, wantPorts[p.Name])
 		}
 	}
 
