@@ -26,7 +26,7 @@ func (h *Handler) instrument(mux *http.ServeMux) http.Handler {
 		start := time.Now()
 		h.metrics.inflight.Inc()
 		defer h.metrics.inflight.Dec()
-		id := r.Header.Get("X-Request-ID")
+		id := firstValue(r.Header["X-Request-Id"]) // the canonical key: no canonicalisation per request
 		if !validRequestID(id) {
 			id = newRequestID()
 		}
@@ -218,4 +218,13 @@ func responseRequestID(w http.ResponseWriter) string {
 		return v[0]
 	}
 	return ""
+}
+
+// firstValue is a header's first value, as Header.Get returns it for a key
+// given in canonical form (which the server stores keys in).
+func firstValue(v []string) string {
+	if len(v) == 0 {
+		return ""
+	}
+	return v[0]
 }

@@ -72,7 +72,7 @@ func readJSON(w http.ResponseWriter, r *http.Request, wk *work) (ok bool) {
 		writeJSON(w, http.StatusUnprocessableEntity, validationError{[]issue{missingIssue([]any{"body"})}})
 		return false
 	}
-	if !isJSONType(r.Header.Get("Content-Type")) {
+	if !isJSONType(firstValue(r.Header["Content-Type"])) {
 		writeJSON(w, http.StatusUnprocessableEntity, validationError{[]issue{dictIssue([]any{"body"})}})
 		return false
 	}
