@@ -63,7 +63,7 @@ var settings = []setting{
 	{"log-level", "MPS_LOG_LEVEL", "INFO", "DEBUG, INFO, WARNING or ERROR (any case)"},
 	{"host", "MPS_API_HOST", "0.0.0.0", "address to listen on"},
 	{"port", "MPS_API_PORT", "8000", "port to listen on (0: any free port; the address is logged)"},
-	{"grpc-port", "MPS_GRPC_PORT", "8001", "port for gRPC: the Open Inference Protocol (GRPCInferenceService, as KServe and Triton serve it\non 8001), grpc.health.v1 and reflection, on the same host; 0: any free port (logged); off: no gRPC"},
+	{"grpc-port", "MPS_GRPC_PORT", "8001", "port for gRPC: the Open Inference Protocol (GRPCInferenceService, as KServe and Triton serve it\non 8001), grpc.health.v1 and reflection, on the same host; 0: any free port (logged); off: no gRPC.\nUnset, it is the HTTP port + 1 (8001 beside the default 8000; any free port when the HTTP port is 0)"},
 	{"payload-log", "MPS_PAYLOAD_LOG", "", "a file, or a directory (then payloads.jsonl in it), to write a sample of the predicted rows to\nas JSON Lines for drift analysis, off the response path; rotated at 64 MiB, 10 rotated files kept. Empty: off"},
 	{"payload-sample", "MPS_PAYLOAD_SAMPLE", "1", "share of the predicted rows the payload log gets, greater than 0 and at most 1"},
 	{"shutdown-timeout", "MPS_SHUTDOWN_TIMEOUT", "10s", "on SIGINT or SIGTERM, how long in-flight requests may take to finish"},
@@ -156,6 +156,18 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 			}
 			cfg.port = p
 		case "grpc-port":
+			if !given[s.flag] && getenv(s.env) == "" {
+				// Not set: the HTTP port + 1 (8001 beside the default 8000,
+				// as KServe and Triton pair them), so that setting only the
+				// HTTP port never makes the two collide.
+				switch {
+				case cfg.port == 0 || cfg.port == 65535:
+					cfg.grpcPort = 0
+				default:
+					cfg.grpcPort = cfg.port + 1
+				}
+				break
+			}
 			if t := strings.ToLower(strings.TrimSpace(v)); t == "off" {
 				cfg.grpcPort = -1
 				break

@@ -55,7 +55,12 @@ func TestConfigEnvAndFlags(t *testing.T) {
 	assert.Equal(t, 3*time.Second, cfg.shutdownTimeout)
 	assert.True(t, cfg.allowNonPositive)
 	assert.Equal(t, "MPS_API_PORT", cfg.source["port"])
-	assert.Equal(t, 8001, cfg.grpcPort, "KServe's and Triton's gRPC port by default")
+	assert.Equal(t, 9001, cfg.grpcPort, "unset, the HTTP port + 1")
+	for http, want := range map[string]int{"8000": 8001, "8001": 8002, "0": 0, "65535": 0} {
+		cfg, err := parseConfig(nil, env(map[string]string{"MPS_API_PORT": http}), &bytes.Buffer{})
+		require.NoError(t, err, http)
+		assert.Equal(t, want, cfg.grpcPort, "MPS_API_PORT=%s and no MPS_GRPC_PORT", http)
+	}
 	for v, want := range map[string]int{"off": -1, " OFF ": -1, "0": 0, "9001": 9001} {
 		cfg, err := parseConfig(nil, env(map[string]string{"MPS_GRPC_PORT": v}), &bytes.Buffer{})
 		require.NoError(t, err)
@@ -110,7 +115,7 @@ func TestConfigErrors(t *testing.T) {
 			`serve: MPS_GRPC_PORT="grpc" is not allowed: use a port number from 0 to 65535, or off`},
 		{"grpc port range", []string{"-grpc-port", "-1"}, nil,
 			`serve: -grpc-port="-1" is not allowed: use a port number from 0 to 65535, or off`},
-		{"grpc port is the HTTP port", nil, map[string]string{"MPS_API_PORT": "8001"},
+		{"grpc port is the HTTP port", nil, map[string]string{"MPS_API_PORT": "8001", "MPS_GRPC_PORT": "8001"},
 			`serve: MPS_GRPC_PORT="8001" is not allowed: use a port other than the HTTP port, or off`},
 		{"host", nil, map[string]string{"MPS_API_HOST": "bad host!"},
 			`serve: MPS_API_HOST="bad host!" is not allowed: use an IP address or a host name, such as 0.0.0.0 or 127.0.0.1`},

@@ -23,7 +23,7 @@ go run ./cmd/classify verify-parity wine-export/wine.parity.json
 # 5. Serve it, and ask (magnesium missing: null).
 go build -o bin/serve ./cmd/serve
 bin/serve -model-path my-models -model-type wine -port 8001 > serve.log &
-until curl -fs localhost:8001/health > /dev/null; do sleep 0.2; done
+for i in $(seq 100); do curl -fs localhost:8001/health > /dev/null && break; sleep 0.2; done
 curl -fs -X POST localhost:8001/predict -H 'Content-Type: application/json' -d '{
   "alcohol": 13.2, "malic_acid": 1.78, "ash": 2.14, "alcalinity_of_ash": 11.2, "magnesium": null,
   "total_phenols": 2.65, "flavanoids": 2.76, "nonflavanoid_phenols": 0.26, "proanthocyanins": 1.28,
