@@ -93,16 +93,17 @@ research-notebook: ## Execute research/eda/EDA.ipynb in place (outputs and figur
 # ---------------------------------------------------------------------------
 
 GO ?= go
-# The repository is four Go modules tied by go.work: the library (root: the
-# classify package, rollout, models, internal/), classifyhttp, cmd (serve and
-# classify) and examples/mount. ./... stops at a module's edge, so the Go
-# targets name all four.
-MODULES := . classifyhttp cmd examples/mount
-PKGS := ./... ./classifyhttp/... ./cmd/... ./examples/mount/...
-# x/exp's apidiff, pinned: api-check compares the public API of the library
-# and of classifyhttp with the baselines in api/.
+# The repository is five Go modules tied by go.work: the library (root: the
+# classify package, rollout, models, internal/), classifyhttp, classifygrpc
+# (the Open Inference Protocol over gRPC, a module of its own so that HTTP-only
+# users do not pull gRPC), cmd (serve and classify) and examples/mount.
+# ./... stops at a module's edge, so the Go targets name all five.
+MODULES := . classifyhttp classifygrpc cmd examples/mount
+PKGS := ./... ./classifyhttp/... ./classifygrpc/... ./cmd/... ./examples/mount/...
+# x/exp's apidiff, pinned: api-check compares the public API of the library,
+# classifyhttp and classifygrpc with the baselines in api/.
 APIDIFF := golang.org/x/exp/cmd/apidiff@v0.0.0-20261113113407-e3970619a1a4
-API_MODULES := github.com/ml-production-service/classify=. github.com/ml-production-service/classify/classifyhttp=classifyhttp
+API_MODULES := github.com/ml-production-service/classify=. github.com/ml-production-service/classify/classifyhttp=classifyhttp github.com/ml-production-service/classify/classifygrpc=classifygrpc
 STATICCHECK_VERSION := v0.8.2
 GOBIN := $(shell $(GO) env GOPATH)/bin
 STATICCHECK := $(GOBIN)/staticcheck
@@ -113,7 +114,7 @@ SERVICE_PID := $(BIN)/serve.pid
 SERVICE_LOG := $(BIN)/serve.log
 IMAGE ?= classify:dev
 
-.PHONY: environment-create venv format lint type-check validate-branch unit-test functional-test \
+.PHONY: environment-create venv venv-clients proto proto-check client-test format lint type-check validate-branch unit-test functional-test \
 	integration-test all-test tidy module-check api-check api-baseline readme-models api-run build bench bench-reference service-start service-validate service-stop
 
 environment-create: ## Install everything the workflow needs: the research virtualenv (.venv), Go modules, staticcheck, Chromium and wrk
@@ -130,6 +131,10 @@ venv: ## Make the research virtualenv $(VENV) from research/requirements.txt (ex
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -r research/requirements.txt
 	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation --force-reinstall ./python
 	@rm -rf python/build python/*.egg-info
+	$(VENV)/bin/python -m pip check
+
+venv-clients: venv ## Add the real-client test packages (tritonclient, grpcio-tools: tests/requirements-clients.txt, exact pins) to $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -r tests/requirements-clients.txt
 	$(VENV)/bin/python -m pip check
 
 format: ## gofmt every Go file in place
@@ -191,6 +196,39 @@ all-test: ## Every test with -race, and a coverage report (bin/coverage.html)
 	$(GO) test -race -coverprofile=$(BIN)/coverage.out $(PKGS)
 	$(GO) tool cover -func=$(BIN)/coverage.out | tail -1
 	$(GO) tool cover -html=$(BIN)/coverage.out -o $(BIN)/coverage.html
+
+# The Open Inference Protocol's gRPC code (classifygrpc/inferencepb) is
+# generated from classifygrpc/proto/open_inference_grpc.proto by the protoc
+# that grpcio-tools bundles (pinned in tests/requirements-clients.txt:
+# libprotoc 33.5) with protoc-gen-go and protoc-gen-go-grpc at these versions,
+# and committed: building never runs protoc.
+PROTOC_GEN_GO := google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12
+PROTOC_GEN_GO_GRPC := google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.6.2
+PROTO_TOOLS := $(CURDIR)/$(BIN)/prototools
+PROTO_OUT ?= classifygrpc/inferencepb
+PROTO_PKG := github.com/ml-production-service/classify/classifygrpc/inferencepb
+
+proto: ## Regenerate classifygrpc/inferencepb from the Open Inference Protocol's .proto (pinned protoc and plugins; needs make venv-clients)
+	@test -x $(PYTHON) && $(PYTHON) -c 'import grpc_tools' 2>/dev/null || { echo "no grpc_tools in $(PYTHON): run make venv-clients first"; exit 1; }
+	GOBIN=$(PROTO_TOOLS) GOFLAGS= GOWORK=off $(GO) install $(PROTOC_GEN_GO)
+	GOBIN=$(PROTO_TOOLS) GOFLAGS= GOWORK=off $(GO) install $(PROTOC_GEN_GO_GRPC)
+	@mkdir -p $(PROTO_OUT)
+	PATH=$(PROTO_TOOLS):$$PATH $(PYTHON) -m grpc_tools.protoc -I classifygrpc/proto \
+		--go_out=$(PROTO_OUT) --go_opt=paths=source_relative --go_opt=Mopen_inference_grpc.proto=$(PROTO_PKG) \
+		--go-grpc_out=$(PROTO_OUT) --go-grpc_opt=paths=source_relative --go-grpc_opt=Mopen_inference_grpc.proto=$(PROTO_PKG) \
+		open_inference_grpc.proto
+
+proto-check: ## Regenerate the gRPC code into a temporary directory and fail unless it is what is committed
+	@tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
+	$(MAKE) --no-print-directory proto PROTO_OUT=$$tmp >/dev/null && \
+	diff -r $$tmp classifygrpc/inferencepb && echo "proto-check: classifygrpc/inferencepb is what make proto generates"
+
+client-test: ## Real clients: tritonclient (http and grpc) against the built server binary (needs make venv-clients)
+	@test -x $(PYTHON) && $(PYTHON) -c 'import tritonclient' 2>/dev/null || { echo "no tritonclient in $(PYTHON): run make venv-clients first"; exit 1; }
+	@mkdir -p $(BIN)
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/serve ./cmd/serve
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/classify ./cmd/classify
+	CLASSIFY_SERVE=$(CURDIR)/$(BIN)/serve CLASSIFY_CLI=$(CURDIR)/$(BIN)/classify $(PYTHON) -m pytest -q -p no:cacheprovider tests/clients
 
 readme-models: ## Rewrite README.md's model table from research/results/SUMMARY.md
 	$(GO) test -count=1 -run TestREADMEModels . -update-readme

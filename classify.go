@@ -17,7 +17,7 @@ const (
 	Heuristic    Kind = "heuristic"     // first-matching rule list (JSON), Iris rules built in
 	DecisionTree Kind = "decision_tree" // scikit-learn DecisionTreeClassifier dump (JSON)
 	RandomForest Kind = "random_forest" // scikit-learn RandomForestClassifier dump (JSON)
-	XGBoost      Kind = "xgboost"       // XGBoost model (JSON, UBJSON or binary), predicted through leaves
+	XGBoost      Kind = "xgboost"       // XGBoost model (JSON, UBJSON or binary)
 )
 
 // Kinds returns every kind this package loads, in a stable order.

@@ -46,24 +46,20 @@
 // scikit-learn tree or forest exported with its missing-value directions:
 // classify/sklearn-trees v2); a loader never panics on a malformed artifact
 // and returns an error wrapping ErrFormat that says what was wrong. A
-// prediction that fails on a row the model accepted (leaves, under a
-// Booster, refusing it) is the package's fault, not the caller's: its error
-// wraps ErrInternal, not ErrInput.
+// prediction that fails on a row the model accepted is the package's
+// fault, not the caller's: its error wraps ErrInternal, not ErrInput.
 //
 // # Exactness
 //
 // scikit-learn casts inputs to float32 and sends a row left when
 // float32(x) <= threshold; XGBoost sends it left when float32(x) < split.
 // Both decisions are reproduced exactly, so predictions agree with the
-// reference libraries even on rows that sit exactly on a split, but not the
-// same way. The scikit-learn loaders turn each threshold into the float64
-// bound that gives the same decision for every float64 input, so trees and
-// forests compare the row as it is, without rounding on the hot path. A
-// Booster does round: leaves, which walks its trees, reads thresholds as
-// float32 and compares x <= t, so the loader moves each split to the
-// largest float32 below it and Predict rounds every input to float32
-// before leaves sees it (one conversion per feature, into a pooled
-// buffer). Forest probabilities are the mean of the trees' normalised
+// reference libraries even on rows that sit exactly on a split. Every tree
+// model predicts through one flat tree engine (internal/flat), and the
+// loaders turn each threshold into the float64 bound that gives the same
+// decision for every float64 input, so the walk compares the row as it
+// is, without rounding on the hot path. XGBoost leaf values are added in
+// float32, per class in tree order, as XGBoost adds them. Forest probabilities are the mean of the trees' normalised
 // leaf distributions, summed in scikit-learn's order; a NaN goes the way
 // the tree learnt for it at each split (missing_go_to_left). The tests
 // compare every production model with golden files that the reference

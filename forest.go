@@ -26,14 +26,21 @@ func LoadRandomForest(r io.Reader) (*Forest, error) {
 func (m *Forest) Info() Info { return m.info }
 
 // Trees returns the number of trees in the forest.
-func (m *Forest) Trees() int { return len(m.e.roots) }
+func (m *Forest) Trees() int { return m.e.ens.Trees() }
 
 // Predict implements Model.
 func (m *Forest) Predict(row []float64, proba []float64) (Prediction, error) {
-	return m.e.predict(&m.info, row, proba)
+	nan, ok := m.e.row(row)
+	if !ok {
+		return Prediction{}, rowError(row, m.e.nf, true, m.e.missing)
+	}
+	p := probaBuffer(proba, m.e.k)
+	m.e.ens.Predict(row, p, nan)
+	c := argmax(p)
+	return Prediction{Class: c, Label: m.info.Classes[c], Probabilities: p}, nil
 }
 
 // PredictBatch implements Model.
 func (m *Forest) PredictBatch(rows []float64, classes []int, proba []float64) error {
-	return m.e.batch(rows, classes, proba, len(m.info.Features))
+	return m.e.batch(rows, classes, proba, "", nil) // the arg max of the mean
 }

@@ -41,3 +41,13 @@ func sklearnBound(t float64) float64 {
 	}
 	return float32Bound(p)
 }
+
+// xgboostBound turns an XGBoost split condition t (a row goes left when
+// float32(x) < t) into the equivalent float64 bound: float32(x) < t holds
+// exactly when float32(x) <= b, b the largest float32 below t, which
+// float32Bound turns into a float64 bound. t must not be NaN; for -Inf and
+// the lowest float32, b is -Inf and only -Inf (which classify refuses)
+// would go left.
+func xgboostBound(t float32) float64 {
+	return float32Bound(math.Nextafter32(t, float32(math.Inf(-1))))
+}

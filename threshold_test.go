@@ -58,3 +58,39 @@ func TestFloat32BoundOverflow(t *testing.T) {
 		t.Fatal("bound of +Inf is not +Inf")
 	}
 }
+
+// TestXGBoostBound: x <= xgboostBound(t) exactly when float32(x) < t, for
+// every float64 x around t and its float32 neighbours (the midpoints where
+// rounding to nearest decides, and the float64 values next to them), on
+// split conditions across float32's range: zeros, subnormals, the largest
+// finite values and infinities.
+func TestXGBoostBound(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	split := []float32{0, float32(math.Copysign(0, -1)), 1, -1, 0.8, 1.75, 2.45, -3.25,
+		math.SmallestNonzeroFloat32, -math.SmallestNonzeroFloat32, 1.1754942e-38, -1.1754942e-38,
+		math.MaxFloat32, -math.MaxFloat32, float32(math.Inf(1)), float32(math.Inf(-1)), 1 << 24, 16777217}
+	for range 5000 {
+		split = append(split, float32((rng.Float64()-0.5)*20), math.Float32frombits(rng.Uint32()))
+	}
+	for _, s := range split {
+		if s != s {
+			continue
+		}
+		bound := xgboostBound(s)
+		below := math.Nextafter32(s, float32(math.Inf(-1)))
+		var xs []float64
+		for _, p := range []float32{s, below, math.Nextafter32(s, float32(math.Inf(1)))} {
+			xs = append(xs, probes(p)...)
+		}
+		xs = append(xs, 0, math.Copysign(0, -1), math.MaxFloat32, -math.MaxFloat32)
+		for _, x := range xs {
+			if math.Abs(x) > math.MaxFloat32 { // refused before any walk
+				continue
+			}
+			want := float32(x) < s
+			if got := x <= bound; got != want {
+				t.Fatalf("split %v, x %v: bound %v says %v, XGBoost says %v", s, x, bound, got, want)
+			}
+		}
+	}
+}

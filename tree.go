@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+
+	"github.com/ml-production-service/classify/internal/flat"
 )
 
 // Tree is a scikit-learn DecisionTreeClassifier, loaded from a
@@ -19,36 +21,18 @@ type Tree struct {
 	e    flatTrees
 }
 
-// flatTrees holds one or more trees in one array of nodes, each tree in
-// depth-first preorder so that a node's left child is the next node. Rows
-// are compared with bounds precomputed from scikit-learn's thresholds (see
-// threshold.go), so the hot path does no float32 rounding.
+// flatTrees is a Tree's or a Forest's trees in the flat engine
+// (internal/flat), a Mean ensemble: leaves hold normalised class
+// distributions, averaged in tree order. Bounds are precomputed from
+// scikit-learn's thresholds (see threshold.go), so the walk (until the
+// leaf, one branch per split) does no float32 rounding. The ensemble
+// takes NaN when the dump has missing_go_to_left.
 type flatTrees struct {
-	nodes   []node
-	roots   []int32
-	leaves  []float64 // per leaf, its normalised class distribution
-	classes int
+	engine
 
-	// missingLeft is nil when the model refuses NaN; otherwise, per node,
-	// whether a NaN goes left (scikit-learn's missing_go_to_left). Only
-	// rows holding a NaN read it (leafMissing); a finite row walks with
-	// leaf in every model (see takesMissing).
-	missingLeft []bool
-
-	// For Explain: the dump's own threshold and node id per node.
+	// For Explain: the dump's own threshold and node id per engine node.
 	thresholds []float64
 	ids        []int32
-}
-
-// node is a split or a leaf. A split sends a row to the next node when
-// row[feature] <= bound and to node right otherwise. A leaf has a negative
-// feature, -1-c with c its class (the arg max of its distribution, so a
-// single tree needs no arg max per row), and right is the offset of its
-// distribution in leaves.
-type node struct {
-	bound   float64
-	right   int32
-	feature int32
 }
 
 // treesFile is the classify/sklearn-trees artifact, versions 1 and 2.
@@ -89,6 +73,7 @@ func LoadDecisionTree(r io.Reader) (*Tree, error) {
 	if err != nil {
 		return nil, err
 	}
+	e.tags = true // a leaf's tag is its class
 	return &Tree{info: info, e: e}, nil
 }
 
@@ -126,10 +111,7 @@ func loadTrees(r io.Reader, kind Kind) (Info, flatTrees, error) {
 		return fail("a decision tree dump holds one tree, this one %d", len(f.Trees))
 	}
 	missing := f.Trees[0].MissingGoToLeft != nil
-	e := flatTrees{classes: len(f.Classes)}
-	if missing {
-		e.missingLeft = []bool{}
-	}
+	e := flatTrees{engine: newEngine(flat.NewMean(len(f.Features), len(f.Classes), missing), len(f.Classes))}
 	for i := range f.Trees {
 		t := &f.Trees[i]
 		switch {
@@ -138,7 +120,7 @@ func loadTrees(r io.Reader, kind Kind) (Info, flatTrees, error) {
 		case !missing && t.MissingGoToLeft != nil:
 			return fail("tree %d has missing_go_to_left, which tree 0 lacks: it is in every tree or in none", i)
 		}
-		if err := e.add(t, len(f.Features)); err != nil {
+		if err := e.add(t, len(f.Features), len(f.Classes)); err != nil {
 			return fail("tree %d: %v", i, err)
 		}
 	}
@@ -174,11 +156,12 @@ func checkVersionFields(f *treesFile) error {
 	return nil
 }
 
-// add validates one dumped tree and appends it in preorder. Node indexes fit
-// an int32 because readAll bounds the file: every node takes at least a dozen
-// bytes of JSON. Thresholds are finite because JSON cannot write NaN or an
-// infinity and encoding/json refuses numbers beyond float64.
-func (e *flatTrees) add(t *treeDump, features int) error {
+// add validates one dumped tree and appends it to the engine in
+// preorder. Node indexes fit an int32 because readAll bounds the file:
+// every node takes at least a dozen bytes of JSON. Thresholds are finite
+// because JSON cannot write NaN or an infinity and encoding/json refuses
+// numbers beyond float64.
+func (e *flatTrees) add(t *treeDump, features, classes int) error {
 	n := len(t.Feature)
 	switch {
 	case n == 0:
@@ -194,37 +177,35 @@ func (e *flatTrees) add(t *treeDump, features int) error {
 			return fmt.Errorf("node %d: missing_go_to_left is %d, not 0 or 1", id, v)
 		}
 	}
-	// placed[id] is dump node id's position in e.nodes, -1 until placed.
+	// placed[id] is dump node id's position in nodes, -1 until placed.
 	placed := make([]int32, n)
 	for i := range placed {
 		placed[i] = -1
 	}
-	// fixes: a split's position in e.nodes and the dump id of its right
+	// fixes: a split's position in nodes and the dump id of its right
 	// child, whose position is known once the left subtree is placed.
 	type fix struct{ at, right int }
 	var fixes []fix
+	nodes := make([]flat.Node, 0, n)
 	stack := []int{0}
-	e.roots = append(e.roots, int32(len(e.nodes)))
 	for len(stack) > 0 {
 		id := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
 		if placed[id] >= 0 {
 			return fmt.Errorf("node %d is reached twice", id)
 		}
-		placed[id] = int32(len(e.nodes))
+		placed[id] = int32(len(nodes))
+		e.ids = append(e.ids, int32(id))
 		l, r := t.ChildrenLeft[id], t.ChildrenRight[id]
 		if l == -1 && r == -1 {
-			dist, err := normalise(t.Value[id], e.classes)
+			dist, err := normalise(t.Value[id], classes)
 			if err != nil {
 				return fmt.Errorf("node %d: %v", id, err)
 			}
 			// predict is the arg max of tree_.value itself, which
-			// normalising could turn into a tie by rounding.
-			e.nodes = append(e.nodes, node{feature: int32(-1 - argmax(t.Value[id])), right: int32(len(e.leaves))})
-			e.leaves = append(e.leaves, dist...)
+			// normalising could turn into a tie by rounding: the tag.
+			nodes = append(nodes, flat.Node{Leaf: true, Dist: dist, Tag: int32(argmax(t.Value[id]))})
 			e.thresholds = append(e.thresholds, 0)
-			e.ids = append(e.ids, int32(id))
-			e.addMissing(t, id)
 			continue
 		}
 		if l < 0 || l >= n || r < 0 || r >= n {
@@ -234,14 +215,13 @@ func (e *flatTrees) add(t *treeDump, features int) error {
 		if fi < 0 || fi >= features {
 			return fmt.Errorf("node %d: feature %d out of range [0, %d)", id, fi, features)
 		}
-		if _, err := normalise(t.Value[id], e.classes); err != nil {
+		if _, err := normalise(t.Value[id], classes); err != nil {
 			return fmt.Errorf("node %d: %v", id, err)
 		}
-		fixes = append(fixes, fix{at: len(e.nodes), right: r})
-		e.nodes = append(e.nodes, node{feature: int32(fi), bound: sklearnBound(thr)})
+		fixes = append(fixes, fix{at: len(nodes), right: r})
+		nodes = append(nodes, flat.Node{Feature: fi, Bound: sklearnBound(thr),
+			MissingLeft: t.MissingGoToLeft != nil && t.MissingGoToLeft[id] == 1})
 		e.thresholds = append(e.thresholds, thr)
-		e.ids = append(e.ids, int32(id))
-		e.addMissing(t, id)
 		stack = append(stack, r, l) // left is popped first: preorder
 	}
 	for id, at := range placed {
@@ -250,17 +230,9 @@ func (e *flatTrees) add(t *treeDump, features int) error {
 		}
 	}
 	for _, f := range fixes {
-		e.nodes[f.at].right = placed[f.right]
+		nodes[f.at].Right = int(placed[f.right])
 	}
-	return nil
-}
-
-// addMissing appends dump node id's missing-value direction when the model
-// takes missing values.
-func (e *flatTrees) addMissing(t *treeDump, id int) {
-	if e.missingLeft != nil {
-		e.missingLeft = append(e.missingLeft, t.MissingGoToLeft[id] == 1)
-	}
+	return e.ens.AddMean(nodes)
 }
 
 // normalise checks a node's class weights and returns them divided by their
@@ -289,171 +261,23 @@ func normalise(v []float64, classes int) ([]float64, error) {
 	return out, nil
 }
 
-// leaf walks the tree rooted at root and returns its leaf node. The loader
-// guarantees that every path ends at a leaf and that every feature index is
-// within a checked row.
-func (e *flatTrees) leaf(root int32, row []float64) *node {
-	i := root
-	for {
-		n := &e.nodes[i]
-		if n.feature < 0 {
-			return n
-		}
-		if row[n.feature] <= n.bound {
-			i++
-		} else {
-			i = n.right
-		}
-	}
-}
-
-// leafMissing is leaf for a row that holds NaN, in a model that takes
-// missing values: scikit-learn's _apply_dense sends a NaN the node's learnt
-// way, any other value left when float32(x) <= threshold. NaN <= bound is
-// false, so the NaN test is needed only where the bound test fails.
-func (e *flatTrees) leafMissing(root int32, row []float64) *node {
-	i := root
-	for {
-		n := &e.nodes[i]
-		if n.feature < 0 {
-			return n
-		}
-		if v := row[n.feature]; v <= n.bound || v != v && e.missingLeft[i] {
-			i++
-		} else {
-			i = n.right
-		}
-	}
-}
-
-// probaMissing is proba for a row that holds NaN: the same sums, walking
-// with leafMissing. proba stays free of the missing-value test, which
-// finite rows (most rows, every row of a model that refuses NaN) never need.
-func (e *flatTrees) probaMissing(row []float64, p []float64) int {
-	k := e.classes
-	if len(e.roots) == 1 {
-		n := e.leafMissing(e.roots[0], row)
-		dist := e.leaves[n.right:][:k]
-		for c := range p {
-			p[c] = dist[c]
-		}
-		return int(-1 - n.feature)
-	}
-	for c := range p {
-		p[c] = 0
-	}
-	for _, root := range e.roots {
-		dist := e.leaves[e.leafMissing(root, row).right:][:k]
-		for c := range p {
-			p[c] += dist[c]
-		}
-	}
-	n := float64(len(e.roots))
-	for c := range p {
-		p[c] /= n
-	}
-	return argmax(p)
-}
-
-// takesMissing reports whether a row that is not finite is still valid:
-// the model takes missing values and the row's only non-finite values are
-// NaNs. Prediction checks a row as finite first, as a model that refuses
-// NaN does, and only a row that fails that check is looked at again: a
-// finite row pays nothing for the missing-value support, in any model.
-func (e *flatTrees) takesMissing(row []float64, nf int) bool {
-	return e.missingLeft != nil && rowOK(row, nf, true, true)
-}
-
-// proba writes the mean of the trees' leaf distributions for row into p
-// and returns the arg max. Loops rather than copy and clear: for a handful
-// of classes a call to memmove or memclr costs more than the stores.
-func (e *flatTrees) proba(row []float64, p []float64) int {
-	k := e.classes
-	if len(e.roots) == 1 {
-		n := e.leaf(e.roots[0], row)
-		dist := e.leaves[n.right:][:k]
-		for c := range p {
-			p[c] = dist[c]
-		}
-		return int(-1 - n.feature)
-	}
-	for c := range p {
-		p[c] = 0
-	}
-	for _, root := range e.roots {
-		dist := e.leaves[e.leaf(root, row).right:][:k]
-		for c := range p {
-			p[c] += dist[c]
-		}
-	}
-	n := float64(len(e.roots))
-	for c := range p {
-		p[c] /= n
-	}
-	return argmax(p)
-}
-
-// batch classifies rows for PredictBatch. scratch holds one row's
-// probabilities when the caller wants none.
-func (e *flatTrees) batch(rows []float64, classes []int, proba []float64, nf int) error {
-	k := e.classes
-	if err := checkBatch(rows, classes, proba, nf, k); err != nil {
-		return err
-	}
-	var scratch [8]float64
-	p := scratch[:0]
-	if proba == nil {
-		p = probaBuffer(p, k)
-	}
-	for i := range classes {
-		row := rows[i*nf : (i+1)*nf]
-		if proba != nil {
-			p = proba[i*k : (i+1)*k]
-		}
-		switch {
-		case rowOK(row, nf, true, false):
-			classes[i] = e.proba(row, p)
-		case e.takesMissing(row, nf):
-			classes[i] = e.probaMissing(row, p)
-		default:
-			return fmt.Errorf("row %d: %w", i, rowError(row, nf, true, e.missingLeft != nil))
-		}
-	}
-	return nil
-}
-
-func (e *flatTrees) predict(info *Info, row []float64, proba []float64) (Prediction, error) {
-	if !rowOK(row, len(info.Features), true, false) {
-		return e.predictMissing(info, row, proba)
-	}
-	p := probaBuffer(proba, e.classes)
-	c := e.proba(row, p)
-	return Prediction{Class: c, Label: info.Classes[c], Probabilities: p}, nil
-}
-
-// predictMissing is predict for a row that is not finite: one holding NaN
-// in a model that takes missing values, or an error.
-func (e *flatTrees) predictMissing(info *Info, row []float64, proba []float64) (Prediction, error) {
-	nf := len(info.Features)
-	if !e.takesMissing(row, nf) {
-		return Prediction{}, rowError(row, nf, true, e.missingLeft != nil)
-	}
-	p := probaBuffer(proba, e.classes)
-	c := e.probaMissing(row, p)
-	return Prediction{Class: c, Label: info.Classes[c], Probabilities: p}, nil
-}
-
 // Info implements Model.
 func (m *Tree) Info() Info { return m.info }
 
 // Predict implements Model.
 func (m *Tree) Predict(row []float64, proba []float64) (Prediction, error) {
-	return m.e.predict(&m.info, row, proba)
+	nan, ok := m.e.row(row)
+	if !ok {
+		return Prediction{}, rowError(row, m.e.nf, true, m.e.missing)
+	}
+	p := probaBuffer(proba, m.e.k)
+	c := int(m.e.ens.Predict(row, p, nan)) // the leaf's tag: its class
+	return Prediction{Class: c, Label: m.info.Classes[c], Probabilities: p}, nil
 }
 
 // PredictBatch implements Model.
 func (m *Tree) PredictBatch(rows []float64, classes []int, proba []float64) error {
-	return m.e.batch(rows, classes, proba, len(m.info.Features))
+	return m.e.batch(rows, classes, proba, "", nil)
 }
 
 // Explain returns the prediction for row with the path it took from the
@@ -465,30 +289,23 @@ func (m *Tree) Explain(row []float64) (Explanation, error) {
 		return Explanation{}, err
 	}
 	ex := Explanation{Prediction: pred}
-	i := m.e.roots[0]
+	i := m.e.ens.Root(0)
 	for {
-		n := &m.e.nodes[i]
-		if n.feature < 0 {
+		f, split := m.e.ens.Split(i)
+		if !split {
 			ex.Leaf = int(m.e.ids[i])
 			return ex, nil
 		}
-		v := row[n.feature]
-		s := Step{
+		v := row[f]
+		next, left := m.e.ens.Next(i, v)
+		ex.Path = append(ex.Path, Step{
 			Node:      int(m.e.ids[i]),
-			Feature:   m.info.Features[n.feature],
+			Feature:   m.info.Features[f],
 			Value:     v,
 			Threshold: m.e.thresholds[i],
-			Left:      v <= n.bound,
-			Missing:   v != v,
-		}
-		if s.Missing {
-			s.Left = m.e.missingLeft[i] // Predict took the row: the model takes NaN
-		}
-		ex.Path = append(ex.Path, s)
-		if s.Left {
-			i++
-		} else {
-			i = n.right
-		}
+			Left:      left,
+			Missing:   v != v, // Predict took the row: the model takes NaN
+		})
+		i = next
 	}
 }

@@ -1,7 +1,6 @@
 package classify
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -11,56 +10,49 @@ import (
 	"math"
 	"os"
 	"strconv"
-	"sync"
 
-	"github.com/dmitryikh/leaves"
-
+	"github.com/ml-production-service/classify/internal/flat"
 	"github.com/ml-production-service/classify/internal/xgbmodel"
 )
 
-// XGBoost models are predicted by github.com/dmitryikh/leaves, which reads
-// only the legacy binary of XGBoost before 1.0 and needs five things done
-// for it:
+// XGBoost models predict through classify's flat tree engine
+// (internal/flat), which does what XGBoost's own predictor does:
 //
 //   - Formats. internal/xgbmodel reads every file XGBoost writes, told
 //     apart by content: JSON (1.0 to 3.x), UBJSON (1.6 to 3.x; save_model's
 //     default since 2.1), the legacy binary of 0.x and 1.x, and the binary
 //     2.x writes under a ".deprecated" name (size_leaf_vector 1 where 1.x
-//     wrote 0). All become one validated tree model, which xgbmodel encodes
-//     into the pre-1.0 binary layout leaves reads: no magic, the class
-//     count in the tree section, trees round-robin by output group (each
-//     group's trees kept in their order, which is the order XGBoost adds
-//     them in: a random forest's tree_info is 0,0,0,1,1,1,...), and only
-//     the nodes reachable from each root, renumbered (gamma pruning leaves
-//     deleted nodes in the file; leaves read them as live nodes and failed
-//     on a pruned root with "logic error").
-//   - Trust. leaves believes every length and index in the file. xgbmodel
-//     checks everything against the bytes that are there and refuses what
-//     does not form a tree, so leaves only ever sees trees whose walk ends.
-//   - Split rule. XGBoost sends a row left when float32(x) < t; leaves, on
-//     an XGBoost tree, when x <= t, in float64. The encoding rewrites every
-//     t to t' = the largest float32 below t, and predict rounds each input
-//     to float32 before leaves sees it: for a float32 x, x < t exactly when
-//     x <= t', since no float32 lies strictly between them. So a row sitting
-//     exactly on a split goes the way XGBoost sends it. NaN stays NaN when
-//     rounded and takes the split's default direction (default_left), in
-//     leaves as in XGBoost.
+//     wrote 0). All become one validated tree model, holding only the
+//     nodes reachable from each root, in preorder (gamma pruning leaves
+//     deleted nodes in the file). xgbmodel checks everything against the
+//     bytes that are there and refuses what does not form a tree.
+//   - Split rule. XGBoost sends a row left when float32(x) < t. The loader
+//     turns every t into a float64 bound (xgboostBound in threshold.go)
+//     such that x <= bound exactly when float32(x) < t, so the engine
+//     compares the caller's float64 values without rounding them, and a
+//     row sitting exactly on a split goes the way XGBoost sends it. NaN
+//     takes the split's default direction (default_left).
 //   - Base score. XGBoost stores base_score in output space (since 1.0;
 //     from 3.1 a vector, one value per class) and applies the objective's
-//     link when it loads a model; leaves would add the stored value as it
-//     is. The Booster starts each class's margin from XGBoost's own margin
-//     (see xgbBaseMargins) and leaves' base is 0.
-//   - Arithmetic. XGBoost adds leaf values one tree at a time in float32;
-//     leaves adds them in float64. On a 600-tree model the difference moves
-//     probabilities by more than 1e-6. So leaves is asked for the leaf each
-//     tree reaches (its leaf-index output), and predict adds those leaves'
-//     float32 values in XGBoost's order, then applies XGBoost's float32
-//     softmax or sigmoid: the probabilities are XGBoost's own float32 values
-//     (identical on the test models of XGBoost 1.7.4, 2.1.4 and 3.2.0,
-//     within 3e-10 on the 600-tree one, where expf and float32(math.Exp)
-//     differ by an ulp; multi:softmax's predict_proba is scipy's float32
-//     softmax, within 1.2e-7). This costs about 1 ns per tree next to
-//     leaves' float64 sum.
+//     link when it loads a model. Each group's margin starts from
+//     XGBoost's own margin (see xgbBaseMargins).
+//   - Arithmetic. XGBoost adds leaf values one tree at a time in float32,
+//     per output group, in the order it added the trees (the file's). The
+//     engine does the same (a Sum ensemble), then predict applies XGBoost's
+//     float32 softmax or sigmoid: the probabilities are XGBoost's own
+//     float32 values (identical on the test models of XGBoost 1.7.4, 2.1.4
+//     and 3.2.0, within 3e-10 on the 600-tree one, where expf and
+//     float32(math.Exp) differ by an ulp; multi:softmax's predict_proba is
+//     scipy's float32 softmax, within 1.2e-7).
+//
+// github.com/dmitryikh/leaves, which reads only the legacy binary of
+// XGBoost before 1.0, stays as the second, independent implementation:
+// xgbmodel still encodes that binary (Model.Encode), and the tests compare
+// the engine with leaves on every XGBoost model in testdata
+// (xgb_leaves_test.go). Leaves walks one row at a time and sums in
+// float64; the engine walks blocks of rows through each tree, four rows
+// at a time and without a branch that depends on the row (see
+// internal/flat for the figures).
 //
 // binary:logitraw: XGBClassifier.predict_proba returns [1-m, m] of the raw
 // margin m (XGBoost documents it as unsupported) and predict labels 1 when
@@ -75,20 +67,6 @@ import (
 // as XGBoost's DMatrix refuses them ("Input data contains inf or a value
 // too large"); XGBoost 3.2's inplace_predict, which XGBClassifier uses,
 // takes them and compares them as numbers.
-//
-// So, unlike the scikit-learn models, whose loaders move each threshold to
-// a float64 bound and compare raw inputs, a Booster rounds every input to
-// float32 on its hot path. Why round the inputs rather than move the
-// thresholds: leaves reads each split condition from the file as a float32
-// and converts it to float64, so the float64 bound that would make raw
-// float64 inputs decide like XGBoost (float32Bound, in threshold.go, of the
-// float32 below the split: it lies strictly between two float32 values)
-// cannot be written into the file, and leaves' trees are unexported.
-// Rounding costs one conversion per feature into a pooled buffer (a stack
-// array handed to leaves escapes, as leaves calls through an interface): no
-// allocation, and a few nanoseconds next to the tree walks.
-// BenchmarkXGBoost against BenchmarkLeavesPredict shows the whole cost of
-// the wrapper.
 
 // XGBoostMeta names an XGBoost model's features and classes: the
 // classify/xgboost-meta v1 sidecar of research/FORMATS.md, which New reads
@@ -136,27 +114,13 @@ type Booster struct {
 	nFeatures int
 	nClasses  int // probabilities per row: the output groups, or 2 for binary:logistic
 	nGroups   int // margins per row
-	nRounds   int // trees per group
+	base      []float32
 
-	// ens walks the trees: leaves with its leaf-index transformation,
-	// giving for every tree the index of the leaf a row reaches, ordered
-	// group by group (index k*nRounds+i for round i, group k).
-	ens *leaves.Ensemble
-	// leafVals holds the leaf values of all trees in leaves' numbering;
-	// tree t's leaf j is leafVals[leafStart[t]+j]. leafOff holds the same
-	// starts in the order of ens' output (leafOff[k*nRounds+i] is
-	// leafStart[i*nGroups+k]), so the sums read both sequentially. base is
-	// the bias every margin starts from.
-	leafVals  []float32
-	leafStart []int32
-	leafOff   []int32
-	base      []float32 // per group
-
-	// scratch holds *[]float64 of nFeatures+nGroups*nRounds+nClasses
-	// values: the float32-rounded row, the leaf indices, and room for the
-	// probabilities when the caller gives none. Pooled, so Predict
-	// allocates nothing and concurrent calls do not share one.
-	scratch sync.Pool
+	// e holds the trees as a Sum ensemble: float32 leaf values added per
+	// group in the file's tree order, from the base margins; its k is
+	// nClasses, and the engine writes the nGroups margins at the start
+	// of each row's probabilities.
+	e engine
 }
 
 var _ Model = (*Booster)(nil)
@@ -228,18 +192,8 @@ func LoadXGBoost(r io.Reader, meta *XGBoostMeta) (*Booster, error) {
 	if b.info, err = xgbInfo(meta, m, b.nClasses); err != nil {
 		return nil, err
 	}
-	order := m.Order()
-	raw, err := xgbEnsemble(m.Encode(order))
-	if err != nil {
+	if err := b.setTrees(m); err != nil {
 		return nil, err
-	}
-	if err := b.setTrees(m, order, raw); err != nil {
-		return nil, err
-	}
-	n := b.nFeatures + b.nGroups*b.nRounds + b.nClasses
-	b.scratch.New = func() any {
-		s := make([]float64, n)
-		return &s
 	}
 	return b, nil
 }
@@ -282,98 +236,44 @@ func xgbBaseMargins(m *xgbmodel.Model) ([]float32, error) {
 	return base, nil
 }
 
-// setTrees takes the trees leaves read (in the order order gives: tree
-// i*nGroups+k is group k's i-th tree) and the leaf values of the parsed
-// model, and checks that the two agree: the same groups and trees, the same
-// number of leaves in every tree, and the same margins on an all-zero row.
-func (b *Booster) setTrees(m *xgbmodel.Model, order []int, raw *leaves.Ensemble) error {
-	if got, want := raw.NRawOutputGroups(), b.nGroups; got != want {
-		return xgbErrorf(ErrFormat, "leaves read %d output groups, want %d", got, want)
-	}
-	b.nRounds = raw.NEstimators()
-	nTrees := len(order)
-	if got := b.nRounds * b.nGroups; got != nTrees {
-		return xgbErrorf(ErrFormat, "leaves read %d trees, want %d", got, nTrees)
-	}
-	b.leafStart = make([]int32, nTrees+1)
-	nLeaves := raw.NLeaves() // group by group
-	for t := 0; t < nTrees; t++ {
-		v := xgbmodel.LeafValues(&m.Trees[order[t]])
-		if got := nLeaves[(t%b.nGroups)*b.nRounds+t/b.nGroups]; got != len(v) {
-			return xgbErrorf(ErrFormat, "tree %d: leaves read %d leaves, want %d", order[t], got, len(v))
-		}
-		b.leafVals = append(b.leafVals, v...)
-		if len(b.leafVals) > math.MaxInt32 {
-			return xgbErrorf(ErrFormat, "more than %d leaves", math.MaxInt32)
-		}
-		b.leafStart[t+1] = int32(len(b.leafVals))
-	}
-	b.ens = raw.EnsembleWithLeafPredictions()
-	b.leafOff = make([]int32, nTrees)
-	for k := 0; k < b.nGroups; k++ {
-		for i := 0; i < b.nRounds; i++ {
-			b.leafOff[k*b.nRounds+i] = b.leafStart[i*b.nGroups+k]
-		}
-	}
-
+// setTrees builds the engine from the parsed model's trees, in the file's
+// order (the order XGBoost adds them in, per group), each split condition
+// turned into a float64 bound (xgboostBound).
+func (b *Booster) setTrees(m *xgbmodel.Model) error {
 	// Margins are float32 sums. A model whose leaves can add up past
 	// float32's range would predict NaN; refuse it (no trained model
 	// comes near: leaf values are small).
-	for k := 0; k < b.nGroups; k++ {
-		bound := math.Abs(float64(b.base[k]))
-		for i := 0; i < b.nRounds; i++ {
-			t := i*b.nGroups + k
-			hi := 0.0
-			for _, v := range b.leafVals[b.leafStart[t]:b.leafStart[t+1]] {
-				hi = max(hi, math.Abs(float64(v)))
+	bound := make([]float64, b.nGroups)
+	for k := range bound {
+		bound[k] = math.Abs(float64(b.base[k]))
+	}
+	ens := flat.NewSum(b.nFeatures, b.base)
+	var nodes []flat.Node
+	for t := range m.Trees {
+		nodes = nodes[:0]
+		hi := 0.0
+		for _, nd := range m.Trees[t].Nodes {
+			if nd.Left < 0 {
+				hi = max(hi, math.Abs(float64(nd.Value)))
+				nodes = append(nodes, flat.Node{Leaf: true, Value: nd.Value})
+				continue
 			}
-			bound += hi
+			nodes = append(nodes, flat.Node{Feature: int(nd.Feature), Bound: xgboostBound(nd.Value),
+				Right: int(nd.Right), MissingLeft: nd.DefaultLeft})
 		}
-		if bound > math.MaxFloat32/2 {
-			return xgbErrorf(ErrFormat, "group %d: leaf values add up to %g, beyond float32's range", k, bound)
-		}
-	}
-
-	zero := make([]float64, b.nFeatures)
-	want := make([]float64, b.nGroups)
-	idx := make([]float64, b.nGroups*b.nRounds)
-	if err := raw.Predict(zero, 0, want); err != nil {
-		return xgbErrorf(ErrFormat, "leaves: %v", err)
-	}
-	if err := b.ens.Predict(zero, 0, idx); err != nil {
-		return xgbErrorf(ErrFormat, "leaves: %v", err)
-	}
-	for k := range want {
-		got := 0.0 // the encoded model's base score
-		for i := 0; i < b.nRounds; i++ {
-			t := i*b.nGroups + k
-			j := int(idx[k*b.nRounds+i])
-			if j < 0 || j >= int(b.leafStart[t+1]-b.leafStart[t]) {
-				return xgbErrorf(ErrFormat, "tree %d: leaves reached leaf %d of %d", order[t], j, b.leafStart[t+1]-b.leafStart[t])
-			}
-			got += float64(b.leafVals[int(b.leafStart[t])+j])
-		}
-		if d := math.Abs(got - want[k]); !(d <= 1e-9*(1+math.Abs(want[k]))) {
-			return xgbErrorf(ErrFormat, "group %d: leaf values give margin %v on a zero row, leaves %v", k, got, want[k])
+		g := int(m.Groups[t])
+		bound[g] += hi
+		if err := ens.AddSum(nodes, g); err != nil {
+			return xgbErrorf(ErrFormat, "tree %d: %v", t, err)
 		}
 	}
+	for k, v := range bound {
+		if v > math.MaxFloat32/2 {
+			return xgbErrorf(ErrFormat, "group %d: leaf values add up to %g, beyond float32's range", k, v)
+		}
+	}
+	b.e = newEngine(ens, b.nClasses)
 	return nil
-}
-
-// xgbEnsemble hands an encoded model to leaves. xgbmodel has checked
-// everything leaves relies on; recover is the last line of defence, so a
-// gap in those checks surfaces as an error rather than a crash.
-func xgbEnsemble(norm []byte) (e *leaves.Ensemble, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			e, err = nil, xgbErrorf(ErrFormat, "leaves failed to read the model: %v", r)
-		}
-	}()
-	e, err = leaves.XGEnsembleFromReader(bufio.NewReader(bytes.NewReader(norm)), false)
-	if err != nil {
-		return nil, xgbErrorf(ErrFormat, "leaves: %v", err)
-	}
-	return e, nil
 }
 
 // xgbInfo builds the model's Info from meta, or from the names the model
@@ -507,117 +407,44 @@ func (b *Booster) Info() Info { return b.info }
 
 // Predict classifies one row; see Model.Predict. Like XGBoost, it takes each
 // value as float32 and NaN as a missing value, and refuses infinities and
-// values beyond float32's range, with an error wrapping ErrInput. Should
-// leaves fail on a row that passed those checks, the error wraps
-// ErrInternal instead. The probabilities are XGBoost's float32 results,
-// computed the way XGBoost computes them. With room in proba it allocates
-// nothing.
+// values beyond float32's range, with an error wrapping ErrInput. The
+// probabilities are XGBoost's float32 results, computed the way XGBoost
+// computes them. With room in proba it allocates nothing.
 func (b *Booster) Predict(row, proba []float64) (Prediction, error) {
-	if !rowOK(row, b.nFeatures, true, true) {
+	nan, ok := b.e.row(row)
+	if !ok {
 		return Prediction{}, rowError(row, b.nFeatures, true, true)
 	}
 	p := probaBuffer(proba, b.nClasses)
-	s := b.scratch.Get().(*[]float64)
-	c, err := b.predict(row, p, *s)
-	b.scratch.Put(s)
-	if err != nil {
-		return Prediction{}, err
-	}
+	b.e.ens.Predict(row, p, nan)
+	c := b.finish(p)
 	return Prediction{Class: c, Label: b.info.Classes[c], Probabilities: p}, nil
 }
 
 // PredictBatch classifies rows stored back to back; see Model.PredictBatch.
-// It allocates nothing.
+// It walks blocks of rows through each tree and allocates nothing.
 func (b *Booster) PredictBatch(rows []float64, classes []int, proba []float64) error {
-	if err := checkBatch(rows, classes, proba, b.nFeatures, b.nClasses); err != nil {
-		return err
-	}
-	s := b.scratch.Get().(*[]float64)
-	defer b.scratch.Put(s)
-	own := (*s)[len(*s)-b.nClasses:]
-	for i := range classes {
-		row := rows[i*b.nFeatures : (i+1)*b.nFeatures]
-		if !rowOK(row, b.nFeatures, true, true) {
-			return fmt.Errorf("classify: xgboost: row %d: %w", i, rowError(row, b.nFeatures, true, true))
-		}
-		p := own
-		if proba != nil {
-			p = proba[i*b.nClasses : (i+1)*b.nClasses]
-		}
-		c, err := b.predict(row, p, *s)
-		if err != nil {
-			return fmt.Errorf("classify: xgboost: row %d: %w", i, err)
-		}
-		classes[i] = c
-	}
-	return nil
+	return b.e.batch(rows, classes, proba, "classify: xgboost: ", b.finish)
 }
 
-// predict writes the probabilities of a checked row into p (len nClasses)
-// and returns its class, using scratch (a pooled buffer) for the
-// float32-rounded row and the leaf indices.
-//
-// It follows XGBoost's arithmetic (1.7 to 3.2), in float32: each margin
-// starts from its base margin and adds its trees' leaf values one by one in tree order
-// (leaves would sum in float64: on a 600-tree model that alone moves
-// probabilities by more than 1e-6); then common::Softmax or
-// common::Sigmoid, and predict_proba's 1-p. expf is float32(math.Exp) here,
-// within an ulp of glibc's.
-func (b *Booster) predict(row, p, scratch []float64) (int, error) {
-	nf := b.nFeatures
-	fvals := scratch[:nf]
-	idx := scratch[nf : nf+b.nGroups*b.nRounds]
-	for i, v := range row {
-		fvals[i] = float64(float32(v))
-	}
-	if err := b.ens.Predict(fvals, 0, idx); err != nil {
-		// The row was checked: a failure here is ours, not the caller's.
-		return 0, xgbErrorf(ErrInternal, "leaves: %v", err)
-	}
-	b.margins(idx, p)
+// finish turns the float32 margins at the start of p (len nClasses) into
+// probabilities and returns the class, as XGBoost (1.7 to 3.2) does: its
+// common::Softmax or common::Sigmoid, in float32, and predict_proba's
+// 1-p. expf is float32(math.Exp) here, within an ulp of glibc's.
+func (b *Booster) finish(p []float64) int {
 	switch b.objective {
 	case xgbLogistic:
 		x := min(-float32(p[0]), 88.7)
 		p1 := 1 / (float32(math.Exp(float64(x))) + 1)
 		p[0], p[1] = float64(1-p1), float64(p1)
-		return argmax(p), nil
+		return argmax(p)
 	case xgbSoftmaxLabel:
 		c := argmax(p) // predict's label: the largest margin
 		xgbSoftmax32(p)
-		return c, nil
+		return c
 	default:
 		xgbSoftmax32(p)
-		return argmax(p), nil
-	}
-}
-
-// margins writes into p[:nGroups] the float32 margins for the leaves in idx:
-// the base score plus each group's leaf values, added one by one in tree
-// order as XGBoost adds them. Groups are summed two at a time, so that two
-// independent chains of float32 additions overlap (each chain is bound by
-// the latency of an addition).
-func (b *Booster) margins(idx, p []float64) {
-	r, vals := b.nRounds, b.leafVals
-	k := 0
-	for ; k+1 < b.nGroups; k += 2 {
-		l0, l1 := idx[k*r:(k+1)*r], idx[(k+1)*r:(k+2)*r]
-		o0, o1 := b.leafOff[k*r:(k+1)*r], b.leafOff[(k+1)*r:(k+2)*r]
-		l1, o0, o1 = l1[:len(l0)], o0[:len(l0)], o1[:len(l0)]
-		a0, a1 := b.base[k], b.base[k+1]
-		for i, j := range l0 {
-			a0 += vals[int(o0[i])+int(j)]
-			a1 += vals[int(o1[i])+int(l1[i])]
-		}
-		p[k], p[k+1] = float64(a0), float64(a1)
-	}
-	if k < b.nGroups {
-		l, o := idx[k*r:(k+1)*r], b.leafOff[k*r:(k+1)*r]
-		o = o[:len(l)]
-		a := b.base[k]
-		for i, j := range l {
-			a += vals[int(o[i])+int(j)]
-		}
-		p[k] = float64(a)
+		return argmax(p)
 	}
 }
 

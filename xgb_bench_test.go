@@ -67,3 +67,30 @@ func BenchmarkXGBoostFormatPredict(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkXGBoostLoadLarge measures LoadXGBoost on the large model of
+// issue 14's load-time target (50 features, 5 classes, 2,000 trees of
+// depth 8), which is generated, not committed: it runs when
+// CLASSIFY_XGB_LARGE names the file, which testdata/xgboost/make_large.py
+// writes (and times XGBoost's own load of, for the comparison). It is a
+// measurement, not a test.
+//
+//	.venv/bin/python testdata/xgboost/make_large.py /tmp/large.json
+//	CLASSIFY_XGB_LARGE=/tmp/large.json go test -run '^$' -bench XGBoostLoadLarge -benchmem .
+func BenchmarkXGBoostLoadLarge(b *testing.B) {
+	path := os.Getenv("CLASSIFY_XGB_LARGE")
+	if path == "" {
+		b.Skip("CLASSIFY_XGB_LARGE is not set: write the model with testdata/xgboost/make_large.py and name it there")
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, err := LoadXGBoost(bytes.NewReader(data), nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -685,29 +685,6 @@ func TestXGBoostPredictInput(t *testing.T) {
 	}
 }
 
-// TestXGBoostLeavesFailure: when leaves fails on a row the Booster has
-// accepted, the error is the package's fault, not the caller's: it wraps
-// ErrInternal and not ErrInput. The Booster is given the leaves ensemble of
-// a 13-feature model, so leaves refuses the validated 4-value row.
-func TestXGBoostLeavesFailure(t *testing.T) {
-	b := loadXGB(t, readXGBModel(t, "iris_softprob"), nil)
-	b.ens = loadXGB(t, readXGBModel(t, "wine_200"), nil).ens
-	row := []float64{5.1, 3.5, 1.4, 0.2}
-	_, err := b.Predict(row, nil)
-	if err == nil || errors.Is(err, ErrInput) || !errors.Is(err, ErrInternal) ||
-		!strings.HasPrefix(err.Error(), "classify: xgboost: leaves: ") {
-		t.Errorf("Predict: err = %v, want ErrInternal and not ErrInput", err)
-	}
-	var ie *InputError
-	if errors.As(err, &ie) {
-		t.Errorf("Predict: err = %v is an *InputError", err)
-	}
-	err = b.PredictBatch(append(row, row...), make([]int, 2), nil)
-	if err == nil || errors.Is(err, ErrInput) || !errors.Is(err, ErrInternal) || !strings.Contains(err.Error(), "row 0: ") {
-		t.Errorf("PredictBatch: err = %v, want ErrInternal naming row 0 and not ErrInput", err)
-	}
-}
-
 func TestXGBoostAllocs(t *testing.T) {
 	for _, name := range []string{"iris_softprob", "breast_cancer_logistic"} {
 		b := loadXGB(t, readXGBModel(t, name), nil)

@@ -134,6 +134,43 @@
 // over the limit, 500 for a prediction that failed (or a panic), 503 when
 // no model is loaded.
 //
+// The binary tensor data extension (GET /v2 lists "binary_tensor_data"),
+// which Triton's HTTP client uses by default, is spoken too: with the
+// header Inference-Header-Content-Length, the body is that many bytes of
+// JSON followed by the input's values (an input with parameters
+// {"binary_data_size": bytes} and no data; little-endian FP32 or FP64,
+// row-major). An output asked for with parameters {"binary_data": true},
+// or every output when the request's parameters hold
+// {"binary_data_output": true}, is answered the same way: its JSON carries
+// binary_data_size instead of data, the bytes follow the JSON (a BYTES
+// tensor as each label's 4-byte little-endian length and bytes), the
+// answer's Content-Type is application/octet-stream and its
+// Inference-Header-Content-Length the JSON's length.
+//
+// The protocol's model side is also exported, independent of HTTP:
+// Handler.ServerMetadata, ModelMetadata, ModelReady, Ready and Infer (with
+// typed FP32/FP64 values or little-endian raw bytes), whose errors are
+// *InferError carrying the status above. Package classifygrpc (module
+// .../classify/classifygrpc) serves them over gRPC, so both transports
+// answer the same models with the same limits, errors and metrics.
+//
+// # Tracing
+//
+// The handler creates no spans: wrap it in otelhttp (cmd/serve does when
+// the OTEL_* variables configure an exporter). When the request's context
+// holds a recording span, the handler sets on it the model that answered:
+// classify.model, classify.variant and classify.model_version; and the
+// request's log line carries the span's trace_id. Infer, ModelMetadata and
+// ModelReady do the same with the caller's context. Without a recording
+// span this costs a context lookup and allocates nothing.
+//
+// # Payload log
+//
+// Options.PayloadLog (OpenPayloadLog) receives a sample of every predicted
+// row, from every endpoint and from Infer, as JSON Lines for drift
+// analysis, written off the response path through a bounded queue that
+// drops (and counts) rather than blocks, rotated by size; see PayloadLog.
+//
 // # A/B splits, shadow traffic, reloads and metrics
 //
 // The Router's split decides which variant answers: a request with the

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"go.opentelemetry.io/otel/trace"
 )
 
 // instrument wraps the routes in what every request gets: a request id
@@ -54,6 +56,9 @@ func (h *Handler) instrument(mux *http.ServeMux) http.Handler {
 			status = http.StatusOK
 		}
 		h.metrics.observe(route, r.Method, status, rec.model, rec.variant, elapsed.Seconds())
+		if rec.served != nil {
+			annotate(r.Context(), rec.served)
+		}
 		if h := h.log.Handler(); h.Enabled(r.Context(), slog.LevelInfo) {
 			// A record without a caller's PC: slog.Logger would walk the
 			// stack for one on every request.
@@ -68,6 +73,9 @@ func (h *Handler) instrument(mux *http.ServeMux) http.Handler {
 				slog.String("request_id", id),
 				slog.Int("bytes", rec.bytes),
 				slog.String("remote", r.RemoteAddr))
+			if sc := trace.SpanContextFromContext(r.Context()); sc.HasTraceID() {
+				line.AddAttrs(slog.String("trace_id", sc.TraceID().String()))
+			}
 			_ = h.Handle(r.Context(), line)
 		}
 		rec.ResponseWriter = nil
@@ -144,7 +152,8 @@ type recorder struct {
 	bytes     int
 	model     string
 	variant   string
-	swallowed bool // the router's own body is being replaced
+	served    *served // the model that answered, when one did
+	swallowed bool    // the router's own body is being replaced
 }
 
 var recorders = sync.Pool{New: func() any { return new(recorder) }}
@@ -161,7 +170,7 @@ func noteModel(w http.ResponseWriter, name string) {
 // headers.
 func noteServed(w http.ResponseWriter, c *served) {
 	if rec, ok := w.(*recorder); ok {
-		rec.model, rec.variant = c.name, c.variant
+		rec.model, rec.variant, rec.served = c.name, c.variant, c
 	}
 	h := w.Header()
 	h["X-Model-Variant"] = c.variantH
@@ -201,3 +210,12 @@ func (rec *recorder) Write(b []byte) (int, error) {
 
 // Unwrap lets http.ResponseController reach the connection's writer.
 func (rec *recorder) Unwrap() http.ResponseWriter { return rec.ResponseWriter }
+
+// responseRequestID is the request id instrument put in the answer's
+// headers.
+func responseRequestID(w http.ResponseWriter) string {
+	if v := w.Header()["X-Request-Id"]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}

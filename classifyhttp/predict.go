@@ -136,6 +136,9 @@ func (h *Handler) handlePredict(w http.ResponseWriter, r *http.Request) {
 	}
 	c.counters[p.Class].Inc()
 	h.observeShadow(c, wk.row, p)
+	if h.opts.PayloadLog != nil {
+		h.logPayload(responseRequestID(w), c, wk.row, p.Class, p.Probabilities)
+	}
 	out := append(wk.out[:0], '{')
 	out = appendPrediction(out, c, p)
 	out = append(append(out, `,"model":`...), c.identity...)
@@ -368,6 +371,9 @@ func (h *Handler) handlePredictBatch(w http.ResponseWriter, r *http.Request) {
 		p := classify.Prediction{Class: class, Label: c.info.Classes[class], Probabilities: wk.probas[j*nc : (j+1)*nc]}
 		c.counters[class].Inc()
 		h.observeShadow(c, rows[j*nf:(j+1)*nf], p)
+		if h.opts.PayloadLog != nil {
+			h.logPayload(responseRequestID(w), c, rows[j*nf:(j+1)*nf], class, p.Probabilities)
+		}
 		out = appendPrediction(append(out, '{'), c, p)
 		out = append(out, '}')
 	}

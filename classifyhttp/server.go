@@ -17,6 +17,14 @@ import (
 	"github.com/ml-production-service/classify/rollout"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/otel/attribute"
+)
+
+// The span attributes naming the model that answered a traced request.
+const (
+	attrModel   = attribute.Key("classify.model")
+	attrVariant = attribute.Key("classify.variant")
+	attrVersion = attribute.Key("classify.model_version")
 )
 
 // Defaults of the zero Options.
@@ -91,6 +99,13 @@ type Options struct {
 	AllowNonPositive bool
 	// Version is the server's version, reported by GET /v2 (default "dev").
 	Version string
+	// PayloadLog, when not nil, receives a sample of the predicted rows
+	// (every endpoint that predicts: /predict, /predict/batch, /v2 infer,
+	// and Infer's callers such as classifygrpc) off the response path, for
+	// drift analysis. Its counts are registered as
+	// mps_payload_records_total{result="written"|"dropped"|"failed"}. The
+	// caller closes it after the server stops.
+	PayloadLog *PayloadLog
 }
 
 // Handler answers the HTTP API over the variants of a rollout.Router. Make
@@ -152,6 +167,17 @@ func New(router *rollout.Router, opts Options) (*Handler, error) {
 		if err := s.metrics.register(opts.Registerer); err != nil {
 			return nil, fmt.Errorf("classifyhttp: register metrics: %w", err)
 		}
+		if p := opts.PayloadLog; p != nil {
+			for result, count := range map[string]func() uint64{"written": p.Written, "dropped": p.Dropped, "failed": p.Failed} {
+				if err := opts.Registerer.Register(prometheus.NewCounterFunc(prometheus.CounterOpts{
+					Name:        "mps_payload_records_total",
+					Help:        "Predicted rows offered to the payload log (after sampling), by result: written, dropped (the queue was full) or failed (a write error).",
+					ConstLabels: prometheus.Labels{"result": result},
+				}, func() float64 { return float64(count()) })); err != nil {
+					return nil, fmt.Errorf("classifyhttp: register metrics: %w", err)
+				}
+			}
+		}
 	}
 	s.catalog.Store(opts.Catalog)
 	if opts.Catalog != nil && opts.Catalog.Fingerprint != nil {
@@ -192,6 +218,9 @@ type served struct {
 	versionH []string       // X-Model-Version (nil when unversioned)
 	counters []prometheus.Counter
 	entry    *classify.Entry // the manifest entry, when the model came from a registry
+	// traceAttrs name the model on a traced request's span:
+	// classify.model, classify.variant, classify.model_version.
+	traceAttrs []attribute.KeyValue
 }
 
 // view is what the server serves now: the router's table, each variant's
@@ -289,6 +318,7 @@ func (h *Handler) derive(variant string, m classify.Model) *served {
 		c.versionH = []string{info.Version}
 	}
 	c.counters = h.metrics.classCounters(variant, c.name, info.Classes)
+	c.traceAttrs = []attribute.KeyValue{attrModel.String(c.name), attrVariant.String(variant), attrVersion.String(info.Version)}
 	c.entry = h.entry(info)
 	return c
 }

@@ -2,14 +2,14 @@ package classifyhttp
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
-	"strings"
+	"strconv"
 	"unicode/utf8"
-
-	"github.com/ml-production-service/classify"
 )
 
 // The Open Inference Protocol (KServe V2 REST, spoken by Triton and
@@ -47,59 +47,37 @@ func (h *Handler) routeV2(mux *http.ServeMux) {
 }
 
 func (h *Handler) handleV2Server(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusOK, struct {
-		Name       string   `json:"name"`
-		Version    string   `json:"version"`
-		Extensions []string `json:"extensions"`
-	}{platform, h.opts.Version, []string{}})
+	md := h.ServerMetadata()
+	md.Extensions = []string{binaryExtension}
+	writeJSON(w, http.StatusOK, md)
 }
 
-// v2Model returns the model the path names, by variant name or model
-// name (and its version, if given); otherwise it answers 404 and returns
-// nil. The Open Inference Protocol names its model, so a split does not
-// apply here: every variant, weight 0 included, is addressed directly.
+// binaryExtension is the REST extension this server speaks beyond the
+// protocol's core: tensors as bytes after the JSON (what Triton's HTTP
+// client sends and asks for by default).
+const binaryExtension = "binary_tensor_data"
+
+// v2Model returns the model the path names (see lookup); otherwise it
+// answers the error and returns nil.
 func (h *Handler) v2Model(w http.ResponseWriter, r *http.Request) *served {
-	v := h.view()
-	name, version := r.PathValue("name"), r.PathValue("version")
-	if v.primary() == nil {
-		writeV2Error(w, http.StatusServiceUnavailable, "no model is loaded")
-		return nil
+	c, err := h.lookup(r.PathValue("name"), r.PathValue("version"))
+	if c != nil {
+		noteServed(w, c)
 	}
-	var c *served
-	var names []string
-	for _, sv := range v.served {
-		if sv == nil {
-			continue
-		}
-		names = append(names, sv.variant)
-		if sv.variant == name || c == nil && sv.name == name {
-			c = sv
-		}
-	}
-	if c == nil {
-		writeV2Error(w, http.StatusNotFound, fmt.Sprintf("model %q is not served here; this server serves \"%s\"", name, strings.Join(names, `", "`)))
-		return nil
-	}
-	noteServed(w, c)
-	if version != "" && version != c.info.Version {
-		writeV2Error(w, http.StatusNotFound, fmt.Sprintf("model %q has no version %q; serving version %q", name, version, c.info.Version))
+	if err != nil {
+		writeInferError(w, err)
 		return nil
 	}
 	return c
 }
 
-type tensorMeta struct {
-	Name     string `json:"name"`
-	Datatype string `json:"datatype"`
-	Shape    []int  `json:"shape"`
-}
-
-type modelMetadata struct {
-	Name     string       `json:"name"`
-	Versions []string     `json:"versions"`
-	Platform string       `json:"platform"`
-	Inputs   []tensorMeta `json:"inputs"`
-	Outputs  []tensorMeta `json:"outputs"`
+// writeInferError answers an *InferError with its status.
+func writeInferError(w http.ResponseWriter, err error) {
+	var ie *InferError
+	if !errors.As(err, &ie) {
+		ie = &InferError{Status: http.StatusInternalServerError, Message: err.Error()}
+	}
+	writeV2Error(w, ie.Status, ie.Message)
 }
 
 func (h *Handler) handleV2Metadata(w http.ResponseWriter, r *http.Request) {
@@ -107,18 +85,7 @@ func (h *Handler) handleV2Metadata(w http.ResponseWriter, r *http.Request) {
 	if c == nil {
 		return
 	}
-	versions := []string{}
-	if c.info.Version != "" {
-		versions = append(versions, c.info.Version)
-	}
-	writeJSON(w, http.StatusOK, modelMetadata{
-		Name: c.name, Versions: versions, Platform: platform + "_" + string(c.info.Kind),
-		Inputs: []tensorMeta{{Name: "input", Datatype: "FP64", Shape: []int{-1, len(c.info.Features)}}},
-		Outputs: []tensorMeta{
-			{Name: outputLabel, Datatype: "BYTES", Shape: []int{-1}},
-			{Name: outputProba, Datatype: "FP64", Shape: []int{-1, len(c.info.Classes)}},
-		},
-	})
+	writeJSON(w, http.StatusOK, c.metadata())
 }
 
 func (h *Handler) handleV2ModelReady(w http.ResponseWriter, r *http.Request) {
@@ -139,7 +106,7 @@ func (h *Handler) handleV2ModelReady(w http.ResponseWriter, r *http.Request) {
 
 type inferInput struct {
 	Name       string          `json:"name"`
-	Shape      []int           `json:"shape"`
+	Shape      []int64         `json:"shape"`
 	Datatype   string          `json:"datatype"`
 	Parameters map[string]any  `json:"parameters,omitempty"`
 	Data       json.RawMessage `json:"data"`
@@ -160,7 +127,7 @@ type inferOutput struct {
 	Shape      []int          `json:"shape"`
 	Datatype   string         `json:"datatype"`
 	Parameters map[string]any `json:"parameters,omitempty"`
-	Data       any            `json:"data"`
+	Data       any            `json:"data,omitempty"` // none when binary
 }
 
 type inferResponse struct {
@@ -185,92 +152,143 @@ func (h *Handler) handleV2Infer(w http.ResponseWriter, r *http.Request) {
 		writeV2Error(w, http.StatusBadRequest, "cannot read the body: "+err.Error())
 		return
 	}
+	// The binary tensor data extension: a JSON header of
+	// Inference-Header-Content-Length bytes, then the tensors' bytes.
+	header, bin := body.Bytes(), []byte(nil)
+	if hl := r.Header.Get(headerLengthHeader); hl != "" {
+		n, err := strconv.Atoi(hl)
+		if err != nil || n < 0 || n > len(header) {
+			writeV2Error(w, http.StatusBadRequest, fmt.Sprintf("%s: %q is not a length within the body's %d bytes", headerLengthHeader, hl, len(header)))
+			return
+		}
+		header, bin = header[:n], header[n:]
+	}
 	var req inferRequest
-	if err := json.Unmarshal(nanDataToNull(body.Bytes()), &req); err != nil {
+	if err := json.Unmarshal(nanDataToNull(header), &req); err != nil {
 		writeV2Error(w, http.StatusBadRequest, "invalid JSON: "+err.Error())
 		return
 	}
-	rows, n, err := h.inferRows(c, req)
+	rows, n, err := h.v2Rows(c, req, bin)
 	if err != nil {
-		writeV2Error(w, http.StatusBadRequest, err.Error())
+		writeInferError(w, err)
 		return
 	}
-	wantLabel, wantProba := true, false
-	if len(req.Outputs) > 0 {
-		wantLabel = false
-		for _, o := range req.Outputs {
-			switch o.Name {
-			case outputLabel:
-				wantLabel = true
-			case outputProba:
-				wantProba = true
-			default:
-				writeV2Error(w, http.StatusBadRequest, fmt.Sprintf("unknown output %q (outputs: %q, %q)", o.Name, outputLabel, outputProba))
-				return
+	outputs := make([]string, len(req.Outputs))
+	binaryOut := map[string]bool{}
+	for i, o := range req.Outputs {
+		outputs[i] = o.Name
+		binaryOut[o.Name] = o.Parameters["binary_data"] == true
+	}
+	allBinary := req.Parameters["binary_data_output"] == true
+	wantLabel, wantProba, err := wantOutputs(outputs)
+	if err != nil {
+		writeInferError(w, err)
+		return
+	}
+	res, err := h.infer(c, rows, n, req.ID, responseRequestID(w), wantLabel, wantProba)
+	if err != nil {
+		writeInferError(w, err)
+		return
+	}
+	resp := inferResponse{ModelName: res.Model, ModelVersion: res.Version, ID: res.ID, Outputs: []inferOutput{}}
+	var tail []byte // the binary outputs' bytes, in output order
+	if res.Labels != nil {
+		o := inferOutput{Name: outputLabel, Shape: []int{n}, Datatype: "BYTES", Parameters: map[string]any{"content_type": "str"}, Data: res.Labels}
+		if allBinary || binaryOut[outputLabel] {
+			start := len(tail)
+			for _, l := range res.Labels {
+				tail = append(binary.LittleEndian.AppendUint32(tail, uint32(len(l))), l...)
 			}
+			o.Data, o.Parameters["binary_data_size"] = nil, len(tail)-start
 		}
+		resp.Outputs = append(resp.Outputs, o)
 	}
-	nc := len(c.info.Classes)
-	classes := make([]int, n)
-	proba := make([]float64, n*nc)
-	if err := c.model.PredictBatch(rows, classes, proba); err != nil {
-		if errors.Is(err, classify.ErrInput) {
-			writeV2Error(w, http.StatusBadRequest, err.Error())
-			return
+	if res.Probabilities != nil {
+		o := inferOutput{Name: outputProba, Shape: []int{n, len(res.Classes)}, Datatype: "FP64", Data: res.Probabilities}
+		if allBinary || binaryOut[outputProba] {
+			for _, p := range res.Probabilities {
+				tail = binary.LittleEndian.AppendUint64(tail, math.Float64bits(p))
+			}
+			o.Data, o.Parameters = nil, map[string]any{"binary_data_size": 8 * len(res.Probabilities)}
 		}
-		h.log.Error("predict failed", "model", c.name, "error", err.Error())
-		writeV2Error(w, http.StatusInternalServerError, "prediction failed")
+		resp.Outputs = append(resp.Outputs, o)
+	}
+	if tail == nil {
+		writeJSON(w, http.StatusOK, resp)
 		return
 	}
-	resp := inferResponse{ModelName: c.name, ModelVersion: c.info.Version, ID: req.ID, Outputs: []inferOutput{}}
-	for i, class := range classes {
-		c.counters[class].Inc()
-		if h.shadow != nil {
-			h.observeShadow(c, rows[i*len(c.info.Features):(i+1)*len(c.info.Features)],
-				classify.Prediction{Class: class, Label: c.info.Classes[class]})
+	js, err := json.Marshal(resp)
+	if err != nil {
+		writeV2Error(w, http.StatusInternalServerError, "Internal Server Error")
+		return
+	}
+	hd := w.Header()
+	hd["Content-Type"] = []string{"application/octet-stream"}
+	hd[headerLengthHeader] = []string{strconv.Itoa(len(js))}
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(append(js, tail...))
+}
+
+// headerLengthHeader is the binary tensor data extension's header: the
+// length of the JSON part of a body that binary tensors follow.
+const headerLengthHeader = "Inference-Header-Content-Length"
+
+// v2Rows returns the rows of the request's one input: from its JSON data,
+// or, when its parameters give binary_data_size, from bin (the binary
+// tensor data extension: little-endian values, as raw contents).
+func (h *Handler) v2Rows(c *served, req inferRequest, bin []byte) ([]float64, int, error) {
+	size, isBinary := -1, false
+	if len(req.Inputs) == 1 {
+		if v, ok := req.Inputs[0].Parameters["binary_data_size"]; ok {
+			f, isNumber := v.(float64)
+			if !isNumber || f < 0 || f != math.Trunc(f) {
+				return nil, 0, inferErrorf(http.StatusBadRequest, "input %q: binary_data_size %s is not a byte count", req.Inputs[0].Name, fmtParam(v))
+			}
+			size, isBinary = int(f), true
 		}
 	}
-	if wantLabel {
-		labels := make([]string, n)
-		for i, class := range classes {
-			labels[i] = c.info.Classes[class]
+	if !isBinary {
+		if len(bin) > 0 {
+			return nil, 0, inferErrorf(http.StatusBadRequest, "the body holds %d bytes after its JSON header, but no input has binary_data_size", len(bin))
 		}
-		resp.Outputs = append(resp.Outputs, inferOutput{Name: outputLabel, Shape: []int{n}, Datatype: "BYTES",
-			Parameters: map[string]any{"content_type": "str"}, Data: labels})
+		return h.inferRows(c, req)
 	}
-	if wantProba {
-		resp.Outputs = append(resp.Outputs, inferOutput{Name: outputProba, Shape: []int{n, nc}, Datatype: "FP64", Data: proba})
+	in := req.Inputs[0]
+	if size != len(bin) {
+		return nil, 0, inferErrorf(http.StatusBadRequest, "input %q: binary_data_size is %d, the body holds %d bytes after its JSON header", in.Name, size, len(bin))
 	}
-	writeJSON(w, http.StatusOK, resp)
+	if len(in.Data) > 0 && string(in.Data) != "null" {
+		return nil, 0, inferErrorf(http.StatusBadRequest, "input %q has both data and binary_data_size", in.Name)
+	}
+	n, err := h.checkInput(c, in.Name, in.Datatype, in.Shape)
+	if err != nil {
+		return nil, 0, err
+	}
+	rows, err := decodeInput(c, &InferInput{Name: in.Name, Datatype: in.Datatype, Shape: in.Shape, Raw: bin}, n)
+	return rows, n, err
 }
 
 // inferRows checks the request's one input tensor and returns its rows,
 // back to back, and their count.
 func (h *Handler) inferRows(c *served, req inferRequest) ([]float64, int, error) {
 	if len(req.Inputs) != 1 {
-		return nil, 0, fmt.Errorf("expected 1 input tensor of shape [N, %d], got %d inputs", len(c.info.Features), len(req.Inputs))
+		return nil, 0, inferErrorf(http.StatusBadRequest, "expected 1 input tensor of shape [N, %d], got %d inputs", len(c.info.Features), len(req.Inputs))
 	}
 	in := req.Inputs[0]
-	if in.Datatype != "FP32" && in.Datatype != "FP64" {
-		return nil, 0, fmt.Errorf("input %q has datatype %q; FP32 and FP64 are accepted", in.Name, in.Datatype)
+	n, err := h.checkInput(c, in.Name, in.Datatype, in.Shape)
+	if err != nil {
+		return nil, 0, err
 	}
 	nf := len(c.info.Features)
-	if len(in.Shape) != 2 || in.Shape[1] != nf || in.Shape[0] < 1 {
-		return nil, 0, fmt.Errorf("input %q has shape %v; expected [N, %d] with N >= 1 (features: %v)", in.Name, in.Shape, nf, c.info.Features)
-	}
-	n := in.Shape[0]
-	if n > h.opts.MaxBatch {
-		return nil, 0, fmt.Errorf("input %q has %d rows; at most %d are accepted per request", in.Name, n, h.opts.MaxBatch)
-	}
 	var d jsonDoc
 	if len(in.Data) == 0 {
-		return nil, 0, fmt.Errorf("input %q has no data", in.Name)
+		return nil, 0, inferErrorf(http.StatusBadRequest, "input %q has no data", in.Name)
 	}
 	if err := d.parse(in.Data); err != nil {
-		return nil, 0, fmt.Errorf("input %q: data: %v", in.Name, err)
+		return nil, 0, inferErrorf(http.StatusBadRequest, "input %q: data: %v", in.Name, err)
 	}
 	if d.nodes[0].kind != jArray {
-		return nil, 0, fmt.Errorf("input %q: data must be an array", in.Name)
+		return nil, 0, inferErrorf(http.StatusBadRequest, "input %q: data must be an array", in.Name)
 	}
 	// Data is either flat (n*nf numbers) or nested as the shape is: n
 	// arrays of nf numbers each. Anything else is refused, not flattened.
@@ -287,7 +305,7 @@ func (h *Handler) inferRows(c *served, req inferRequest) ([]float64, int, error)
 					v = d.number(i)
 				}
 				if v != v && !c.info.Missing {
-					return "", fmt.Errorf("input %q: %s[%d] is %s, a missing value, and model %q takes none", in.Name, where, k, d.raw(i), c.name)
+					return "", inferErrorf(http.StatusBadRequest, "input %q: %s[%d] is %s, a missing value, and model %q takes none", in.Name, where, k, d.raw(i), c.name)
 				}
 				if in.Datatype == "FP32" {
 					v = float64(float32(v))
@@ -296,7 +314,7 @@ func (h *Handler) inferRows(c *served, req inferRequest) ([]float64, int, error)
 			case jArray:
 				return fmt.Sprintf("%s[%d]", where, k), nil
 			default:
-				return "", fmt.Errorf("input %q: data holds %s; numbers are expected", in.Name, d.raw(i))
+				return "", inferErrorf(http.StatusBadRequest, "input %q: data holds %s; numbers are expected", in.Name, d.raw(i))
 			}
 			i += int(d.nodes[i].size)
 		}
@@ -310,33 +328,33 @@ func (h *Handler) inferRows(c *served, req inferRequest) ([]float64, int, error)
 			return nil, 0, err
 		}
 		if at != "" {
-			return nil, 0, fmt.Errorf("input %q: %s is an array but data[0] is a number; data must be flat (%d numbers) or nested as shape %v (%d arrays of %d numbers)",
+			return nil, 0, inferErrorf(http.StatusBadRequest, "input %q: %s is an array but data[0] is a number; data must be flat (%d numbers) or nested as shape %v (%d arrays of %d numbers)",
 				in.Name, at, n*nf, in.Shape, n, nf)
 		}
 		if len(rows) != n*nf {
-			return nil, 0, fmt.Errorf("input %q: shape %v needs %d values, data holds %d", in.Name, in.Shape, n*nf, len(rows))
+			return nil, 0, inferErrorf(http.StatusBadRequest, "input %q: shape %v needs %d values, data holds %d", in.Name, in.Shape, n*nf, len(rows))
 		}
 		return rows, n, nil
 	}
 	if int(root.count) != n {
-		return nil, 0, fmt.Errorf("input %q: shape %v needs %d rows, nested data holds %d", in.Name, in.Shape, n, root.count)
+		return nil, 0, inferErrorf(http.StatusBadRequest, "input %q: shape %v needs %d rows, nested data holds %d", in.Name, in.Shape, n, root.count)
 	}
 	i := 1
 	for r := range n {
 		row := d.nodes[i]
 		if row.kind != jArray {
-			return nil, 0, fmt.Errorf("input %q: data[%d] is %s but data[0] is an array; nested data must be %d arrays of %d numbers",
+			return nil, 0, inferErrorf(http.StatusBadRequest, "input %q: data[%d] is %s but data[0] is an array; nested data must be %d arrays of %d numbers",
 				in.Name, r, d.raw(i), n, nf)
 		}
 		if int(row.count) != nf {
-			return nil, 0, fmt.Errorf("input %q: data[%d] holds %d values; shape %v needs %d per row", in.Name, r, row.count, in.Shape, nf)
+			return nil, 0, inferErrorf(http.StatusBadRequest, "input %q: data[%d] holds %d values; shape %v needs %d per row", in.Name, r, row.count, in.Shape, nf)
 		}
 		at, err := numbers(i, nf, fmt.Sprintf("data[%d]", r))
 		if err != nil {
 			return nil, 0, err
 		}
 		if at != "" {
-			return nil, 0, fmt.Errorf("input %q: %s is an array; shape %v nests data two levels deep at most", in.Name, at, in.Shape)
+			return nil, 0, inferErrorf(http.StatusBadRequest, "input %q: %s is an array; shape %v nests data two levels deep at most", in.Name, at, in.Shape)
 		}
 		i += int(row.size)
 	}
@@ -394,4 +412,10 @@ func nanDataToNull(body []byte) []byte {
 		last = int(a) + len("NaN")
 	}
 	return append(out, body[last:]...)
+}
+
+// fmtParam shows a JSON parameter's value as JSON.
+func fmtParam(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
 }

@@ -16,7 +16,7 @@ func TestV2Health(t *testing.T) {
 	got := hs.get("/v2/health/ready")
 	assert.Equal(t, http.StatusOK, got.status)
 	assert.JSONEq(t, `{"ready":true}`, string(got.body))
-	assert.JSONEq(t, `{"name":"classify","version":"v1.2.3","extensions":[]}`, string(hs.get("/v2").body))
+	assert.JSONEq(t, `{"name":"classify","version":"v1.2.3","extensions":["binary_tensor_data"]}`, string(hs.get("/v2").body))
 	got = hs.get("/v2/models/heuristic/ready")
 	assert.JSONEq(t, `{"name":"heuristic","ready":true}`, string(got.body))
 
@@ -33,7 +33,7 @@ func TestV2Health(t *testing.T) {
 
 func TestV2ServerVersionDefault(t *testing.T) {
 	hs := newHarness(t, classify.IrisRules(), Options{})
-	assert.JSONEq(t, `{"name":"classify","version":"dev","extensions":[]}`, string(hs.get("/v2").body))
+	assert.JSONEq(t, `{"name":"classify","version":"dev","extensions":["binary_tensor_data"]}`, string(hs.get("/v2").body))
 }
 
 func TestV2Metadata(t *testing.T) {

@@ -13,4 +13,12 @@
 //     probe paths and environment variable names are ones the real server
 //     listens on, serves and reads, starting it with each container's
 //     environment.
+//   - kserve_test.go checks deploy/kserve/ (a ServingRuntime and two
+//     InferenceServices) against the field names of KServe's types
+//     (testdata/kserve-fields.json, an excerpt with its source), the
+//     protocol versions and model format they declare, and the server: the
+//     ports named http1 and h2c are the ones it listens on for REST and
+//     gRPC, every variable is one it reads, a storageUri comes with
+//     MPS_MODEL_PATH at KServe's mount path, and the binary started with the
+//     runtime's variables answers the probes and speaks HTTP/2 on h2c.
 package deploy

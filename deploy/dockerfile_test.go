@@ -319,7 +319,7 @@ func TestDockerfile(t *testing.T) {
 	// Build in a context holding only what the COPY lines copy.
 	ctxDir := t.TempDir()
 	copied := copyContext(t, build, ctxDir)
-	for _, must := range []string{"go.mod", "cmd/go.mod", "cmd/go.sum", "classifyhttp/go.mod", "classify.go", "models/manifest.json", "cmd/serve/main.go", "cmd/classify/main.go"} {
+	for _, must := range []string{"go.mod", "cmd/go.mod", "cmd/go.sum", "classifyhttp/go.mod", "classifygrpc/go.mod", "classify.go", "models/manifest.json", "cmd/serve/main.go", "cmd/classify/main.go"} {
 		if !slices.Contains(copied, must) {
 			t.Errorf("the build context lacks %s", must)
 		}
@@ -398,16 +398,17 @@ func TestDockerfile(t *testing.T) {
 		t.Errorf("the runtime stage does not COPY --from=%s /out/serve to /", build.name)
 	}
 
-	// Port: EXPOSE, ENV MPS_API_PORT and the server's default agree.
+	// Ports: EXPOSE, ENV MPS_API_PORT and MPS_GRPC_PORT and the server's
+	// defaults agree.
 	settings, help := serverSettings(t, serve)
-	defPort := settings["MPS_API_PORT"].def
+	defPort, defGRPC := settings["MPS_API_PORT"].def, settings["MPS_GRPC_PORT"].def
 	expose := final.all("EXPOSE")
-	if len(expose) != 1 || expose[0].args != defPort {
-		t.Errorf("EXPOSE %v, want the server's default port %s", expose, defPort)
+	if len(expose) != 1 || expose[0].args != defPort+" "+defGRPC {
+		t.Errorf("EXPOSE %v, want the server's default ports %s %s", expose, defPort, defGRPC)
 	}
 	env := stageEnv(t, final)
-	if env["MPS_API_PORT"] != defPort || env["MPS_API_HOST"] != "0.0.0.0" {
-		t.Errorf("runtime ENV %v, want MPS_API_HOST=0.0.0.0 and MPS_API_PORT=%s", env, defPort)
+	if env["MPS_API_PORT"] != defPort || env["MPS_API_HOST"] != "0.0.0.0" || env["MPS_GRPC_PORT"] != defGRPC {
+		t.Errorf("runtime ENV %v, want MPS_API_HOST=0.0.0.0, MPS_API_PORT=%s and MPS_GRPC_PORT=%s", env, defPort, defGRPC)
 	}
 	for k := range env {
 		if _, ok := settings[k]; !ok {

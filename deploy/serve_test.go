@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -96,10 +97,11 @@ func freePort(t *testing.T) int {
 
 // server is a running server process.
 type server struct {
-	url  string
-	cmd  *exec.Cmd
-	exit chan error
-	logs *syncBuffer
+	url      string
+	grpcAddr string // host:off when gRPC is off
+	cmd      *exec.Cmd
+	exit     chan error
+	logs     *syncBuffer
 }
 
 // syncBuffer is a buffer safe for one writer and concurrent readers.
@@ -132,12 +134,18 @@ func startServer(t *testing.T, bin string, env map[string]string) (*server, erro
 	cmd := exec.Command(bin)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH")}
 	for k, v := range env {
-		if k != "MPS_API_PORT" && k != "MPS_API_HOST" {
+		if k != "MPS_API_PORT" && k != "MPS_API_HOST" && k != "MPS_GRPC_PORT" {
 			cmd.Env = append(cmd.Env, k+"="+v)
 		}
 	}
-	cmd.Env = append(cmd.Env, "MPS_API_HOST=127.0.0.1", fmt.Sprintf("MPS_API_PORT=%d", port))
-	s := &server{url: fmt.Sprintf("http://127.0.0.1:%d", port), cmd: cmd, exit: make(chan error, 1), logs: &syncBuffer{}}
+	// The ports the manifests declare are the defaults: a test takes free
+	// ones instead (gRPC too, unless the manifest turns it off).
+	grpcPort := "off"
+	if env["MPS_GRPC_PORT"] != "off" {
+		grpcPort = strconv.Itoa(freePort(t))
+	}
+	cmd.Env = append(cmd.Env, "MPS_API_HOST=127.0.0.1", fmt.Sprintf("MPS_API_PORT=%d", port), "MPS_GRPC_PORT="+grpcPort)
+	s := &server{url: fmt.Sprintf("http://127.0.0.1:%d", port), grpcAddr: "127.0.0.1:" + grpcPort, cmd: cmd, exit: make(chan error, 1), logs: &syncBuffer{}}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)

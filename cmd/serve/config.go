@@ -36,6 +36,9 @@ type config struct {
 	logLevel         slog.Level
 	host             string
 	port             int
+	grpcPort         int     // -1: no gRPC server
+	payloadLog       string  // "" means no payload log
+	payloadSample    float64 // share of predicted rows logged
 	shutdownTimeout  time.Duration
 	allowNonPositive bool
 	splitHeader      string
@@ -60,6 +63,9 @@ var settings = []setting{
 	{"log-level", "MPS_LOG_LEVEL", "INFO", "DEBUG, INFO, WARNING or ERROR (any case)"},
 	{"host", "MPS_API_HOST", "0.0.0.0", "address to listen on"},
 	{"port", "MPS_API_PORT", "8000", "port to listen on (0: any free port; the address is logged)"},
+	{"grpc-port", "MPS_GRPC_PORT", "8001", "port for gRPC: the Open Inference Protocol (GRPCInferenceService, as KServe and Triton serve it\non 8001), grpc.health.v1 and reflection, on the same host; 0: any free port (logged); off: no gRPC"},
+	{"payload-log", "MPS_PAYLOAD_LOG", "", "a file, or a directory (then payloads.jsonl in it), to write a sample of the predicted rows to\nas JSON Lines for drift analysis, off the response path; rotated at 64 MiB, 10 rotated files kept. Empty: off"},
+	{"payload-sample", "MPS_PAYLOAD_SAMPLE", "1", "share of the predicted rows the payload log gets, greater than 0 and at most 1"},
 	{"shutdown-timeout", "MPS_SHUTDOWN_TIMEOUT", "10s", "on SIGINT or SIGTERM, how long in-flight requests may take to finish"},
 	{"allow-non-positive", "MPS_ALLOW_NON_POSITIVE", "false", "accept feature values <= 0 (the old service refused them with 422)"},
 	{"split-header", "MPS_SPLIT_HEADER", defaultSplitHeader, "request header holding the sticky key of an A/B split (a client or user id)"},
@@ -149,6 +155,27 @@ func parseConfig(args []string, getenv func(string) string, out io.Writer) (conf
 				return config{}, bad("use a port number from 0 to 65535")
 			}
 			cfg.port = p
+		case "grpc-port":
+			if t := strings.ToLower(strings.TrimSpace(v)); t == "off" {
+				cfg.grpcPort = -1
+				break
+			}
+			p, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil || p < 0 || p > 65535 {
+				return config{}, bad("use a port number from 0 to 65535, or off")
+			}
+			if p != 0 && p == cfg.port {
+				return config{}, bad("use a port other than the HTTP port, or off")
+			}
+			cfg.grpcPort = p
+		case "payload-log":
+			cfg.payloadLog = strings.TrimSpace(v)
+		case "payload-sample":
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil || !(f > 0 && f <= 1) {
+				return config{}, bad("use a number greater than 0 and at most 1, such as 0.05")
+			}
+			cfg.payloadSample = f
 		case "shutdown-timeout":
 			d, err := time.ParseDuration(strings.TrimSpace(v))
 			if err != nil || d <= 0 {
@@ -260,8 +287,9 @@ func usage(w io.Writer) {
 Serves a classify model over HTTP: the old Python service's API (POST /predict,
 POST /predict/batch, GET /health, /ready, /models), the Open Inference Protocol
 (/v2/...), Prometheus metrics (/metrics), interactive docs (/docs, /redoc,
-/openapi.json) and, with an admin token, POST /admin/reload. Logs are JSON lines
-on stdout.
+/openapi.json) and, with an admin token, POST /admin/reload; and over gRPC on a
+port of its own: the Open Inference Protocol's GRPCInferenceService, the same
+models, grpc.health.v1 and server reflection. Logs are JSON lines on stdout.
 
 Each setting comes from its flag, else its environment variable, else its default:
 

@@ -55,6 +55,12 @@ func TestConfigEnvAndFlags(t *testing.T) {
 	assert.Equal(t, 3*time.Second, cfg.shutdownTimeout)
 	assert.True(t, cfg.allowNonPositive)
 	assert.Equal(t, "MPS_API_PORT", cfg.source["port"])
+	assert.Equal(t, 8001, cfg.grpcPort, "KServe's and Triton's gRPC port by default")
+	for v, want := range map[string]int{"off": -1, " OFF ": -1, "0": 0, "9001": 9001} {
+		cfg, err := parseConfig(nil, env(map[string]string{"MPS_GRPC_PORT": v}), &bytes.Buffer{})
+		require.NoError(t, err)
+		assert.Equal(t, want, cfg.grpcPort, v)
+	}
 
 	// Flags override the environment.
 	cfg, err = parseConfig([]string{"-model-type", "random_forest", "-port=0", "-log-level", "DEBUG", "-host", "localhost"}, env(vars), &bytes.Buffer{})
@@ -98,6 +104,14 @@ func TestConfigErrors(t *testing.T) {
 			`serve: MPS_API_PORT="http" is not allowed: use a port number from 0 to 65535`},
 		{"port range", nil, map[string]string{"MPS_API_PORT": "70000"},
 			`serve: MPS_API_PORT="70000" is not allowed: use a port number from 0 to 65535`},
+		{"payload sample", nil, map[string]string{"MPS_PAYLOAD_SAMPLE": "0"},
+			`serve: MPS_PAYLOAD_SAMPLE="0" is not allowed: use a number greater than 0 and at most 1, such as 0.05`},
+		{"grpc port text", nil, map[string]string{"MPS_GRPC_PORT": "grpc"},
+			`serve: MPS_GRPC_PORT="grpc" is not allowed: use a port number from 0 to 65535, or off`},
+		{"grpc port range", []string{"-grpc-port", "-1"}, nil,
+			`serve: -grpc-port="-1" is not allowed: use a port number from 0 to 65535, or off`},
+		{"grpc port is the HTTP port", nil, map[string]string{"MPS_API_PORT": "8001"},
+			`serve: MPS_GRPC_PORT="8001" is not allowed: use a port other than the HTTP port, or off`},
 		{"host", nil, map[string]string{"MPS_API_HOST": "bad host!"},
 			`serve: MPS_API_HOST="bad host!" is not allowed: use an IP address or a host name, such as 0.0.0.0 or 127.0.0.1`},
 		{"host label", []string{"-host", "-x.example"}, nil,

@@ -81,7 +81,7 @@ func start(t *testing.T, vars ...string) *process {
 	t.Helper()
 	cmd := exec.Command(binary(t))
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + os.Getenv("HOME"),
-		"MPS_API_HOST=127.0.0.1", "MPS_API_PORT=0"}, vars...)
+		"MPS_API_HOST=127.0.0.1", "MPS_API_PORT=0", "MPS_GRPC_PORT=0"}, vars...)
 	p := &process{cmd: cmd, done: make(chan struct{})}
 	out, err := cmd.StdoutPipe()
 	require.NoError(t, err)
@@ -339,7 +339,7 @@ func TestBinaryBadConfiguration(t *testing.T) {
 		defer ln.Close()
 		_, port, _ := net.SplitHostPort(ln.Addr().String())
 		cmd := exec.Command(binary(t))
-		cmd.Env = []string{"MPS_API_HOST=127.0.0.1", "MPS_API_PORT=" + port}
+		cmd.Env = []string{"MPS_API_HOST=127.0.0.1", "MPS_API_PORT=" + port, "MPS_GRPC_PORT=off"}
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
 		var exit *exec.ExitError

@@ -12,6 +12,19 @@
 // graceful shutdown. It serves /metrics (with the Go runtime and process
 // collectors) and, with MPS_ADMIN_TOKEN, POST /admin/reload.
 //
+// On a second port, MPS_GRPC_PORT (default 8001, as KServe and Triton use;
+// 0 for any free port, logged as grpc_addr; off for none), it serves the
+// Open Inference Protocol over gRPC with package classifygrpc: the same
+// models and answers as /v2, grpc.health.v1 and server reflection. Both
+// servers drain and stop together on shutdown.
+//
+// OpenTelemetry tracing is off unless OTEL_TRACES_EXPORTER names an
+// exporter (not "none") or OTEL_EXPORTER_OTLP_ENDPOINT (or its _TRACES_
+// form) is set: then autoexport builds the exporter from the OTEL_*
+// variables, otelhttp and otelgrpc give each request and call a span with
+// the model, variant and version as attributes, and the log lines carry
+// trace_id (see tracing.go).
+//
 // # Models
 //
 // With MPS_MODEL_PATH unset the model comes from the production registry
@@ -123,11 +136,13 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ml-production-service/classify/classifygrpc"
 	"github.com/ml-production-service/classify/classifyhttp"
 	"github.com/ml-production-service/classify/cmd/internal/jsonlog"
 	"github.com/ml-production-service/classify/rollout"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"google.golang.org/grpc"
 )
 
 func main() {
@@ -188,6 +203,26 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
+	tr, err := newTracing(ctx, getenv)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), cfg.shutdownTimeout)
+		defer cancel()
+		_ = tr.shutdown(sctx)
+	}()
+	var payloads *classifyhttp.PayloadLog
+	if cfg.payloadLog != "" {
+		if payloads, err = classifyhttp.OpenPayloadLog(cfg.payloadLog, classifyhttp.PayloadLogOptions{Sample: cfg.payloadSample}); err != nil {
+			return err
+		}
+		defer func() {
+			if err := payloads.Close(); err != nil {
+				logger.Error("payload log", "error", err.Error())
+			}
+		}()
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	h, err := classifyhttp.New(router, classifyhttp.Options{
@@ -205,6 +240,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		MaxBatch:         maxBatchRows,
 		AllowNonPositive: cfg.allowNonPositive,
 		Version:          version(),
+		PayloadLog:       payloads,
 	})
 	if err != nil {
 		return err
@@ -213,8 +249,24 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
+	defer ln.Close()
+	var gs *grpc.Server
+	var gln net.Listener
+	grpcAddr := "off"
+	if cfg.grpcPort >= 0 {
+		svc, err := classifygrpc.New(h, classifygrpc.Options{Logger: logger, Registerer: reg, MaxRecvMsgBytes: maxBodyBytes})
+		if err != nil {
+			return err
+		}
+		if gln, err = net.Listen("tcp", net.JoinHostPort(cfg.host, strconv.Itoa(cfg.grpcPort))); err != nil {
+			return fmt.Errorf("grpc: %w", err)
+		}
+		defer gln.Close()
+		gs = svc.NewServer(tr.grpcOptions()...)
+		grpcAddr = gln.Addr().String()
+	}
 	hs := &http.Server{
-		Handler:           h,
+		Handler:           tr.http(h),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,
@@ -224,10 +276,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	table := router.Table()
 	info := table.Variants()[0].Model().Info()
-	logger.Info("listening", "addr", ln.Addr().String(), "model", servingName(table),
+	logger.Info("listening", "addr", ln.Addr().String(), "grpc_addr", grpcAddr, "model", servingName(table),
 		"kind", string(info.Kind), "version", info.Version, "split", table.Split().String(),
 		"shadow", cfg.shadowModel, "admin", cfg.adminToken != "", "reload_interval", cfg.reloadInterval.String(),
-		"source", orDefault(cfg.modelPath, "embedded registry"))
+		"source", orDefault(cfg.modelPath, "embedded registry"), "tracing", tr.tp != nil)
 	_ = logs.Flush() // tell whoever waits for the address now
 
 	// Reload triggers: SIGHUP, and the watch when configured. They stop
@@ -252,10 +304,21 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		go watch(reloadCtx, h, cfg.reloadInterval)
 	}
 
-	served := make(chan error, 1)
+	served := make(chan error, 2)
 	go func() { served <- hs.Serve(ln) }()
+	if gs != nil {
+		go func() {
+			if err := gs.Serve(gln); err != nil {
+				served <- fmt.Errorf("grpc: %w", err)
+			}
+		}()
+	}
 	select {
 	case err := <-served:
+		if gs != nil {
+			gs.Stop()
+		}
+		_ = hs.Close()
 		return err
 	case <-ctx.Done():
 	}
@@ -263,12 +326,41 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	logger.Info("shutting down", "timeout", cfg.shutdownTimeout.String())
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.shutdownTimeout)
 	defer cancel()
-	if err := hs.Shutdown(sctx); err != nil {
-		_ = hs.Close()
+	if err := shutdown(sctx, hs, gs); err != nil {
 		return fmt.Errorf("shutdown: in-flight requests did not finish within %s: %w", cfg.shutdownTimeout, err)
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// shutdown stops the HTTP and the gRPC server (nil: none) together: both
+// stop accepting connections at once and let their in-flight requests and
+// calls finish until ctx is done; then whatever is left is cut off and the
+// context's error returned.
+func shutdown(ctx context.Context, hs *http.Server, gs *grpc.Server) error {
+	grpcDone := make(chan struct{})
+	go func() {
+		if gs != nil {
+			gs.GracefulStop()
+		}
+		close(grpcDone)
+	}()
+	err := hs.Shutdown(ctx)
+	if err != nil {
+		_ = hs.Close()
+	}
+	select {
+	case <-grpcDone:
+	case <-ctx.Done():
+		if gs != nil {
+			gs.Stop()
+		}
+		<-grpcDone
+		if err == nil {
+			err = ctx.Err()
+		}
+	}
+	return err
 }
 
 // Triggers, as the reload counter and log lines name them (POST

@@ -13,8 +13,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ml-production-service/classify/classifygrpc/inferencepb"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
 )
 
 // rulesFile is a rule model that answers label for every row.
@@ -30,14 +33,16 @@ func rulesFile(label string) []byte {
 // returns nil.
 func TestRunServesWatchesAndShutsDown(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "rules.json")
+	payloads := t.TempDir()
 	require.NoError(t, os.WriteFile(path, rulesFile("setosa"), 0o644))
 	var out syncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"-port", "0", "-host", "127.0.0.1"}, env(map[string]string{
+		done <- run(ctx, []string{"-port", "0", "-grpc-port", "0", "-host", "127.0.0.1"}, env(map[string]string{
 			"MPS_MODEL_PATH": path, "MPS_MODEL_TYPE": "heuristic", "MPS_RELOAD_INTERVAL": "20ms",
+			"MPS_PAYLOAD_LOG": payloads,
 		}), &out)
 	}()
 	logged := func(msg string) map[string]any {
@@ -51,10 +56,11 @@ func TestRunServesWatchesAndShutsDown(t *testing.T) {
 		}
 		return nil
 	}
-	var addr string
+	var addr, grpcAddr string
 	require.Eventually(t, func() bool {
 		if m := logged("listening"); m != nil {
 			addr = m["addr"].(string)
+			grpcAddr = m["grpc_addr"].(string)
 			assert.Equal(t, "heuristic", m["model"])
 			assert.Equal(t, path, m["source"])
 			return true
@@ -71,6 +77,14 @@ func TestRunServesWatchesAndShutsDown(t *testing.T) {
 		return body.Prediction
 	}
 	assert.Equal(t, "setosa", predict())
+	conn, err := grpc.NewClient(grpcAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	require.NoError(t, err)
+	defer conn.Close()
+	infer, err := inferencepb.NewGRPCInferenceServiceClient(conn).ModelInfer(ctx, &inferencepb.ModelInferRequest{ModelName: "heuristic",
+		Inputs: []*inferencepb.ModelInferRequest_InferInputTensor{{Name: "x", Datatype: "FP64", Shape: []int64{1, 4},
+			Contents: &inferencepb.InferTensorContents{Fp64Contents: []float64{5.1, 3.5, 1.4, 0.2}}}}})
+	require.NoError(t, err)
+	assert.Equal(t, "setosa", string(infer.GetOutputs()[0].GetContents().GetBytesContents()[0]))
 	res, err := http.Get("http://" + addr + "/metrics")
 	require.NoError(t, err)
 	metrics, err := io.ReadAll(res.Body)
@@ -78,7 +92,8 @@ func TestRunServesWatchesAndShutsDown(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(metrics), "go_goroutines ")
 	assert.Contains(t, string(metrics), "process_cpu_seconds_total ")
-	assert.Contains(t, string(metrics), `mps_predictions_total{class="setosa",model="heuristic",variant="heuristic"} 1`)
+	assert.Contains(t, string(metrics), `mps_predictions_total{class="setosa",model="heuristic",variant="heuristic"} 2`)
+	assert.Contains(t, string(metrics), `mps_grpc_requests_total{code="OK",method="/inference.GRPCInferenceService/ModelInfer"} 1`)
 
 	require.NoError(t, os.WriteFile(path, rulesFile("virginica"), 0o644))
 	require.Eventually(t, func() bool { return logged("reloaded") != nil }, 10*time.Second, 5*time.Millisecond)
@@ -94,6 +109,12 @@ func TestRunServesWatchesAndShutsDown(t *testing.T) {
 	}
 	assert.NotNil(t, logged("shutting down"))
 	assert.NotNil(t, logged("stopped"))
+	// Every predicted row, over HTTP and gRPC, went to the payload log,
+	// written out by the time run returned.
+	lines, err := os.ReadFile(filepath.Join(payloads, "payloads.jsonl"))
+	require.NoError(t, err)
+	assert.Equal(t, 3, strings.Count(string(lines), "\n"), "%s", lines)
+	assert.Contains(t, string(lines), `"prediction":"virginica"`)
 }
 
 // syncBuffer is a log destination safe for concurrent writes.

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -356,5 +357,33 @@ func TestPythonJSON(t *testing.T) {
 	want := `{"a": null, "b": "NaN -Infinity", "c": [null, null], "d": "\"NaN"}`
 	if got := string(pythonJSON(in)); got != want {
 		t.Errorf("pythonJSON = %s, want %s", got, want)
+	}
+}
+
+// TestTreeDecode: a tree's members are read as json.Unmarshal reads them
+// (keys without regard to case or escaping, unknown members skipped,
+// null the zero tree), without encoding/json scanning each tree again.
+func TestTreeDecode(t *testing.T) {
+	for _, tc := range []struct{ name, in, want string }{
+		{"plain", `{"tree_param": {"num_nodes": "1"}, "left_children": [-1], "x": {"a": [1, "]"]}, "split_conditions": [0.5]}`, "1 [-1] [0.5]"},
+		{"case and escapes", `{"Tree_Param":{"num_nodes":"1"},"left_\u0063hildren":[-1],"split_conditions" : [ 2 ] }`, "1 [-1] [2]"},
+		{"null", `null`, " [] []"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var jt jsonTree
+			if err := jt.decode([]byte(tc.in)); err != nil {
+				t.Fatal(err)
+			}
+			if got := fmt.Sprint(jt.Param.NumNodes, " ", []int32(jt.Left), " ", []float32(jt.Conditions)); got != tc.want {
+				t.Errorf("got %s, want %s", got, tc.want)
+			}
+		})
+	}
+	var jt jsonTree
+	if err := jt.decode([]byte(`[1]`)); err == nil {
+		t.Error("an array decoded as a tree")
+	}
+	if err := jt.decode([]byte(`{"left_children": "x"}`)); err == nil {
+		t.Error("a string decoded as left_children")
 	}
 }

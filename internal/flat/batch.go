@@ -1,0 +1,212 @@
+package flat
+
+// Block is the number of rows a batch walks through each tree before it
+// moves to the next tree: the tree's nodes stay in the cache for the
+// whole block, and the block's rows too for all trees.
+const Block = 64
+
+// PredictBatch writes the prediction of each of the n rows stored back to
+// back in rows (Features values each, checked as for Predict; nan says
+// whether any may hold NaN) into out: row r's Outputs values at
+// out[r*stride:], stride >= Outputs; and, when tags is not nil, the Tag
+// of row r's leaf in the first tree into tags[r]. It walks blocks of rows
+// through each tree and allocates nothing.
+func (e *Ensemble) PredictBatch(rows []float64, n int, out []float64, stride int, tags []int32, nan bool) {
+	nan = nan && e.missing
+	nf := e.features
+	var leaves [Block]int32
+	var acc [Block]float32
+	for lo := 0; lo < n; lo += Block {
+		hi := min(lo+Block, n)
+		blk := rows[lo*nf : hi*nf]
+		var tg []int32
+		if tags != nil {
+			tg = tags[lo:hi]
+		}
+		o := out[lo*stride:]
+		if e.combine == Mean {
+			e.blockMean(blk, hi-lo, o, stride, nan, &leaves, tg)
+		} else {
+			e.blockSum(blk, hi-lo, o, stride, nan, &leaves, &acc, tg)
+		}
+	}
+}
+
+// blockMean predicts the m <= Block rows in rows for a Mean ensemble: the
+// first tree's distributions are written into out, the others' added in
+// tree order.
+func (e *Ensemble) blockMean(rows []float64, m int, out []float64, stride int, nan bool, leaves *[Block]int32, tags []int32) {
+	k := e.outputs
+	trees := e.groups[0]
+	lv := leaves[:m]
+	if len(trees) == 1 && k == 3 && e.walk == Branching && !nan {
+		oneTree3(e.nodes, trees[0].root, rows, e.features, e.at, e.dist, out, stride, lv)
+		for r := range tags {
+			tags[r] = e.tags[lv[r]]
+		}
+		return
+	}
+	e.walkRows(trees[0], rows, lv, nan)
+	for r := range tags {
+		tags[r] = e.tags[lv[r]]
+	}
+	if len(trees) > 1 && k == 3 {
+		var acc [Block][3]float64
+		a := acc[:m]
+		e.blockMean3(rows, lv, a, trees, nan)
+		nt := float64(len(trees))
+		for r := range a {
+			o := out[r*stride:][:3]
+			o[0], o[1], o[2] = a[r][0]/nt, a[r][1]/nt, a[r][2]/nt
+		}
+		return
+	}
+	for r, i := range lv {
+		e.setDist(out[r*stride:][:k], i)
+	}
+	if len(trees) == 1 {
+		return
+	}
+	for _, t := range trees[1:] {
+		e.walkRows(t, rows, lv, nan)
+		for r, i := range lv {
+			e.addDist(out[r*stride:][:k], i)
+		}
+	}
+	nt := float64(len(trees))
+	for r := range lv {
+		o := out[r*stride:][:k]
+		for c := range o {
+			o[c] /= nt
+		}
+	}
+}
+
+// blockMean3 is blockMean's sum for three classes, in acc (one per
+// row), lv holding the first tree's leaves: sums in an array of [3]float64
+// on the stack, and the Branching walk fused with the addition, cost a
+// fraction of the general loop's bounds checks and index arithmetic.
+func (e *Ensemble) blockMean3(rows []float64, lv []int32, acc [][3]float64, trees []tree, nan bool) {
+	at, dist := e.at, e.dist
+	lv = lv[:len(acc)]
+	for r := range acc {
+		d := dist[at[lv[r]]:][:3]
+		acc[r] = [3]float64{d[0], d[1], d[2]}
+	}
+	nodes, nf := e.nodes, e.features
+	for _, t := range trees[1:] {
+		if e.walk == Branching && !nan {
+			addTree3(nodes, t.root, rows, nf, at, dist, acc)
+			continue
+		}
+		e.walkRows(t, rows, lv, nan)
+		for r := range acc {
+			add3(acc[r][:], dist, at[lv[r]])
+		}
+	}
+}
+
+// addTree3 adds to acc[r] the distribution (of three classes) of the
+// leaf row r reaches in the tree at root, walking with leafOf: one tree
+// over a block in a function of its own, whose loop keeps all it needs
+// in registers.
+func addTree3(nodes []node, root int32, rows []float64, nf int, at []int32, dist []float64, acc [][3]float64) {
+	for r := range acc {
+		i := leafOf(nodes, root, rows, r*nf)
+		o := uint(uint32(at[i]))
+		_ = dist[o+2]
+		a := &acc[r]
+		a[0] += dist[o]
+		a[1] += dist[o+1]
+		a[2] += dist[o+2]
+	}
+}
+
+// oneTree3 is blockMean for a single tree of three classes: it writes
+// each row's leaf distribution into out and its leaf into leaves.
+func oneTree3(nodes []node, root int32, rows []float64, nf int, at []int32, dist []float64, out []float64, stride int, leaves []int32) {
+	for r := range leaves {
+		i := leafOf(nodes, root, rows, r*nf)
+		leaves[r] = i
+		o := uint(uint32(at[i]))
+		_ = dist[o+2]
+		b := r * stride
+		_ = out[b+2]
+		out[b], out[b+1], out[b+2] = dist[o], dist[o+1], dist[o+2]
+	}
+}
+
+// blockSum predicts the m <= Block rows in rows for a Sum ensemble, one
+// group at a time: its margins add in acc, float32, in tree order.
+func (e *Ensemble) blockSum(rows []float64, m int, out []float64, stride int, nan bool, leaves *[Block]int32, acc *[Block]float32, tags []int32) {
+	vals := e.vals
+	lv := leaves[:m]
+	for g, trees := range e.groups {
+		a := acc[:m]
+		for r := range a {
+			a[r] = e.base[g]
+		}
+		for j, t := range trees {
+			e.walkRows(t, rows, lv, nan)
+			if j == 0 && g == e.first {
+				for r := range tags {
+					tags[r] = e.tags[lv[r]]
+				}
+			}
+			for r, i := range lv {
+				a[r] += vals[i]
+			}
+		}
+		for r, v := range a {
+			out[r*stride+g] = float64(v)
+		}
+	}
+}
+
+// walkRows walks the rows through tree t and writes their leaf nodes into
+// leaves (one per row): four rows at a time with the Fixed walk.
+func (e *Ensemble) walkRows(t tree, rows []float64, leaves []int32, nan bool) {
+	nf := e.features
+	if e.walk == Branching {
+		if nan {
+			for r := range leaves {
+				leaves[r] = e.walkLeafNaN(t.root, rows[r*nf:][:nf])
+			}
+			return
+		}
+		nodes := e.nodes
+		for r := range leaves {
+			leaves[r] = leafOf(nodes, t.root, rows, r*nf)
+		}
+		return
+	}
+	nodes := e.nodes
+	r := 0
+	for ; r+4 <= len(leaves); r += 4 {
+		// One base and constant offsets: four row slices would take
+		// eight registers and spill the walk's state.
+		o := rows[r*nf : (r+4)*nf]
+		i0, i1, i2, i3 := t.root, t.root, t.root, t.root
+		if nan {
+			for d := t.depth; d > 0; d-- {
+				n0, n1, n2, n3 := &nodes[i0], &nodes[i1], &nodes[i2], &nodes[i3]
+				i0 = e.stepNaN(n0, i0, o[n0.feature])
+				i1 = e.stepNaN(n1, i1, o[int(n1.feature)+nf])
+				i2 = e.stepNaN(n2, i2, o[int(n2.feature)+2*nf])
+				i3 = e.stepNaN(n3, i3, o[int(n3.feature)+3*nf])
+			}
+		} else {
+			for d := t.depth; d > 0; d-- {
+				n0, n1, n2, n3 := &nodes[i0], &nodes[i1], &nodes[i2], &nodes[i3]
+				i0 = step(n0, i0, o[n0.feature])
+				i1 = step(n1, i1, o[int(n1.feature)+nf])
+				i2 = step(n2, i2, o[int(n2.feature)+2*nf])
+				i3 = step(n3, i3, o[int(n3.feature)+3*nf])
+			}
+		}
+		leaves[r], leaves[r+1], leaves[r+2], leaves[r+3] = i0, i1, i2, i3
+	}
+	for ; r < len(leaves); r++ {
+		leaves[r] = e.walkFixed(t, rows[r*nf:][:nf], nan)
+	}
+}

@@ -1,0 +1,65 @@
+// Package flat is classify's one tree engine: every tree family (scikit-learn
+// decision trees and forests, XGBoost boosters) predicts through it. The name
+// says what it is: trees flattened into one contiguous array of 16-byte
+// nodes per model, walked without pointers or recursion.
+//
+// A family is a loader plus a combination: the loader turns its library's
+// split rule into a float64 bound per split (x goes left when x <= bound, for
+// scikit-learn's float32(x) <= t as for XGBoost's float32(x) < t, so the walk
+// never rounds an input), states where NaN goes at each split, and gives
+// leaf values in the precision its library accumulates in: float64 class
+// distributions averaged in tree order (Mean, scikit-learn) or float32 leaf
+// values summed per output group in tree order from a base margin (Sum,
+// XGBoost). The caller then applies its link (softmax, sigmoid, arg max).
+//
+// The engine trusts its caller for the rows: Predict and PredictBatch take
+// rows of the right length, with no infinities, and a flag saying whether
+// they may hold NaN (then only in an ensemble that takes missing values),
+// which the caller's own row check already knows. It checks the trees it
+// is given (AddMean, AddSum) so that every walk ends on a leaf and reads
+// within the row.
+//
+// Two walks read the same nodes (walk.go): Branching, until the leaf with
+// one branch per split, for Mean ensembles; Fixed, each tree's full depth
+// with a conditional move per step and four walks interleaved, for Sum
+// ensembles. Both were measured on both families; each family takes the
+// one that executes fewer instructions on it and is not slower by the
+// clock (on this noisy machine the clock could not tell them apart for
+// XGBoost; Fixed cannot mispredict on rows less regular than Iris's).
+//
+// Instruction counts (callgrind, production models in models/, Iris rows,
+// go1.26.8 amd64), per row, the whole call included (row checks, softmax):
+//
+//	                                   Branching       Fixed        main (pre-engine walk)
+//	decision tree (1 tree, depth 5)
+//	  single row (Predict)                   173         531 [1]        318
+//	  batch of 4096 (PredictBatch)           201         423 [1]        258
+//	random forest (100 trees, depth 2-8)
+//	  single row                           8,339      17,625 [1]     11,297
+//	  batch of 4096                        9,058      15,771 [1]     11,199
+//	XGBoost (300 trees, depth 0-5)
+//	  single row                          23,703 [1]  16,889         44,871 (leaves)
+//	  batch of 4096                       20,969 [1]  17,365         44,568 (leaves)
+//
+// [1] the walk the family does not use, measured with the walk switched,
+// on an earlier build (before the fused single-tree and single-row loops
+// of the branching walk) and over 4 and 8 batches (decision tree figures
+// within about 30 Ir of noise).
+//
+// Measured as the difference between two benchmark lengths, which cancels
+// loading and setup (a toggle on the predict function is not reliable:
+// Go's stack growth re-enters it and flips the toggle):
+//
+//	go test -c -o /tmp/cg.test . && for n in 8 16; do GODEBUG=asyncpreemptoff=1 GOMAXPROCS=1 \
+//	  valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.$n /tmp/cg.test -test.run '^$' \
+//	  -test.bench '^BenchmarkPredict$/random_forest/batch=4096$' -test.benchtime ${n}x; done
+//	# Ir/row = (summary of cg.16 - summary of cg.8) / (8*4096)
+//
+// (single rows: /row$ with 5,000 and 10,000 iterations; the decision tree's
+// batch needs 50 and 100, fewer let the garbage collector's work swamp
+// the difference.) Where the instructions go, per tree and row, in the
+// forest's batch: about 16 per split step of the branching walk (two
+// bounds checks among them: the node index and the feature index are
+// data to the compiler), 12 to add a three-class distribution, the rest
+// loop and call overhead.
+package flat
