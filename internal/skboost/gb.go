@@ -21,17 +21,17 @@ type GB struct {
 // when ChildrenLeft[i] is -1; otherwise a row goes left when
 // float32(x[Feature[i]]) <= Threshold[i].
 type RegTree struct {
-	ChildrenLeft  []int32   `json:"children_left"`
-	ChildrenRight []int32   `json:"children_right"`
-	Feature       []int32   `json:"feature"`
-	Threshold     []float64 `json:"threshold"`
-	Value         []float64 `json:"value"`
+	ChildrenLeft  int32s `json:"children_left"`
+	ChildrenRight int32s `json:"children_right"`
+	Feature       int32s `json:"feature"`
+	Threshold     floats `json:"threshold"`
+	Value         floats `json:"value"`
 }
 
 type gbFile struct {
 	header
 	Init         string          `json:"init"`
-	InitRaw      []float64       `json:"init_raw"`
+	InitRaw      floats          `json:"init_raw"`
 	LearningRate *float64        `json:"learning_rate"`
 	Stages       json.RawMessage `json:"stages"`
 }
@@ -84,11 +84,6 @@ func (f *gbFile) model() (*GB, error) {
 	}
 	if len(m.Stages) == 0 {
 		return nil, fmt.Errorf("no stages")
-	}
-	for i, s := range m.Stages {
-		if len(s) != k {
-			return nil, fmt.Errorf("stage %d has %d trees, want %d", i, len(s), k)
-		}
 	}
 	return m, nil
 }

@@ -30,27 +30,27 @@ type HGB struct {
 
 // Predictor is one tree of an iteration (scikit-learn's TreePredictor).
 type Predictor struct {
-	Value           []float64 `json:"value"`
-	FeatureIdx      []int32   `json:"feature_idx"`
-	NumThreshold    []float64 `json:"num_threshold"`
-	MissingGoToLeft flags     `json:"missing_go_to_left"`
-	Left            []int32   `json:"left"`
-	Right           []int32   `json:"right"`
-	IsLeaf          flags     `json:"is_leaf"`
-	IsCategorical   flags     `json:"is_categorical"`
-	BitsetIdx       []int32   `json:"bitset_idx"`
+	Value           floats `json:"value"`
+	FeatureIdx      int32s `json:"feature_idx"`
+	NumThreshold    floats `json:"num_threshold"`
+	MissingGoToLeft flags  `json:"missing_go_to_left"`
+	Left            int32s `json:"left"`
+	Right           int32s `json:"right"`
+	IsLeaf          flags  `json:"is_leaf"`
+	IsCategorical   flags  `json:"is_categorical"`
+	BitsetIdx       int32s `json:"bitset_idx"`
 	// RawLeftCatBitsets[BitsetIdx[i]] is the codes categorical split i
 	// sends left.
-	RawLeftCatBitsets []Bitset `json:"raw_left_cat_bitsets"`
+	RawLeftCatBitsets bitsets `json:"raw_left_cat_bitsets"`
 }
 
 type hgbFile struct {
 	header
-	Baseline        []float64       `json:"baseline"`
-	Columns         []int           `json:"columns"`
-	Categories      [][]float64     `json:"categories"`
-	KnownCatBitsets []Bitset        `json:"known_cat_bitsets"`
-	FIdxMap         []int           `json:"f_idx_map"`
+	Baseline        floats          `json:"baseline"`
+	Columns         ints            `json:"columns"`
+	Categories      categoryLists   `json:"categories"`
+	KnownCatBitsets bitsets         `json:"known_cat_bitsets"`
+	FIdxMap         ints            `json:"f_idx_map"`
 	Iterations      json.RawMessage `json:"iterations"`
 }
 
@@ -74,7 +74,11 @@ func (f *hgbFile) model() (*HGB, error) {
 	}
 	nf := len(f.Features)
 	m := &HGB{Library: f.Library, Features: f.Features, Classes: f.Classes, Baseline: f.Baseline,
-		Columns: f.Columns, Categories: f.Categories, KnownCatBitsets: f.KnownCatBitsets, FIdxMap: f.FIdxMap}
+		Columns: f.Columns, KnownCatBitsets: f.KnownCatBitsets, FIdxMap: f.FIdxMap}
+	m.Categories = make([][]float64, len(f.Categories))
+	for i, c := range f.Categories {
+		m.Categories[i] = c
+	}
 	if len(f.Baseline) != k {
 		return nil, fmt.Errorf("baseline has %d values for %d trees per iteration", len(f.Baseline), k)
 	}
@@ -120,18 +124,13 @@ func (f *hgbFile) model() (*HGB, error) {
 		return nil, fmt.Errorf("no iterations")
 	}
 	m.Iterations, err = nested(f.Iterations, "iteration", k, func(p *Predictor, _, _ int) error {
-		return p.check(f.Columns, f.Categories)
+		return p.check(m.Columns, m.Categories)
 	})
 	if err != nil {
 		return nil, err
 	}
 	if len(m.Iterations) == 0 {
 		return nil, fmt.Errorf("no iterations")
-	}
-	for i, it := range m.Iterations {
-		if len(it) != k {
-			return nil, fmt.Errorf("iteration %d has %d predictors, want %d", i, len(it), k)
-		}
 	}
 	return m, nil
 }

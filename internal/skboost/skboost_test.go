@@ -201,7 +201,7 @@ func TestRefusals(t *testing.T) {
 		{"f_idx_map length", false, set("f_idx_map", []int{0}), "f_idx_map has 1"},
 		{"f_idx_map range", false, set("f_idx_map", []int{1, 0}), "f_idx_map[0] is 1"},
 		{"bitset words", false, set("known_cat_bitsets", [][]uint32{{7}}), "bitset of 1 words"},
-		{"bitset word range", false, set("known_cat_bitsets", [][]int64{{-1, 0, 0, 0, 0, 0, 0, 0}}), "cannot unmarshal"},
+		{"bitset word range", false, set("known_cat_bitsets", [][]int64{{-1, 0, 0, 0, 0, 0, 0, 0}}), `element 0 "-1"`},
 		{"no iterations", false, set("iterations", [][]any{}), "no iterations"},
 		{"absent iterations", false, func(d map[string]any) { delete(d, "iterations") }, "no iterations"},
 		{"iterations not arrays", false, set("iterations", []int{1}), "where [ comes"},
@@ -209,8 +209,13 @@ func TestRefusals(t *testing.T) {
 			it := d["iterations"].([][]map[string]any)
 			d["iterations"] = [][]map[string]any{{it[0][0], it[0][0]}}
 		}, "more than 1"},
-		{"empty iteration", false, set("iterations", [][]any{{}}), "has 0 predictors"},
+		{"empty iteration", false, set("iterations", [][]any{{}}), "iteration 0 has 0 trees, want 1"},
 		{"no nodes", false, pred("value", []float64{}), "no nodes"},
+		{"value not an array", false, pred("value", 5), "not an array"},
+		{"value nested", false, pred("value", [][]int{{1}}), `element 0 "[1]"`},
+		{"value string", false, pred("value", []string{"1"}), `element 0 "\"1\""`},
+		{"int fraction", false, pred("left", []float64{1.5, 2, 0, 0, 0}), `element 0 "1.5"`},
+		{"too many names", false, set("features", make([]string, MaxFeatures+1)), "more than 65536 names"},
 		{"length", false, pred("left", []int{1, 2}), "left has 2 entries"},
 		{"flag", false, pred("is_leaf", []int{0, 0, 2, 1, 1}), "not 0 or 1"},
 		{"feature range", false, pred("feature_idx", []int{2, 1, 0, 0, 0}), "feature_idx 2"},
