@@ -31,8 +31,11 @@ type Boosted struct {
 	// pre, when not nil, rewrites a checked row into the engine's input
 	// (HistGradientBoosting's categorical codes; LightGBM's zero as
 	// missing). Models without one walk the caller's row itself.
-	pre     func(dst, row []float64)
-	scratch sync.Pool // *boostScratch, for models with pre or for a batch without proba
+	pre func(dst, row []float64)
+	// scratch holds *[]float64: a block of rewritten rows (flat.Block*nf
+	// values) then a block of probabilities (flat.Block*nc), one
+	// allocation, for models with pre and batches without proba.
+	scratch sync.Pool
 }
 
 // boostLink is how raw scores become probabilities and a label.
@@ -47,17 +50,10 @@ const (
 	skSoftmax                        // softmax; label the first arg max of raw
 )
 
-// boostScratch is a batch's working memory: a block of rewritten rows and
-// of probabilities.
-type boostScratch struct {
-	rows  []float64
-	proba []float64
-}
-
 func (b *Boosted) init() {
-	n := flat.Block
 	b.scratch.New = func() any {
-		return &boostScratch{rows: make([]float64, n*b.nf), proba: make([]float64, n*b.nc)}
+		s := make([]float64, flat.Block*(b.nf+b.nc))
+		return &s
 	}
 }
 
@@ -76,10 +72,10 @@ func (b *Boosted) Predict(row, proba []float64) (Prediction, error) {
 	}
 	p := probaBuffer(proba, b.nc)
 	x := row
-	var s *boostScratch
+	var s *[]float64
 	if b.pre != nil {
-		s = b.scratch.Get().(*boostScratch)
-		x = s.rows[:b.nf]
+		s = b.scratch.Get().(*[]float64)
+		x = (*s)[:b.nf]
 		b.pre(x, row)
 	}
 	b.e.Predict(x, p, b.info.Missing && flat.HasNaN(x))
@@ -96,12 +92,13 @@ func (b *Boosted) PredictBatch(rows []float64, classes []int, proba []float64) e
 	if err := checkBatch(rows, classes, proba, b.nf, b.nc); err != nil {
 		return err
 	}
-	var s *boostScratch
-	if b.pre != nil || proba == nil {
-		s = b.scratch.Get().(*boostScratch)
-		defer b.scratch.Put(s)
-	}
 	nf, nc := b.nf, b.nc
+	var rowBuf, probaBuf []float64
+	if b.pre != nil || proba == nil {
+		s := b.scratch.Get().(*[]float64)
+		defer b.scratch.Put(s)
+		rowBuf, probaBuf = (*s)[:flat.Block*nf], (*s)[flat.Block*nf:]
+	}
 	for lo := 0; lo < len(classes); lo += flat.Block {
 		hi := min(lo+flat.Block, len(classes))
 		blk := rows[lo*nf : hi*nf]
@@ -113,7 +110,7 @@ func (b *Boosted) PredictBatch(rows []float64, classes []int, proba []float64) e
 			}
 		}
 		if b.pre != nil {
-			x := s.rows[:len(blk)]
+			x := rowBuf[:len(blk)]
 			for r := range hi - lo {
 				b.pre(x[r*nf:(r+1)*nf], blk[r*nf:(r+1)*nf])
 			}
@@ -126,7 +123,7 @@ func (b *Boosted) PredictBatch(rows []float64, classes []int, proba []float64) e
 		if proba != nil {
 			out = proba[lo*nc : hi*nc]
 		} else {
-			out = s.proba[:(hi-lo)*nc]
+			out = probaBuf[:(hi-lo)*nc]
 		}
 		b.e.PredictBatch(blk, hi-lo, out, nc, nil, nan)
 		for r := range hi - lo {
