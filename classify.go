@@ -18,17 +18,30 @@ const (
 	DecisionTree Kind = "decision_tree" // scikit-learn DecisionTreeClassifier dump (JSON)
 	RandomForest Kind = "random_forest" // scikit-learn RandomForestClassifier dump (JSON)
 	XGBoost      Kind = "xgboost"       // XGBoost model (JSON, UBJSON or binary)
+
+	LightGBM             Kind = "lightgbm"               // LightGBM text model (v2 to v4), with its classify/lightgbm-meta sidecar
+	HistGradientBoosting Kind = "hist_gradient_boosting" // scikit-learn HistGradientBoostingClassifier dump (JSON)
+	GradientBoosting     Kind = "gradient_boosting"      // scikit-learn GradientBoostingClassifier dump (JSON)
 )
 
-// Kinds returns every kind this package loads, in a stable order.
+// Kinds returns the kinds that every part of classify serves (the library,
+// cmd/serve, cmd/classify), in a stable order. The library also loads
+// LightGBM, HistGradientBoosting and GradientBoosting models (New, Load,
+// Registry and ParseKind take them); they join Kinds when the commands
+// serve them.
 func Kinds() []Kind { return []Kind{Heuristic, DecisionTree, RandomForest, XGBoost} }
 
-// ParseKind returns the Kind named s. Names are matched exactly after trimming
-// surrounding spaces and lower-casing; an unknown name yields an error wrapping
-// ErrUnknownKind that lists the valid names.
+// loadable returns every kind the library loads: Kinds, then the boosting
+// kinds the commands do not serve yet.
+func loadable() []Kind { return append(Kinds(), LightGBM, HistGradientBoosting, GradientBoosting) }
+
+// ParseKind returns the Kind named s, any kind the library loads (Kinds
+// and the boosting kinds). Names are matched exactly after trimming
+// surrounding spaces and lower-casing; an unknown name yields an error
+// wrapping ErrUnknownKind that lists the valid names.
 func ParseKind(s string) (Kind, error) {
 	k := Kind(strings.ToLower(strings.TrimSpace(s)))
-	for _, v := range Kinds() {
+	for _, v := range loadable() {
 		if k == v {
 			return k, nil
 		}
@@ -37,8 +50,8 @@ func ParseKind(s string) (Kind, error) {
 }
 
 func unknownKind(s string) error {
-	names := make([]string, 0, 4)
-	for _, v := range Kinds() {
+	names := make([]string, 0, 8)
+	for _, v := range loadable() {
 		names = append(names, string(v))
 	}
 	return fmt.Errorf("%w %q (valid: %s)", ErrUnknownKind, s, strings.Join(names, ", "))
@@ -120,9 +133,10 @@ type Model interface {
 const maxArtifactBytes = 64 << 20
 
 // New loads a model of the given kind from the file at path. For Heuristic an
-// empty path gives the built-in Iris rules. For XGBoost, feature and class
-// names are read from the optional sidecar path+".meta.json" when it exists,
-// and from the model itself otherwise (see LoadXGBoost). Most
+// empty path gives the built-in Iris rules. For XGBoost and LightGBM,
+// feature and class names are read from the sidecar path+".meta.json" when
+// it exists, and from the model itself otherwise (see LoadXGBoost and
+// LoadLightGBM; classify-export writes one beside every LightGBM model). Most
 // programs that serve production models want Registry.Load instead, which
 // also verifies checksums.
 func New(kind Kind, path string) (Model, error) {
@@ -141,11 +155,15 @@ func New(kind Kind, path string) (Model, error) {
 		return nil, fmt.Errorf("classify: open %s model: %w", kind, err)
 	}
 	defer f.Close()
-	var meta *XGBoostMeta
-	if kind == XGBoost {
-		if meta, err = readXGBoostSidecar(path + ".meta.json"); err != nil {
-			return nil, err
-		}
+	var meta sidecar
+	switch kind {
+	case XGBoost:
+		meta.xgb, err = readXGBoostSidecar(path + ".meta.json")
+	case LightGBM:
+		meta.lgb, err = readLightGBMSidecar(path + ".meta.json")
+	}
+	if err != nil {
+		return nil, err
 	}
 	m, err := load(kind, f, meta)
 	if err != nil {
@@ -157,18 +175,26 @@ func New(kind Kind, path string) (Model, error) {
 // Load reads a model of the given kind from r. It takes the names New
 // takes: kind is matched as ParseKind matches it (surrounding spaces
 // trimmed, lower-cased), and an unknown one gives ParseKind's error,
-// wrapping ErrUnknownKind. XGBoost models read this way get the names the
-// model stores, or generic ones; use LoadXGBoost to give names.
+// wrapping ErrUnknownKind. XGBoost and LightGBM models read this way get
+// the names the model stores, or generic ones; use LoadXGBoost or
+// LoadLightGBM to give names.
 func Load(kind Kind, r io.Reader) (Model, error) {
 	kind, err := ParseKind(string(kind))
 	if err != nil {
 		return nil, err
 	}
-	m, err := load(kind, r, nil)
+	m, err := load(kind, r, sidecar{})
 	if err != nil {
 		return nil, err
 	}
 	return m, nil
+}
+
+// sidecar is the names a model's sidecar gives, for the kinds that have
+// one; nil when there is none.
+type sidecar struct {
+	xgb *XGBoostMeta
+	lgb *LightGBMMeta
 }
 
 // loaded is a model as a loader returns it, whose Info the registry names
@@ -182,10 +208,11 @@ func (m *Rules) infoRef() *Info   { return &m.info }
 func (m *Tree) infoRef() *Info    { return &m.info }
 func (m *Forest) infoRef() *Info  { return &m.info }
 func (m *Booster) infoRef() *Info { return &m.info }
+func (m *Boosted) infoRef() *Info { return &m.info }
 
 // load dispatches on kind. It returns a nil interface, never a typed nil
 // pointer, with an error.
-func load(kind Kind, r io.Reader, meta *XGBoostMeta) (loaded, error) {
+func load(kind Kind, r io.Reader, meta sidecar) (loaded, error) {
 	var (
 		m   loaded
 		err error
@@ -198,7 +225,13 @@ func load(kind Kind, r io.Reader, meta *XGBoostMeta) (loaded, error) {
 	case RandomForest:
 		m, err = LoadRandomForest(r)
 	case XGBoost:
-		m, err = LoadXGBoost(r, meta)
+		m, err = LoadXGBoost(r, meta.xgb)
+	case LightGBM:
+		m, err = LoadLightGBM(r, meta.lgb)
+	case HistGradientBoosting:
+		m, err = LoadHistGradientBoosting(r)
+	case GradientBoosting:
+		m, err = LoadGradientBoosting(r)
 	default:
 		err = unknownKind(string(kind))
 	}

@@ -14,7 +14,7 @@ import (
 )
 
 func TestParseKind(t *testing.T) {
-	for _, k := range Kinds() {
+	for _, k := range loadable() {
 		got, err := ParseKind(string(k))
 		require.NoError(t, err)
 		assert.Equal(t, k, got)
@@ -25,7 +25,7 @@ func TestParseKind(t *testing.T) {
 
 	_, err = ParseKind("svm")
 	require.ErrorIs(t, err, ErrUnknownKind)
-	assert.EqualError(t, err, `classify: unknown model kind "svm" (valid: heuristic, decision_tree, random_forest, xgboost)`)
+	assert.EqualError(t, err, `classify: unknown model kind "svm" (valid: heuristic, decision_tree, random_forest, xgboost, lightgbm, hist_gradient_boosting, gradient_boosting)`)
 }
 
 func TestNewAndLoad(t *testing.T) {

@@ -1,7 +1,7 @@
 // Package classify serves tabular classifiers inside a Go program: rule
-// lists, scikit-learn decision trees and random forests, and XGBoost
-// gradient-boosted trees, each predicting exactly what the library that
-// trained it predicts.
+// lists, scikit-learn decision trees, random forests and gradient boosting,
+// and XGBoost and LightGBM gradient-boosted trees, each predicting exactly
+// what the library that trained it predicts.
 //
 // # Loading a model
 //
@@ -80,6 +80,23 @@
 // Random forests (XGBRFClassifier) and trees pruned by gamma load;
 // categorical splits, vector leaves, dart and gblinear are refused with an
 // error that says what to do.
+//
+// # Gradient boosting: LightGBM and scikit-learn
+//
+// New(LightGBM, path) and LoadLightGBM read LightGBM's text model (what
+// save_model writes, v2 to v4: binary, multiclass and multiclassova;
+// gbdt, goss, dart and rf; numerical and categorical splits; NaN and zero
+// as missing values under every missing type) with the
+// classify/lightgbm-meta sidecar that names features and classes.
+// LoadHistGradientBoosting and LoadGradientBoosting read the
+// classify/sklearn-hgb and classify/sklearn-gb dumps of scikit-learn's
+// HistGradientBoostingClassifier (missing values and categorical features
+// included) and GradientBoostingClassifier. All three are a *Boosted: float64
+// leaf values summed per class in tree order, as those libraries sum them,
+// then their own link; labels equal theirs and probabilities agree within
+// 1e-9 on every case of testdata/boosting. The library loads them (New,
+// Load, a Registry); Kinds lists them once cmd/serve and cmd/classify
+// serve them.
 //
 // # Explaining
 //

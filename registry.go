@@ -105,7 +105,7 @@ func parseManifest(b []byte) (Manifest, error) {
 		}
 		names[e.Name] = true
 		if k, err := ParseKind(string(e.Kind)); err != nil || k != e.Kind {
-			return fail("model %q: kind %q is not one of %v", e.Name, e.Kind, Kinds())
+			return fail("model %q: kind %q is not one of %v", e.Name, e.Kind, loadable())
 		}
 		if !fs.ValidPath(e.File) || e.File == "." || e.File != path.Clean(e.File) {
 			return fail("model %q: file %q is not a plain relative path", e.Name, e.File)
@@ -113,9 +113,10 @@ func parseManifest(b []byte) (Manifest, error) {
 		if !isSHA256(e.SHA256) {
 			return fail("model %q: sha256 %q is not 64 lowercase hex digits", e.Name, e.SHA256)
 		}
-		if e.MetaSHA256 != "" && (e.Kind != XGBoost || !isSHA256(e.MetaSHA256)) {
-			if e.Kind != XGBoost {
-				return fail("model %q: meta_sha256 is for xgboost entries, not %s", e.Name, e.Kind)
+		hasMeta := e.Kind == XGBoost || e.Kind == LightGBM
+		if e.MetaSHA256 != "" && (!hasMeta || !isSHA256(e.MetaSHA256)) {
+			if !hasMeta {
+				return fail("model %q: meta_sha256 is for xgboost and lightgbm entries, not %s", e.Name, e.Kind)
 			}
 			return fail("model %q: meta_sha256 %q is not 64 lowercase hex digits", e.Name, e.MetaSHA256)
 		}
@@ -205,13 +206,18 @@ func (r *Registry) Load(name string) (Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	var meta *XGBoostMeta
-	if e.MetaSHA256 != "" { // an xgboost entry's sidecar; without one, names come from the model
+	var meta sidecar
+	if e.MetaSHA256 != "" { // an xgboost or lightgbm entry's sidecar; without one, names come from the model
 		mb, err := r.readVerified(e.File+".meta.json", e.MetaSHA256)
 		if err != nil {
 			return nil, err
 		}
-		if meta, err = ReadXGBoostMeta(bytes.NewReader(mb)); err != nil {
+		if e.Kind == LightGBM {
+			meta.lgb, err = ReadLightGBMMeta(bytes.NewReader(mb))
+		} else {
+			meta.xgb, err = ReadXGBoostMeta(bytes.NewReader(mb))
+		}
+		if err != nil {
 			return nil, err
 		}
 	}

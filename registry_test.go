@@ -272,9 +272,9 @@ func TestRegistryXGBoostWithoutSidecar(t *testing.T) {
 	assert.ErrorContains(t, err, "iris.json.meta.json")
 	assert.Error(t, reg.Verify())
 
-	// Only xgboost entries have sidecars.
+	// Only xgboost and lightgbm entries have sidecars.
 	bad := bytes.Replace(manifest(`,"meta_sha256":"`+strings.Repeat("0", 64)+`"`), []byte(`"kind":"xgboost"`), []byte(`"kind":"decision_tree"`), 1)
 	_, err = OpenRegistry(fstest.MapFS{ManifestFile: {Data: bad}, "iris.json": {Data: model}})
 	require.ErrorIs(t, err, ErrFormat)
-	assert.ErrorContains(t, err, "meta_sha256 is for xgboost entries")
+	assert.ErrorContains(t, err, "meta_sha256 is for xgboost and lightgbm entries")
 }

@@ -13,6 +13,10 @@ const Block = 64
 // through each tree and allocates nothing.
 func (e *Ensemble) PredictBatch(rows []float64, n int, out []float64, stride int, tags []int32, nan bool) {
 	nan = nan && e.missing
+	if e.combine == Sum64 {
+		e.predictBatch64(rows, n, out, stride, tags, nan)
+		return
+	}
 	nf := e.features
 	var leaves [Block]int32
 	var acc [Block]float32

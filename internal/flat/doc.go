@@ -10,7 +10,10 @@
 // leaf values in the precision its library accumulates in: float64 class
 // distributions averaged in tree order (Mean, scikit-learn) or float32 leaf
 // values summed per output group in tree order from a base margin (Sum,
-// XGBoost). The caller then applies its link (softmax, sigmoid, arg max).
+// XGBoost), or float64 leaf values summed the same way (Sum64, LightGBM and
+// scikit-learn's gradient boosting, whose splits may also be categorical:
+// see sum64.go). The caller then applies its link (softmax, sigmoid, arg
+// max).
 //
 // The engine trusts its caller for the rows: Predict and PredictBatch take
 // rows of the right length, with no infinities, and a flag saying whether

@@ -31,6 +31,12 @@ type Node struct {
 	// per class); Value its leaf value in a Sum ensemble.
 	Dist  []float64
 	Value float32
+	// Value64 is a leaf's value in a Sum64 ensemble.
+	Value64 float64
+	// Categories, when not nil, makes a split categorical (Sum64
+	// ensembles only): x goes left when its category is in the set
+	// (InSet), NaN the MissingLeft way; Bound is not read.
+	Categories []uint32
 	// Tag is the loader's own number for a leaf (a Tree's class), handed
 	// back by Leaf; the engine does not read it.
 	Tag int32
@@ -84,6 +90,10 @@ const (
 	// Sum adds float32 leaf values, per output group in tree order,
 	// starting from a base margin, as XGBoost does.
 	Sum
+	// Sum64 adds float64 leaf values, per output group in tree order,
+	// starting from a base, as LightGBM and scikit-learn's gradient
+	// boosting do; its splits may be categorical (see sum64.go).
+	Sum64
 )
 
 // Ensemble is a set of trees in flat arrays, with the way their leaves
@@ -124,6 +134,17 @@ type Ensemble struct {
 
 	base  []float32 // Sum: per group, the margin it starts from
 	first int       // the group of the first tree added (Mean: 0)
+
+	// Sum64: per node, the leaf's value (zero at splits); per group, the
+	// value it starts from.
+	vals64 []float64
+	base64 []float64
+	// cat is nil in an ensemble without categorical splits; otherwise,
+	// per node, -1 or the index c of its set,
+	// catWords[catOff[c]:catOff[c+1]].
+	cat      []int32
+	catOff   []int32
+	catWords []uint32
 }
 
 // tree is a tree as the walks take it.
@@ -203,6 +224,15 @@ func (e *Ensemble) add(nodes []Node, g int) error {
 	case len(e.dist)+n*e.outputs > math.MaxInt32:
 		return fmt.Errorf("%w: more than %d leaf values", errTree, math.MaxInt32)
 	}
+	words := 0
+	for i := range nodes {
+		if !nodes[i].Leaf {
+			words += len(nodes[i].Categories)
+		}
+	}
+	if len(e.catWords)+words > math.MaxInt32 {
+		return fmt.Errorf("%w: more than %d category words", errTree, math.MaxInt32)
+	}
 	for i := range nodes {
 		if err := e.check(&nodes[i], i, n); err != nil {
 			return fmt.Errorf("%w: node %d: %v", errTree, i, err)
@@ -226,21 +256,38 @@ func (e *Ensemble) add(nodes []Node, g int) error {
 	if e.missing {
 		e.nanRight = slices.Grow(e.nanRight, n)
 	}
-	if e.combine == Mean {
+	switch e.combine {
+	case Mean:
 		e.at = slices.Grow(e.at, n)
-	} else {
+	case Sum:
 		e.vals = slices.Grow(e.vals, n)
+	case Sum64:
+		e.vals64 = slices.Grow(e.vals64, n)
+	}
+	if e.cat == nil && words > 0 {
+		// The first categorical split: every node so far is numerical.
+		e.cat = make([]int32, len(e.nodes), len(e.nodes)+n)
+		for i := range e.cat {
+			e.cat[i] = -1
+		}
+		e.catOff = []int32{0}
 	}
 	for i := range nodes {
 		nd := &nodes[i]
 		self := off + int32(i)
 		if nd.Leaf {
 			e.tags = append(e.tags, nd.Tag)
-			if e.combine == Mean {
+			switch e.combine {
+			case Mean:
 				e.at = append(e.at, int32(len(e.dist)))
 				e.dist = append(e.dist, nd.Dist...)
-			} else {
+			case Sum:
 				e.vals = append(e.vals, nd.Value)
+			case Sum64:
+				e.vals64 = append(e.vals64, nd.Value64)
+			}
+			if e.cat != nil {
+				e.cat = append(e.cat, -1)
 			}
 			if e.missing {
 				e.nanRight = append(e.nanRight, true)
@@ -249,10 +296,22 @@ func (e *Ensemble) add(nodes []Node, g int) error {
 			continue
 		}
 		e.tags = append(e.tags, 0)
-		if e.combine == Mean {
+		switch e.combine {
+		case Mean:
 			e.at = append(e.at, 0)
-		} else {
+		case Sum:
 			e.vals = append(e.vals, 0)
+		case Sum64:
+			e.vals64 = append(e.vals64, 0)
+		}
+		if e.cat != nil {
+			c := int32(-1)
+			if nd.Categories != nil {
+				c = int32(len(e.catOff) - 1)
+				e.catWords = append(e.catWords, nd.Categories...)
+				e.catOff = append(e.catOff, int32(len(e.catWords)))
+			}
+			e.cat = append(e.cat, c)
 		}
 		if e.missing {
 			e.nanRight = append(e.nanRight, !nd.MissingLeft)
@@ -270,13 +329,19 @@ func (e *Ensemble) check(nd *Node, i, n int) error {
 			return fmt.Errorf("distribution of %d values for %d classes", len(nd.Dist), e.outputs)
 		case e.combine == Sum && (math.IsNaN(float64(nd.Value)) || math.IsInf(float64(nd.Value), 0)):
 			return fmt.Errorf("leaf value %v", nd.Value)
+		case e.combine == Sum64 && (math.IsNaN(nd.Value64) || math.IsInf(nd.Value64, 0)):
+			return fmt.Errorf("leaf value %v", nd.Value64)
 		}
 		return nil
 	}
 	switch {
 	case nd.Feature < 0 || nd.Feature >= e.features:
 		return fmt.Errorf("feature %d outside [0, %d)", nd.Feature, e.features)
-	case math.IsNaN(nd.Bound):
+	case nd.Categories != nil && e.combine != Sum64:
+		return errors.New("a categorical split outside a Sum64 ensemble")
+	case nd.Categories != nil && len(nd.Categories) == 0:
+		return errors.New("a categorical split with an empty category set")
+	case nd.Categories == nil && math.IsNaN(nd.Bound):
 		return errors.New("bound is NaN")
 	case i+1 >= n || nd.Right <= i+1 || nd.Right >= n:
 		return fmt.Errorf("children %d and %d: want %d and one in (%d, %d)", i+1, nd.Right, i+1, i+1, n)

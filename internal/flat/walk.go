@@ -155,6 +155,9 @@ func (e *Ensemble) Predict(row, out []float64, nan bool) int32 {
 	if e.combine == Mean {
 		return e.predictMean(row, out, nan)
 	}
+	if e.combine == Sum64 {
+		return e.predictSum64(row, out, nan)
+	}
 	return e.predictSum(row, out, nan)
 }
 
@@ -172,6 +175,9 @@ func HasNaN(v []float64) bool {
 // Leaf returns the node index of the leaf row reaches in tree t (in the
 // order trees were added).
 func (e *Ensemble) Leaf(t int, row []float64) int32 {
+	if e.cat != nil {
+		return e.walkCat(e.roots[t], row, e.missing && HasNaN(row))
+	}
 	return e.walk1(tree{e.roots[t], e.depth[t]}, row, e.missing && HasNaN(row))
 }
 
@@ -190,6 +196,16 @@ func (e *Ensemble) Split(i int32) (feature int, split bool) {
 // ensemble that refuses NaN).
 func (e *Ensemble) Next(i int32, x float64) (int32, bool) {
 	n := &e.nodes[i]
+	if e.cat != nil && e.cat[i] >= 0 {
+		right := !InSet(e.catSet(e.cat[i]), x)
+		if x != x {
+			right = !e.missing || e.nanRight[i]
+		}
+		if right {
+			return n.right, false
+		}
+		return i + 1, true
+	}
 	if x > n.bound || x != x && (!e.missing || e.nanRight[i]) {
 		return n.right, false
 	}
