@@ -24,16 +24,14 @@ const (
 	GradientBoosting     Kind = "gradient_boosting"      // scikit-learn GradientBoostingClassifier dump (JSON)
 )
 
-// Kinds returns the kinds that every part of classify serves (the library,
-// cmd/serve, cmd/classify), in a stable order. The library also loads
-// LightGBM, HistGradientBoosting and GradientBoosting models (New, Load,
-// Registry and ParseKind take them); they join Kinds when the commands
-// serve them.
-func Kinds() []Kind { return []Kind{Heuristic, DecisionTree, RandomForest, XGBoost} }
+// Kinds returns every kind of model classify loads and serves (the
+// library, cmd/serve, cmd/classify), in a stable order.
+func Kinds() []Kind {
+	return []Kind{Heuristic, DecisionTree, RandomForest, XGBoost, LightGBM, HistGradientBoosting, GradientBoosting}
+}
 
-// loadable returns every kind the library loads: Kinds, then the boosting
-// kinds the commands do not serve yet.
-func loadable() []Kind { return append(Kinds(), LightGBM, HistGradientBoosting, GradientBoosting) }
+// loadable returns every kind the library loads.
+func loadable() []Kind { return Kinds() }
 
 // ParseKind returns the Kind named s, any kind the library loads (Kinds
 // and the boosting kinds). Names are matched exactly after trimming

@@ -18,8 +18,8 @@ import (
 // the whole batch.
 func TestPredictBatchParallel(t *testing.T) {
 	iris := irisRows(t)
-	for _, kind := range classify.Kinds() {
-		m := productionModel(t, string(kind))
+	for _, kind := range productionNames(t) {
+		m := productionModel(t, kind)
 		nc := len(m.Info().Classes)
 		for _, n := range []int{0, 10, 700, 3001} {
 			rows := make([]float64, 0, n*4)
@@ -71,11 +71,11 @@ func BenchmarkPredictBatchParallel(b *testing.B) {
 	for len(rows) < size*4 {
 		rows = append(rows, iris[:min(len(iris), size*4-len(rows))]...)
 	}
-	for _, kind := range classify.Kinds() {
-		m := productionModel(b, string(kind))
+	for _, kind := range productionNames(b) {
+		m := productionModel(b, kind)
 		classes := make([]int, size)
 		proba := make([]float64, size*len(m.Info().Classes))
-		b.Run(string(kind)+"/batch=4096", func(b *testing.B) {
+		b.Run(kind+"/batch=4096", func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				if err := classify.PredictBatchParallel(m, rows, classes, proba, 0); err != nil {

@@ -78,8 +78,9 @@ func resolve(c *Catalog, name string) (classify.Entry, error) {
 }
 
 // FileSource is a Source for a single model file of kind, which its
-// catalog serves under the kind's name ("xgboost"), with, for XGBoost, the
-// sidecar path+".meta.json" when there is one (as classify.New reads it).
+// catalog serves under the kind's name ("xgboost"), with, for XGBoost and
+// LightGBM, the sidecar path+".meta.json" when there is one (as
+// classify.New reads it).
 // Each reload reads the files once, up to one byte more than the classify
 // loaders take: the model it loads and the Fingerprint it reports (a digest
 // of those bytes) come from the same read, so a file replaced in between
@@ -159,28 +160,43 @@ func readArtifactFiles(path string) artifactFiles {
 }
 
 // load parses the bytes read as classify.New parses the files, with its
-// errors: for XGBoost, the sidecar's names when there is one.
+// errors: for XGBoost and LightGBM, the sidecar's names when there is one.
 func (a artifactFiles) load(kind classify.Kind, path string) (classify.Model, error) {
 	if a.model.openErr != nil {
 		return nil, fmt.Errorf("classify: open %s model: %w", kind, a.model.openErr)
 	}
-	if kind != classify.XGBoost {
+	if kind != classify.XGBoost && kind != classify.LightGBM {
 		return classify.Load(kind, a.model.reader())
 	}
+	metaPath := path + ".meta.json"
+	if a.meta.openErr != nil && !errors.Is(a.meta.openErr, fs.ErrNotExist) {
+		return nil, fmt.Errorf("classify: %s: open meta: %w", kind, a.meta.openErr)
+	}
+	sidecar := a.meta.openErr == nil // no sidecar: the model's own names
+	if kind == classify.LightGBM {
+		var meta *classify.LightGBMMeta
+		if sidecar {
+			var err error
+			if meta, err = classify.ReadLightGBMMeta(a.meta.reader()); err != nil {
+				return nil, fmt.Errorf("%w (in %s)", err, metaPath)
+			}
+		}
+		m, err := classify.LoadLightGBM(a.model.reader(), meta)
+		if err != nil {
+			return nil, err // not a typed nil in the interface
+		}
+		return m, nil
+	}
 	var meta *classify.XGBoostMeta
-	switch {
-	case errors.Is(a.meta.openErr, fs.ErrNotExist): // no sidecar: the model's own names
-	case a.meta.openErr != nil:
-		return nil, fmt.Errorf("classify: xgboost: open meta: %w", a.meta.openErr)
-	default:
+	if sidecar {
 		var err error
 		if meta, err = classify.ReadXGBoostMeta(a.meta.reader()); err != nil {
-			return nil, fmt.Errorf("%w (in %s)", err, path+".meta.json")
+			return nil, fmt.Errorf("%w (in %s)", err, metaPath)
 		}
 	}
-	b, err := classify.LoadXGBoost(a.model.reader(), meta)
+	m, err := classify.LoadXGBoost(a.model.reader(), meta)
 	if err != nil {
 		return nil, err
 	}
-	return b, nil
+	return m, nil
 }

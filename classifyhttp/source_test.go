@@ -103,6 +103,11 @@ func TestFileLoadMatchesNew(t *testing.T) {
 	require.NoError(t, err)
 	meta, err := os.ReadFile("../models/xgboost.json.meta.json")
 	require.NoError(t, err)
+	boosting := "../testdata/boosting/sklearn-1.9.1_lightgbm-4.7.0/iris/"
+	lgb, err := os.ReadFile(boosting + "lightgbm.txt")
+	require.NoError(t, err)
+	lgbMeta, err := os.ReadFile(boosting + "lightgbm.txt.meta.json")
+	require.NoError(t, err)
 	require.NoError(t, os.Mkdir(filepath.Join(dir, "a_directory"), 0o755))
 	for _, tc := range []struct {
 		name string
@@ -119,11 +124,22 @@ func TestFileLoadMatchesNew(t *testing.T) {
 		{"a directory", classify.DecisionTree, filepath.Join(dir, "a_directory"), false},
 		{"bad sidecar", classify.XGBoost, write("badmeta.json", xgb), false},
 		{"sidecar a directory", classify.XGBoost, write("dirmeta.json", xgb), false},
+		{"lightgbm with its sidecar", classify.LightGBM, write("lgb.txt", lgb), true},
+		{"lightgbm without a sidecar", classify.LightGBM, write("barelgb.txt", lgb), true},
+		{"lightgbm bad sidecar", classify.LightGBM, write("badlgb.txt", lgb), false},
+		{"lightgbm sidecar a directory", classify.LightGBM, write("dirlgb.txt", lgb), false},
+		{"gradient boosting", classify.GradientBoosting, boosting + "gradient_boosting.json", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			switch tc.name {
 			case "xgboost with its sidecar":
 				write("xgb.json.meta.json", meta)
+			case "lightgbm with its sidecar":
+				write("lgb.txt.meta.json", lgbMeta)
+			case "lightgbm bad sidecar":
+				write("badlgb.txt.meta.json", []byte("{"))
+			case "lightgbm sidecar a directory":
+				require.NoError(t, os.Mkdir(filepath.Join(dir, "dirlgb.txt.meta.json"), 0o755))
 			case "bad sidecar":
 				write("badmeta.json.meta.json", []byte("{"))
 			case "sidecar a directory":

@@ -289,7 +289,7 @@ func TestVerifyParityErrors(t *testing.T) {
 		{"bad flag", []string{"verify-parity", "-x", good}, 2, "flag provided but not defined: -x"},
 		{"unknown kind", []string{"verify-parity", "-kind", "svm", noKind}, 2, `-kind: unknown model kind "svm"`},
 		{"kind conflict", []string{"verify-parity", "-kind", "xgboost", good}, 2, "-kind xgboost, but " + good + " is for a decision_tree model"},
-		{"no kind", []string{"verify-parity", noKind}, 2, noKind + " names no kind: give -kind (heuristic, decision_tree, random_forest, xgboost)"},
+		{"no kind", []string{"verify-parity", noKind}, 2, noKind + " names no kind: give -kind (heuristic, decision_tree, random_forest, xgboost, lightgbm, hist_gradient_boosting, gradient_boosting)"},
 		{"no artifact", []string{"verify-parity", noArtifact}, 2, noArtifact + " names no artifact: give -model ARTIFACT"},
 		{"negative tolerance", []string{"verify-parity", "-tolerance", "-1", good}, 2, "-tolerance -1: use a number from 0 up"},
 		{"NaN tolerance", []string{"verify-parity", "-tolerance", "NaN", good}, 2, "-tolerance NaN"},

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ml-production-service/classify"
+	"github.com/ml-production-service/classify/models"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -92,9 +93,9 @@ func TestConfigErrors(t *testing.T) {
 		want string
 	}{
 		{"model type", nil, map[string]string{"MPS_MODEL_TYPE": "decision_tree=x"},
-			`serve: MPS_MODEL_TYPE="decision_tree=x" is not allowed: use one of heuristic, decision_tree, random_forest, xgboost, or a split such as decision_tree=90,xgboost=10 (rollout: split: weight of "decision_tree" is "x", not an integer)`},
+			`serve: MPS_MODEL_TYPE="decision_tree=x" is not allowed: use one of heuristic, decision_tree, random_forest, xgboost, lightgbm, hist_gradient_boosting, gradient_boosting, or a split such as decision_tree=90,xgboost=10 (rollout: split: weight of "decision_tree" is "x", not an integer)`},
 		{"model type flag", []string{"-model-type", "a=0,b=0"}, nil,
-			`serve: -model-type="a=0,b=0" is not allowed: use one of heuristic, decision_tree, random_forest, xgboost, or a split such as decision_tree=90,xgboost=10 (rollout: split: every weight is 0)`},
+			`serve: -model-type="a=0,b=0" is not allowed: use one of heuristic, decision_tree, random_forest, xgboost, lightgbm, hist_gradient_boosting, gradient_boosting, or a split such as decision_tree=90,xgboost=10 (rollout: split: every weight is 0)`},
 		{"split header", nil, map[string]string{"MPS_SPLIT_HEADER": "X Client"},
 			`serve: MPS_SPLIT_HEADER="X Client" is not allowed: use a header name such as X-Client-ID (letters, digits and -)`},
 		{"shadow fraction", nil, map[string]string{"MPS_SHADOW_FRACTION": "1.5"},
@@ -186,7 +187,10 @@ func TestLoadModel(t *testing.T) {
 		require.NoError(t, err)
 		return cfg
 	}
-	for _, k := range classify.Kinds() {
+	embedded, err := classify.OpenRegistry(models.FS)
+	require.NoError(t, err)
+	for _, e := range embedded.Manifest().Models {
+		k := e.Kind
 		t.Run("embedded "+string(k), func(t *testing.T) {
 			m, reg, err := loadModel(cfgFor(map[string]string{"MPS_MODEL_TYPE": string(k)}))
 			require.NoError(t, err)
@@ -196,6 +200,29 @@ func TestLoadModel(t *testing.T) {
 		})
 	}
 
+	t.Run("a kind the embedded registry does not hold", func(t *testing.T) {
+		_, _, err := loadModel(cfgFor(map[string]string{"MPS_MODEL_TYPE": "lightgbm"}))
+		var ce *configError
+		require.ErrorAs(t, err, &ce)
+		assert.Contains(t, err.Error(), `the embedded registry has no model named "lightgbm" or of that kind`)
+	})
+	for _, tc := range []struct {
+		kind classify.Kind
+		file string
+	}{
+		{classify.LightGBM, "lightgbm.txt"},
+		{classify.HistGradientBoosting, "hist_gradient_boosting.json"},
+		{classify.GradientBoosting, "gradient_boosting.json"},
+	} {
+		t.Run("single file "+string(tc.kind), func(t *testing.T) {
+			path := filepath.Join("..", "..", "testdata", "boosting", "sklearn-1.9.1_lightgbm-4.7.0", "iris", tc.file)
+			m, reg, err := loadModel(cfgFor(map[string]string{"MPS_MODEL_TYPE": string(tc.kind), "MPS_MODEL_PATH": path}))
+			require.NoError(t, err)
+			assert.Nil(t, reg)
+			assert.Equal(t, tc.kind, m.Info().Kind)
+			assert.Equal(t, []string{"setosa", "versicolor", "virginica"}, m.Info().Classes)
+		})
+	}
 	t.Run("registry directory", func(t *testing.T) {
 		m, reg, err := loadModel(cfgFor(map[string]string{"MPS_MODEL_TYPE": "decision_tree", "MPS_MODEL_PATH": "../../models"}))
 		require.NoError(t, err)
@@ -237,7 +264,7 @@ func TestLoadModel(t *testing.T) {
 		_, _, err := loadModel(cfgFor(map[string]string{"MPS_MODEL_TYPE": "svm"}))
 		assert.EqualError(t, err, `serve: MPS_MODEL_TYPE="svm" is not allowed: the embedded registry has no model named "svm" or of that kind; use one of heuristic, decision_tree, random_forest, xgboost, or a split of them such as decision_tree=90,xgboost=10`)
 		_, _, err = loadModel(cfgFor(map[string]string{"MPS_MODEL_TYPE": "svm", "MPS_MODEL_PATH": "../../models/decision_tree.json"}))
-		assert.EqualError(t, err, `serve: MPS_MODEL_TYPE="svm" is not allowed: use one of heuristic, decision_tree, random_forest, xgboost`)
+		assert.EqualError(t, err, `serve: MPS_MODEL_TYPE="svm" is not allowed: use one of heuristic, decision_tree, random_forest, xgboost, lightgbm, hist_gradient_boosting, gradient_boosting`)
 		_, _, err = loadModel(cfgFor(map[string]string{"MPS_MODEL_TYPE": "decision_tree=1,xgboost=1", "MPS_MODEL_PATH": "../../models/decision_tree.json"}))
 		assert.EqualError(t, err, `serve: MPS_MODEL_TYPE="decision_tree=1,xgboost=1" is not allowed: a split needs a registry, and MPS_MODEL_PATH names a single file`)
 		_, _, err = loadModel(cfgFor(map[string]string{"MPS_SHADOW_MODEL": "svm"}))
