@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/ml-production-service/classify"
+	"github.com/ml-production-service/classify/models"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -169,8 +170,14 @@ func (p *process) wait(t *testing.T) int {
 
 func (p *process) url(path string) string { return "http://" + p.addr + path }
 
+// TestBinaryServesSeedExampleForEveryModelType starts the binary on each
+// model of the embedded registry (one per kind it holds: research promoted
+// no boosting model; TestLoadModel serves those from files).
 func TestBinaryServesSeedExampleForEveryModelType(t *testing.T) {
-	for _, k := range classify.Kinds() {
+	embedded, err := classify.OpenRegistry(models.FS)
+	require.NoError(t, err)
+	for _, e := range embedded.Manifest().Models {
+		k := e.Kind
 		t.Run(string(k), func(t *testing.T) {
 			p := start(t, "MPS_MODEL_TYPE="+string(k))
 			// The seed's documented curl example, byte for byte.
