@@ -230,7 +230,7 @@ client-test: ## Real clients: tritonclient (http and grpc) against the built ser
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN)/classify ./cmd/classify
 	CLASSIFY_SERVE=$(CURDIR)/$(BIN)/serve CLASSIFY_CLI=$(CURDIR)/$(BIN)/classify $(PYTHON) -m pytest -q -p no:cacheprovider tests/clients
 
-readme-models: ## Rewrite README.md's model table from research/results/SUMMARY.md
+readme-models: ## Rewrite README.md's model tables (production, evaluated) from research/results/SUMMARY.md
 	$(GO) test -count=1 -run TestREADMEModels . -update-readme
 
 build: ## Build bin/serve and bin/classify

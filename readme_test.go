@@ -9,59 +9,80 @@ import (
 	"testing"
 )
 
-var updateREADME = flag.Bool("update-readme", false, "rewrite README.md's model table from research/results/SUMMARY.md")
+var updateREADME = flag.Bool("update-readme", false, "rewrite README.md's model tables from research/results/SUMMARY.md")
 
-// modelsBlock matches the generated part of README.md.
-var modelsBlock = regexp.MustCompile(`(?s)(<!-- models:begin[^\n]*-->\n).*?(<!-- models:end -->)`)
+// readmeBlock matches a generated part of README.md named name.
+func readmeBlock(name string) *regexp.Regexp {
+	return regexp.MustCompile(`(?s)(<!-- ` + name + `:begin[^\n]*-->\n).*?(<!-- ` + name + `:end -->)`)
+}
 
-// summaryTable returns the first table of research/results/SUMMARY.md: the
-// accuracy of each model by validation method, as research/summarize.py
-// computed it.
-func summaryTable(t *testing.T) string {
+// summaryTables returns the tables of research/results/SUMMARY.md, as
+// research/summarize.py wrote them, each with its trailing newline.
+func summaryTables(t *testing.T) []string {
 	t.Helper()
 	b, err := os.ReadFile("research/results/SUMMARY.md")
 	if err != nil {
 		t.Fatal(err)
 	}
+	var tables []string
 	var table []string
 	for line := range strings.SplitSeq(string(b), "\n") {
 		if strings.HasPrefix(line, "|") {
 			table = append(table, line)
-		} else if len(table) > 0 {
-			break
+			continue
+		}
+		if len(table) > 0 {
+			tables = append(tables, strings.Join(table, "\n")+"\n")
+			table = nil
 		}
 	}
-	if len(table) < 3 || !strings.HasPrefix(table[0], "| model | LOOCV") {
-		t.Fatalf("research/results/SUMMARY.md has no model table first: %q", table)
-	}
-	return strings.Join(table, "\n") + "\n"
+	return tables
 }
 
-// TestREADMEModels fails when README.md's model table is not the one
-// research computed. `make readme-models` rewrites it.
+// TestREADMEModels fails when README.md's model tables are not the ones
+// research computed: the production models (SUMMARY.md's first table) and
+// the models evaluated but not promoted (its table with a "promoted"
+// column), whose links README.md gives from the repository's root.
+// `make readme-models` rewrites them.
 func TestREADMEModels(t *testing.T) {
 	readme, err := os.ReadFile("README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := modelsBlock.FindSubmatchIndex(readme)
-	if m == nil {
-		t.Fatal("README.md has no <!-- models:begin --> ... <!-- models:end --> block")
+	tables := summaryTables(t)
+	if len(tables) == 0 || !strings.HasPrefix(tables[0], "| model | LOOCV") {
+		t.Fatalf("research/results/SUMMARY.md has no model table first: %q", tables)
 	}
-	want := summaryTable(t)
-	got := string(readme[m[3]:m[4]])
+	evaluated := ""
+	for _, table := range tables {
+		if header, _, _ := strings.Cut(table, "\n"); strings.HasSuffix(header, "| promoted |") {
+			evaluated = strings.ReplaceAll(table, "](../experiments/", "](research/experiments/")
+		}
+	}
+	if evaluated == "" {
+		t.Fatal(`research/results/SUMMARY.md has no table of evaluated models (a "promoted" column)`)
+	}
+	for _, block := range []struct{ name, want string }{{"models", tables[0]}, {"evaluated", evaluated}} {
+		m := readmeBlock(block.name).FindSubmatchIndex(readme)
+		if m == nil {
+			t.Fatalf("README.md has no <!-- %s:begin --> ... <!-- %s:end --> block", block.name, block.name)
+		}
+		if *updateREADME {
+			var out bytes.Buffer
+			out.Write(readme[:m[3]])
+			out.WriteString(block.want)
+			out.Write(readme[m[4]:])
+			readme = out.Bytes()
+			continue
+		}
+		if got := string(readme[m[3]:m[4]]); got != block.want {
+			t.Fatalf("README.md's %s table differs from research/results/SUMMARY.md; run `make readme-models`.\nREADME:\n%s\nresults:\n%s", block.name, got, block.want)
+		}
+	}
 	if *updateREADME {
-		var out bytes.Buffer
-		out.Write(readme[:m[3]])
-		out.WriteString(want)
-		out.Write(readme[m[4]:])
-		if err := os.WriteFile("README.md", out.Bytes(), 0o644); err != nil {
+		if err := os.WriteFile("README.md", readme, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		return
-	}
-	if got != want {
-		t.Fatalf("README.md's model table differs from research/results/SUMMARY.md; run `make readme-models`.\nREADME:\n%s\nresults:\n%s", got, want)
 	}
 }
 
