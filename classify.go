@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"strings"
@@ -156,9 +157,9 @@ func New(kind Kind, path string) (Model, error) {
 	var meta sidecar
 	switch kind {
 	case XGBoost:
-		meta.xgb, err = readXGBoostSidecar(path + ".meta.json")
+		meta.xgb, err = readSidecar(path+".meta.json", kind, ReadXGBoostMeta)
 	case LightGBM:
-		meta.lgb, err = readLightGBMSidecar(path + ".meta.json")
+		meta.lgb, err = readSidecar(path+".meta.json", kind, ReadLightGBMMeta)
 	}
 	if err != nil {
 		return nil, err
@@ -193,6 +194,25 @@ func Load(kind Kind, r io.Reader) (Model, error) {
 type sidecar struct {
 	xgb *XGBoostMeta
 	lgb *LightGBMMeta
+}
+
+// readSidecar reads the meta sidecar of a kind's model at path with read;
+// a missing file gives nil, nil (the model then gets the names it stores,
+// or generic ones).
+func readSidecar[M any](path string, kind Kind, read func(io.Reader) (*M, error)) (*M, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("classify: %s: open meta: %w", kind, err)
+	}
+	defer f.Close()
+	meta, err := read(f)
+	if err != nil {
+		return nil, fmt.Errorf("%w (in %s)", err, path)
+	}
+	return meta, nil
 }
 
 // loaded is a model as a loader returns it, whose Info the registry names

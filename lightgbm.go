@@ -1,12 +1,9 @@
 package classify
 
 import (
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"math"
-	"os"
 	"strconv"
 
 	"github.com/ml-production-service/classify/internal/flat"
@@ -263,25 +260,6 @@ func ReadLightGBMMeta(r io.Reader) (*LightGBMMeta, error) {
 	}
 	if err := meta.check(); err != nil {
 		return nil, err
-	}
-	return meta, nil
-}
-
-// readLightGBMSidecar reads the meta sidecar at path; a missing file gives
-// nil, nil (the model then gets the file's feature names and classes
-// 0..K-1).
-func readLightGBMSidecar(path string) (*LightGBMMeta, error) {
-	f, err := os.Open(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("classify: lightgbm: open meta: %w", err)
-	}
-	defer f.Close()
-	meta, err := ReadLightGBMMeta(f)
-	if err != nil {
-		return nil, fmt.Errorf("%w (in %s)", err, path)
 	}
 	return meta, nil
 }

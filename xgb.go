@@ -3,12 +3,9 @@ package classify
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"math"
-	"os"
 	"strconv"
 
 	"github.com/ml-production-service/classify/internal/flat"
@@ -380,24 +377,6 @@ func ReadXGBoostMeta(r io.Reader) (*XGBoostMeta, error) {
 	}
 	if err := meta.checkNames(); err != nil {
 		return nil, err
-	}
-	return meta, nil
-}
-
-// readXGBoostSidecar reads the meta sidecar at path; a missing file gives
-// nil, nil (the model then gets generic names).
-func readXGBoostSidecar(path string) (*XGBoostMeta, error) {
-	f, err := os.Open(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("classify: xgboost: open meta: %w", err)
-	}
-	defer f.Close()
-	meta, err := ReadXGBoostMeta(f)
-	if err != nil {
-		return nil, fmt.Errorf("%w (in %s)", err, path)
 	}
 	return meta, nil
 }

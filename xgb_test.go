@@ -590,17 +590,17 @@ func TestReadXGBoostMeta(t *testing.T) {
 
 func TestXGBoostSidecar(t *testing.T) {
 	dir := t.TempDir()
-	if meta, err := readXGBoostSidecar(filepath.Join(dir, "none.meta.json")); meta != nil || err != nil {
+	if meta, err := readSidecar(filepath.Join(dir, "none.meta.json"), XGBoost, ReadXGBoostMeta); meta != nil || err != nil {
 		t.Errorf("missing sidecar: %v, %v; want nil, nil", meta, err)
 	}
 	bad := filepath.Join(dir, "bad.meta.json")
 	if err := os.WriteFile(bad, []byte(`{"format": "x"}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := readXGBoostSidecar(bad); !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), bad) {
+	if _, err := readSidecar(bad, XGBoost, ReadXGBoostMeta); !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), bad) {
 		t.Errorf("bad sidecar: err = %v, want ErrFormat naming the file", err)
 	}
-	if _, err := readXGBoostSidecar(dir); err == nil {
+	if _, err := readSidecar(dir, XGBoost, ReadXGBoostMeta); err == nil {
 		t.Error("sidecar path is a directory: no error")
 	}
 
