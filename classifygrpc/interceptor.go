@@ -2,11 +2,10 @@ package classifygrpc
 
 import (
 	"context"
-	"encoding/hex"
 	"log/slog"
-	"math/rand/v2"
 	"time"
 
+	"github.com/ml-production-service/classify/classifyhttp"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
@@ -86,15 +85,13 @@ func (s *Service) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerI
 
 // requestID returns the call's request id and sends it back in the header.
 func (s *Service) requestID(ctx context.Context) string {
-	id := ""
+	given := ""
 	if md, ok := metadata.FromIncomingContext(ctx); ok {
-		if v := md.Get("x-request-id"); len(v) > 0 && validRequestID(v[0]) {
-			id = v[0]
+		if v := md.Get("x-request-id"); len(v) > 0 {
+			given = v[0]
 		}
 	}
-	if id == "" {
-		id = newRequestID()
-	}
+	id := classifyhttp.RequestID(given)
 	_ = grpc.SetHeader(ctx, metadata.Pairs("x-request-id", id))
 	return id
 }
@@ -126,30 +123,6 @@ func (s *Service) done(ctx context.Context, method string, start time.Time, c *c
 		line.AddAttrs(slog.String("error", status.Convert(err).Message()))
 	}
 	_ = h.Handle(ctx, line)
-}
-
-// validRequestID accepts up to 128 printable ASCII characters, as the HTTP
-// side does.
-func validRequestID(id string) bool {
-	if id == "" || len(id) > 128 {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		if id[i] <= ' ' || id[i] > '~' {
-			return false
-		}
-	}
-	return true
-}
-
-// newRequestID returns 32 random hex digits.
-func newRequestID() string {
-	var b [16]byte
-	a, c := rand.Uint64(), rand.Uint64()
-	for i := range 8 {
-		b[i], b[8+i] = byte(a>>(8*i)), byte(c>>(8*i))
-	}
-	return hex.EncodeToString(b[:])
 }
 
 // callRequestID is the call's request id.

@@ -388,10 +388,3 @@ func TestNew(t *testing.T) {
 	_, err = New(h, Options{Registerer: reg})
 	assert.ErrorContains(t, err, "classifygrpc: register metrics")
 }
-
-func TestRequestID(t *testing.T) {
-	assert.True(t, validRequestID("abc"))
-	assert.False(t, validRequestID(""))
-	assert.False(t, validRequestID(strings.Repeat("a", 129)))
-	assert.False(t, validRequestID("a b"))
-}

@@ -26,11 +26,8 @@ func (h *Handler) instrument(mux *http.ServeMux) http.Handler {
 		start := time.Now()
 		h.metrics.inflight.Inc()
 		defer h.metrics.inflight.Dec()
-		id := firstValue(r.Header["X-Request-Id"]) // the canonical key: no canonicalisation per request
-		if !validRequestID(id) {
-			id = newRequestID()
-		}
-		w.Header()["X-Request-Id"] = []string{id} // canonical form of X-Request-ID
+		id := RequestID(firstValue(r.Header["X-Request-Id"])) // the canonical key: no canonicalisation per request
+		w.Header()["X-Request-Id"] = []string{id}             // canonical form of X-Request-ID
 
 		rec := recorders.Get().(*recorder)
 		*rec = recorder{ResponseWriter: w, path: r.URL.Path}
@@ -116,6 +113,18 @@ func (h *Handler) serveRecovering(rec *recorder, r *http.Request, next http.Hand
 		}
 	}()
 	next.ServeHTTP(rec, r)
+}
+
+// RequestID is the id a request is known by in logs, metrics and the
+// X-Request-ID answer header: given, the client's own, when it holds 1 to
+// 128 printable ASCII characters (so it can go into logs and headers
+// unchanged), else 32 new random hex digits. A transport beside the
+// handler (classifygrpc) names its calls the same way.
+func RequestID(given string) string {
+	if validRequestID(given) {
+		return given
+	}
+	return newRequestID()
 }
 
 // validRequestID accepts up to 128 printable ASCII characters, so a client's

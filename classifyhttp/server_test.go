@@ -199,3 +199,15 @@ func (h *Handler) Swap(m classify.Model) classify.Model {
 	h.view()
 	return old
 }
+
+// TestRequestIDRule: RequestID keeps a client's id of 1 to 128 printable ASCII characters
+// and makes a new one (32 hex digits) for anything else.
+func TestRequestIDRule(t *testing.T) {
+	for _, id := range []string{"abc", strings.Repeat("a", 128), "~!"} {
+		assert.Equal(t, id, RequestID(id))
+	}
+	for _, id := range []string{"", strings.Repeat("a", 129), "a b", "é"} {
+		got := RequestID(id)
+		assert.Regexp(t, `^[0-9a-f]{32}$`, got, "for %q", id)
+	}
+}
