@@ -67,8 +67,14 @@ func (b *Boosted) Info() Info { return b.info }
 // GradientBoosting models, with an error wrapping ErrInput. With room in
 // proba it allocates nothing.
 func (b *Boosted) Predict(row, proba []float64) (Prediction, error) {
-	if !rowOK(row, b.nf, b.float32Input, b.info.Missing) {
-		return Prediction{}, rowError(row, b.nf, b.float32Input, b.info.Missing)
+	// Checked as finite first, and again allowing NaN only when that
+	// fails, so the check also says whether the row holds NaN.
+	nan := false
+	if !rowOK(row, b.nf, b.float32Input, false) {
+		if !b.info.Missing || !rowOK(row, b.nf, b.float32Input, true) {
+			return Prediction{}, rowError(row, b.nf, b.float32Input, b.info.Missing)
+		}
+		nan = true
 	}
 	p := probaBuffer(proba, b.nc)
 	x := row
@@ -77,8 +83,9 @@ func (b *Boosted) Predict(row, proba []float64) (Prediction, error) {
 		s = b.scratch.Get().(*[]float64)
 		x = (*s)[:b.nf]
 		b.pre(x, row)
+		nan = b.info.Missing && flat.HasNaN(x) // pre may write NaN (LightGBM's zero as missing)
 	}
-	b.e.Predict(x, p, b.info.Missing && flat.HasNaN(x))
+	b.e.Predict(x, p, nan)
 	if s != nil {
 		b.scratch.Put(s)
 	}

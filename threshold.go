@@ -7,9 +7,7 @@ import "math"
 // round every value on the hot path, the scikit-learn loaders move each
 // threshold to the float64 boundary that gives the same decision for every
 // float64 input: x <= float32Bound(p) holds exactly when float32(x) <= p.
-// (XGBoost models do round each input to float32 before leaves walks them:
-// leaves reads its thresholds as float32 and cannot hold such a bound; see
-// xgb.go.)
+// XGBoost's float32(x) < split becomes a bound the same way (xgboostBound).
 
 // float32Bound returns the largest float64 whose float32 rounding (to
 // nearest, ties to even) is at most p. p must not be NaN.
