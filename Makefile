@@ -157,7 +157,7 @@ tidy: ## go mod tidy in each module (each builds on its own too: GOWORK=off)
 module-check: ## A program importing only the library builds with the root go.mod's oldest Go and gains only the library's dependencies
 	bash .ci/module-check
 
-api-check: ## Fail on an incompatible change to the public API of the library or classifyhttp (x/exp apidiff against api/)
+api-check: ## Fail on an incompatible change to the public API of the library, classifyhttp or classifygrpc (x/exp apidiff against api/)
 	@for m in $(API_MODULES); do \
 		path=$${m%%=*}; dir=$${m#*=}; base=$(CURDIR)/api/$$(basename $$path).apidiff; \
 		changes=$$(cd $$dir && GOWORK=off GOFLAGS= $(GO) run $(APIDIFF) -m $$base $$path 2>&1 | grep -v '^Ignoring internal package') || true; \
@@ -167,11 +167,12 @@ api-check: ## Fail on an incompatible change to the public API of the library or
 		else echo "api-check: $$path: API unchanged"; fi; \
 	done
 
-api-baseline: ## Record the current public API of the library and classifyhttp in api/ (after a reviewed change)
+api-baseline: ## Record the current public API of the library, classifyhttp and classifygrpc in api/ (after a reviewed change)
 	@mkdir -p api
 	@for m in $(API_MODULES); do \
 		path=$${m%%=*}; dir=$${m#*=}; \
-		(cd $$dir && GOWORK=off GOFLAGS= $(GO) run $(APIDIFF) -m -w $(CURDIR)/api/$$(basename $$path).apidiff $$path 2>&1 | grep -v '^Ignoring internal package') || true; \
+		out=$$(cd $$dir && GOWORK=off GOFLAGS= $(GO) run $(APIDIFF) -m -w $(CURDIR)/api/$$(basename $$path).apidiff $$path 2>&1) || { echo "$$out"; exit 1; }; \
+		echo "$$out" | grep -v '^Ignoring internal package' || true; \
 		echo "api/$$(basename $$path).apidiff: $$path"; \
 	done
 
