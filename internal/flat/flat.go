@@ -46,8 +46,9 @@ type Node struct {
 	// read (so prediction does not pay for them) and handed back by Node.
 	// Cover is the node's training cover (scikit-learn's
 	// weighted_n_node_samples, XGBoost's sum_hess, LightGBM's counts):
-	// >= 0, or NaN when the artifact holds none; Contributions needs it
-	// at every node (HasCovers). Threshold is a split's threshold as its
+	// >= 0, or NaN when the artifact holds none (any other value that
+	// is not a finite cover counts as none, and Node hands it back as
+	// NaN); Contributions needs one at every node (HasCovers). Threshold is a split's threshold as its
 	// library wrote it, for display; Gain a split's gain as its library
 	// recorded it (0 when none). The walks read neither.
 	Cover     float64
@@ -291,10 +292,13 @@ func (e *Ensemble) add(nodes []Node, g int) error {
 	e.info = slices.Grow(e.info, n)
 	for i := range nodes {
 		nd := &nodes[i]
-		e.info = append(e.info, nodeInfo{cover: nd.Cover, threshold: nd.Threshold, gain: nd.Gain, missingLeft: nd.MissingLeft})
-		if !(nd.Cover >= 0) || math.IsInf(nd.Cover, 1) {
-			e.covered = false
+		// No cover is kept as -1, not NaN: two ensembles built alike stay
+		// reflect.DeepEqual.
+		cover := nd.Cover
+		if !(cover >= 0) || math.IsInf(cover, 1) {
+			cover, e.covered = -1, false
 		}
+		e.info = append(e.info, nodeInfo{cover: cover, threshold: nd.Threshold, gain: nd.Gain, missingLeft: nd.MissingLeft})
 	}
 	e.addExpectation(nodes, off, g)
 	e.groups[g] = append(e.groups[g], tree{root: off, depth: int32(depth)})

@@ -3,6 +3,7 @@ package flat
 import (
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 )
 
@@ -58,6 +59,9 @@ func (e *Ensemble) Node(i int32) Node {
 	n := &e.nodes[i]
 	inf := &e.info[i]
 	nd := Node{Tag: e.tags[i], Cover: inf.cover, Threshold: inf.threshold, Gain: inf.gain, MissingLeft: inf.missingLeft}
+	if nd.Cover < 0 {
+		nd.Cover = math.NaN()
+	}
 	if n.right == i {
 		nd.Leaf = true
 		switch e.combine {
