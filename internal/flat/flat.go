@@ -171,10 +171,15 @@ type Ensemble struct {
 	maxDepth  int
 	expect    []float64
 	expectSum []float64
-	// paths holds *[]pathElem of pathLen elements: Contributions'
+	// paths holds *shapScratch (pathLen path elements): Contributions'
 	// scratch. No New function: made on first need.
 	paths   sync.Pool
 	pathLen int
+	// The leaf tables (shaptable.go), built on the first explanation;
+	// forceWalk (tests) keeps them from being built.
+	tablesOnce sync.Once
+	shapTables *shapTables
+	forceWalk  bool
 }
 
 // nodeInfo is what a node keeps beyond the walk's fields.

@@ -198,42 +198,52 @@ type shapWalk struct {
 // missing-value way in an ensemble that takes NaN, without a flag). It
 // allocates nothing once warm.
 func (e *Ensemble) Contributions(row, out []float64) {
-	p := e.scratch()
-	e.contributions(row, out, *p)
-	e.paths.Put(p)
+	s := e.scratch()
+	e.contributions(row, out, s)
+	e.paths.Put(s)
 }
 
 // ContributionsBatch writes the contributions of the n rows stored back
 // to back in rows into out, row r's at out[r*Outputs()*(Features()+1):].
 func (e *Ensemble) ContributionsBatch(rows []float64, n int, out []float64) {
-	p := e.scratch()
+	s := e.scratch()
 	nf, size := e.features, e.outputs*(e.features+1)
 	for r := range n {
-		e.contributions(rows[r*nf:(r+1)*nf], out[r*size:(r+1)*size], *p)
+		e.contributions(rows[r*nf:(r+1)*nf], out[r*size:(r+1)*size], s)
 	}
-	e.paths.Put(p)
+	e.paths.Put(s)
 }
 
-func (e *Ensemble) scratch() *[]pathElem {
-	if p, ok := e.paths.Get().(*[]pathElem); ok {
-		return p
-	}
-	s := make([]pathElem, e.pathLen)
-	return &s
+// shapScratch is one explanation's scratch: the path of Algorithm 2, and
+// the feature-major sums of the leaf tables (shaptable.go).
+type shapScratch struct {
+	path []pathElem
+	acc  []float64
 }
 
-func (e *Ensemble) contributions(row, out []float64, path []pathElem) {
+func (e *Ensemble) scratch() *shapScratch {
+	if s, ok := e.paths.Get().(*shapScratch); ok {
+		return s
+	}
+	return &shapScratch{path: make([]pathElem, e.pathLen), acc: make([]float64, e.features*e.outputs)}
+}
+
+func (e *Ensemble) contributions(row, out []float64, s *shapScratch) {
 	nf := e.features
 	stride := nf + 1
 	out = out[:e.outputs*stride]
 	clear(out)
-	w := shapWalk{e: e, row: row, path: path, stride: stride}
-	for t, root := range e.roots {
-		w.out = out
-		if e.combine != Mean {
-			w.out = out[int(e.group[t])*stride:]
+	if st := e.tables(); st != nil {
+		e.tableContributions(st, row, out, s.acc)
+	} else {
+		w := shapWalk{e: e, row: row, path: s.path, stride: stride}
+		for t, root := range e.roots {
+			w.out = out
+			if e.combine != Mean {
+				w.out = out[int(e.group[t])*stride:]
+			}
+			w.walk(root, 0, 0, 1, 1, -1)
 		}
-		w.walk(root, 0, 0, 1, 1, -1)
 	}
 	for o := range e.outputs {
 		b := e.expectSum[o]

@@ -173,88 +173,98 @@ func TestContributionsBrute(t *testing.T) {
 		{"sum64/categorical", Sum64, false, true, 6, 5, 1, 5},
 		{"sum64/one-feature", Sum64, true, false, 4, 1, 1, 5},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			rng := rand.New(rand.NewPCG(uint64(tc.trees), uint64(tc.features)))
-			var e *Ensemble
-			switch tc.combine {
-			case Mean:
-				e = NewMean(tc.features, tc.outputs, tc.missing)
-			case Sum:
-				base := make([]float32, tc.outputs)
-				for i := range base {
-					base[i] = float32(rng.NormFloat64())
-				}
-				e = NewSum(tc.features, base)
-			case Sum64:
-				base := make([]float64, tc.outputs)
-				for i := range base {
-					base[i] = rng.NormFloat64()
-				}
-				e = NewSum64(tc.features, base, tc.missing)
+		for _, walk := range []bool{false, true} {
+			name := tc.name + "/tables"
+			if walk {
+				name = tc.name + "/walk"
 			}
-			var trees [][]Node
-			var groups []int
-			var tag int32
-			bounds := []float64{0}
-			for range tc.trees {
-				var nodes []Node
-				if tc.combine == Sum64 {
-					nodes = randomTree64(rng, tc.features, tc.depth, tc.cat, &tag)
-				} else {
-					nodes = randomTree(rng, tc.features, tc.outputs, tc.depth, &tag, &bounds)
-				}
-				withCovers(rng, nodes)
-				g := rng.IntN(tc.outputs)
-				var err error
+			t.Run(name, func(t *testing.T) {
+				rng := rand.New(rand.NewPCG(uint64(tc.trees), uint64(tc.features)))
+				var e *Ensemble
 				switch tc.combine {
 				case Mean:
-					err = e.AddMean(nodes)
+					e = NewMean(tc.features, tc.outputs, tc.missing)
 				case Sum:
-					err = e.AddSum(nodes, g)
+					base := make([]float32, tc.outputs)
+					for i := range base {
+						base[i] = float32(rng.NormFloat64())
+					}
+					e = NewSum(tc.features, base)
 				case Sum64:
-					err = e.AddSum64(nodes, g)
+					base := make([]float64, tc.outputs)
+					for i := range base {
+						base[i] = rng.NormFloat64()
+					}
+					e = NewSum64(tc.features, base, tc.missing)
 				}
-				if err != nil {
+				var trees [][]Node
+				var groups []int
+				var tag int32
+				bounds := []float64{0}
+				for range tc.trees {
+					var nodes []Node
+					if tc.combine == Sum64 {
+						nodes = randomTree64(rng, tc.features, tc.depth, tc.cat, &tag)
+					} else {
+						nodes = randomTree(rng, tc.features, tc.outputs, tc.depth, &tag, &bounds)
+					}
+					withCovers(rng, nodes)
+					g := rng.IntN(tc.outputs)
+					var err error
+					switch tc.combine {
+					case Mean:
+						err = e.AddMean(nodes)
+					case Sum:
+						err = e.AddSum(nodes, g)
+					case Sum64:
+						err = e.AddSum64(nodes, g)
+					}
+					if err != nil {
+						t.Fatal(err)
+					}
+					trees, groups = append(trees, nodes), append(groups, g)
+				}
+				if err := e.Explainable(); err != nil {
 					t.Fatal(err)
 				}
-				trees, groups = append(trees, nodes), append(groups, g)
-			}
-			if err := e.Explainable(); err != nil {
-				t.Fatal(err)
-			}
-			const n = 60
-			rows := shapRows(rng, n, tc.features, e.Missing())
-			size := tc.outputs * (tc.features + 1)
-			batch := make([]float64, n*size)
-			e.ContributionsBatch(rows, n, batch)
-			got := make([]float64, size)
-			pred := make([]float64, tc.outputs)
-			for r := range n {
-				row := rows[r*tc.features : (r+1)*tc.features]
-				e.Contributions(row, got)
-				want := bruteShap(e, trees, groups, row)
-				for i := range want {
-					if !close(got[i], want[i], 1e-9) || got[i] != batch[r*size+i] {
-						t.Fatalf("row %v: value %d (output %d, feature %d) is %v (batch %v), want %v",
-							row, i, i/(tc.features+1), i%(tc.features+1), got[i], batch[r*size+i], want[i])
+				e.forceWalk = walk
+				if tables := e.tables() != nil; tables == walk && !tc.cat {
+					t.Fatalf("tables built: %v", tables)
+				}
+				const n = 60
+				rows := shapRows(rng, n, tc.features, e.Missing())
+				size := tc.outputs * (tc.features + 1)
+				batch := make([]float64, n*size)
+				e.ContributionsBatch(rows, n, batch)
+				got := make([]float64, size)
+				pred := make([]float64, tc.outputs)
+				for r := range n {
+					row := rows[r*tc.features : (r+1)*tc.features]
+					e.Contributions(row, got)
+					want := bruteShap(e, trees, groups, row)
+					for i := range want {
+						if !close(got[i], want[i], 1e-9) || got[i] != batch[r*size+i] {
+							t.Fatalf("row %v: value %d (output %d, feature %d) is %v (batch %v), want %v",
+								row, i, i/(tc.features+1), i%(tc.features+1), got[i], batch[r*size+i], want[i])
+						}
+					}
+					e.Predict(row, pred, HasNaN(row))
+					for o, p := range pred {
+						sum := 0.0
+						for _, v := range got[o*(tc.features+1) : (o+1)*(tc.features+1)] {
+							sum += v
+						}
+						tol := 1e-9
+						if tc.combine == Sum {
+							tol = 1e-5 // Predict adds in float32
+						}
+						if !close(sum, p, tol) {
+							t.Fatalf("row %v, output %d: contributions add up to %v, Predict gives %v", row, o, sum, p)
+						}
 					}
 				}
-				e.Predict(row, pred, HasNaN(row))
-				for o, p := range pred {
-					sum := 0.0
-					for _, v := range got[o*(tc.features+1) : (o+1)*(tc.features+1)] {
-						sum += v
-					}
-					tol := 1e-9
-					if tc.combine == Sum {
-						tol = 1e-5 // Predict adds in float32
-					}
-					if !close(sum, p, tol) {
-						t.Fatalf("row %v, output %d: contributions add up to %v, Predict gives %v", row, o, sum, p)
-					}
-				}
-			}
-		})
+			})
+		}
 	}
 }
 

@@ -1,0 +1,264 @@
+package flat
+
+import "math"
+
+// Leaf tables: Algorithm 2 (shap.go) at a leaf depends on the row only
+// through the one fractions of the leaf's path features, 0 or 1: whether
+// the row meets every split on that feature along the path. A leaf whose
+// path tests k distinct features thus has 2^k possible outcomes, and for
+// each the weights Algorithm 2 gives the k features can be computed once,
+// when the ensemble is first explained. The row's outcome at a leaf is k
+// interval tests: the splits on one feature along a path bound it to an
+// interval (lo, hi], and send NaN one way or the other. An explanation
+// then costs, per leaf, k tests and k multiply-adds per leaf value,
+// instead of the path arithmetic's O(k^2) divisions: on the production
+// forest (100 trees of Iris) about ten times fewer nanoseconds per row.
+//
+// The tables are built when no split is categorical (a category set is
+// not an interval) and every leaf's path tests at most maxTableFeatures
+// distinct features, within maxTableValues values in all; otherwise
+// Contributions walks the trees with Algorithm 2.
+
+const (
+	maxTableFeatures = 6
+	maxTableValues   = 1 << 23 // 64 MiB of float64
+)
+
+// leafCond is the condition a leaf's path puts on one feature.
+type leafCond struct {
+	feature int32
+	nan     bool    // a NaN meets it
+	lo, hi  float64 // a number x meets it when lo < x <= hi
+}
+
+// leafEntry is one leaf of the tables.
+type leafEntry struct {
+	node   int32 // the leaf's node
+	out    int32 // its group's offset in the output (Sum, Sum64), 0 for Mean
+	conds  int32 // its conditions: conds[conds : conds+k]
+	k      int32
+	weight int32 // its shares: weights[weight : weight+(k<<k)*values], k*values per outcome
+}
+
+// shapTables are an ensemble's leaf tables; nil when it has none.
+// weights hold each feature's share of the leaf under each outcome, its
+// Algorithm 2 weight already multiplied by the leaf's value (by each of
+// its values, feature-major, in a Mean ensemble: values per leaf).
+type shapTables struct {
+	leaves  []leafEntry
+	conds   []leafCond
+	weights []float64
+	values  int
+}
+
+// tables returns the ensemble's leaf tables, built on first use; nil when
+// they do not apply.
+func (e *Ensemble) tables() *shapTables {
+	e.tablesOnce.Do(func() { e.shapTables = e.buildTables() })
+	return e.shapTables
+}
+
+// buildTables builds the leaf tables, or returns nil (see above).
+func (e *Ensemble) buildTables() *shapTables {
+	if e.cat != nil || e.forceWalk {
+		return nil
+	}
+	st := &shapTables{values: 1}
+	if e.combine == Mean {
+		st.values = e.outputs
+	}
+	var leafVals []float64
+	var path []leafCond // the conditions so far, one per feature
+	var zero []float64  // their zero fractions
+	values := 0
+	ok := true
+	var visit func(i int32, out int32)
+	visit = func(i int32, out int32) {
+		if !ok {
+			return
+		}
+		n := &e.nodes[i]
+		if n.right == i {
+			k := len(path)
+			size := k << k * st.values
+			if k > maxTableFeatures || values+size > maxTableValues {
+				ok = false
+				return
+			}
+			if k == 0 {
+				return // a tree of one leaf: its value is its expected value
+			}
+			switch e.combine {
+			case Mean:
+				leafVals = e.dist[e.at[i]:][:e.outputs]
+			case Sum:
+				leafVals = []float64{float64(e.vals[i])}
+			default:
+				leafVals = e.vals64[i : i+1]
+			}
+			st.leaves = append(st.leaves, leafEntry{node: i, out: out, conds: int32(len(st.conds)), k: int32(k), weight: int32(len(st.weights))})
+			st.conds = append(st.conds, path...)
+			for _, w := range leafWeights(zero) {
+				for _, v := range leafVals {
+					st.weights = append(st.weights, w*v)
+				}
+			}
+			values += size
+			return
+		}
+		wl, wr := fractions(e.info, i, i+1, n.right)
+		nanLeft := e.missing && !e.nanRight[i]
+		for _, c := range [2]struct {
+			child int32
+			w     float64
+			left  bool
+		}{{i + 1, wl, true}, {n.right, wr, false}} {
+			j := 0
+			for j < len(path) && path[j].feature != n.feature {
+				j++
+			}
+			added := j == len(path)
+			if added {
+				path = append(path, leafCond{feature: n.feature, nan: e.missing, lo: math.Inf(-1), hi: math.Inf(1)})
+				zero = append(zero, 1)
+			}
+			saved, savedZero := path[j], zero[j]
+			if c.left {
+				path[j].hi = min(path[j].hi, n.bound)
+			} else {
+				path[j].lo = max(path[j].lo, n.bound)
+			}
+			path[j].nan = path[j].nan && nanLeft == c.left
+			zero[j] *= c.w
+			visit(c.child, out)
+			if added {
+				path, zero = path[:len(path)-1], zero[:len(zero)-1]
+			} else {
+				path[j], zero[j] = saved, savedZero
+			}
+		}
+	}
+	stride := int32(e.features + 1)
+	for t, root := range e.roots {
+		out := int32(0)
+		if e.combine != Mean {
+			out = e.group[t] * stride
+		}
+		visit(root, out)
+	}
+	if !ok {
+		return nil
+	}
+	return st
+}
+
+// leafWeights returns, for a leaf whose path features have the zero
+// fractions zero, the weight Algorithm 2 gives each feature under each
+// outcome: outcome m (bit j set when the row meets feature j's
+// condition) at [m*k : (m+1)*k]. An outcome with a feature of zero
+// fractions 0 and 0 has weights 0: Algorithm 2 does not walk there.
+func leafWeights(zero []float64) []float64 {
+	k := len(zero)
+	out := make([]float64, k<<k)
+	path := make([]pathElem, k+1)
+outcomes:
+	for m := range 1 << k {
+		path = path[:1]
+		extend(path, 1, 1, -1)
+		for j, z := range zero {
+			one := float64(m >> j & 1)
+			if z == 0 && one == 0 {
+				continue outcomes
+			}
+			path = path[:len(path)+1]
+			extend(path, z, one, int32(j))
+		}
+		w := out[m*k : (m+1)*k]
+		for j := range k {
+			el := &path[j+1]
+			w[j] = unwoundSum(path, j+1) * (el.one - el.zero)
+		}
+	}
+	return out
+}
+
+// tableContributions adds the leaves' shares of row to out (zeroed,
+// Outputs()*(Features()+1) values) with the tables; acc is scratch of
+// Features()*Outputs() values for a Mean ensemble, whose shares add up
+// feature-major (each leaf's classes side by side) before they are
+// written out.
+func (e *Ensemble) tableContributions(st *shapTables, row, out, acc []float64) {
+	nan := e.missing && HasNaN(row)
+	conds, weights := st.conds, st.weights
+	kv := st.values
+	if e.combine == Mean {
+		clear(acc)
+	}
+	for li := range st.leaves {
+		l := &st.leaves[li]
+		k := uint(l.k)
+		at := uint(l.conds)
+		cs := conds[at : at+k : at+k]
+		// Without a branch on the row: a leaf's outcome is as
+		// unpredictable as the row, and a mispredicted branch costs more
+		// than the tests.
+		m := uint(0)
+		if nan {
+			for j := range cs {
+				c := &cs[j]
+				x := row[c.feature]
+				m |= (bit(x > c.lo)&bit(x <= c.hi) | bit(x != x)&bit(c.nan)) << (uint(j) & 63)
+			}
+		} else {
+			for j := range cs {
+				c := &cs[j]
+				x := row[c.feature]
+				m |= bit(x > c.lo) & bit(x <= c.hi) << (uint(j) & 63)
+			}
+		}
+		n := k * uint(kv)
+		at = uint(l.weight) + m*n
+		w := weights[at : at+n : at+n]
+		switch {
+		case kv == 3:
+			// Indexes rather than subslices (see add3).
+			for j := range cs {
+				o := uint(uint32(cs[j].feature)) * 3
+				i := uint(j) * 3
+				_, _ = acc[o+2], w[i+2]
+				acc[o] += w[i]
+				acc[o+1] += w[i+1]
+				acc[o+2] += w[i+2]
+			}
+		case e.combine == Mean:
+			for j := range cs {
+				a := acc[int(cs[j].feature)*kv:][:kv]
+				for c, v := range w[j*kv:][:kv] {
+					a[c] += v
+				}
+			}
+		default:
+			o := out[l.out:]
+			for j := range cs {
+				o[cs[j].feature] += w[j]
+			}
+		}
+	}
+	if e.combine == Mean {
+		stride := e.features + 1
+		for f := range e.features {
+			for c, v := range acc[f*kv : (f+1)*kv] {
+				out[c*stride+f] = v
+			}
+		}
+	}
+}
+
+// bit is 1 for true, 0 for false; the compiler makes it a SETcc.
+func bit(b bool) uint {
+	var u uint
+	if b {
+		u = 1
+	}
+	return u
+}
