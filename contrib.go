@@ -20,12 +20,18 @@ type Contributor interface {
 	// Contributions writes one row's contributions into out, which must
 	// hold len(Outputs())*(len(Info().Features)+1) values: out[o*(F+1)+f]
 	// is feature f's contribution to output o and out[o*(F+1)+F] the
-	// bias. The row is checked as Predict checks it. It allocates nothing.
+	// bias. The row is checked as Predict checks it (ErrInput). A model
+	// whose artifact carries no node covers (a scikit-learn artifact
+	// exported before classify/sklearn-trees v3, sklearn-gb v2 or
+	// sklearn-hgb v2) gives an error wrapping ErrFormat that says to
+	// re-export it. It allocates nothing.
 	Contributions(row []float64, out []float64) error
 
 	// ContributionsBatch writes the contributions of the rows stored back
-	// to back in rows, row r's at out[r*len(Outputs())*(F+1):]. It
-	// allocates nothing once warm.
+	// to back in rows, row r's at out[r*len(Outputs())*(F+1):]; out must
+	// hold exactly that. An invalid row stops the batch with an error
+	// naming it (the rows before it are written). It allocates nothing
+	// once warm.
 	ContributionsBatch(rows []float64, out []float64) error
 }
 

@@ -103,6 +103,35 @@
 // *Rules and *Tree implement Explainer: the rule that fired, or the
 // decision path.
 //
+// The tree models (*Tree, *Forest, *Booster, *Boosted) implement
+// Contributor: each feature's exact TreeSHAP contribution to each raw
+// output, and the bias, as the reference computes them
+// (feature_perturbation "tree_path_dependent": shap's TreeExplainer,
+// XGBoost's pred_contribs, LightGBM's pred_contrib). The raw outputs are
+// a scikit-learn tree's or forest's class probabilities and a boosted
+// model's margins before the link (one per class, or the positive class's
+// alone for a binary model: Outputs names them); a row's contributions
+// and bias add up to them (XGBoost's within its float32 sums). TreeSHAP
+// weighs a split's children by their training cover, so an artifact must
+// carry covers: XGBoost and LightGBM files always do, scikit-learn
+// artifacts from classify/sklearn-trees v3, sklearn-gb v2 and
+// sklearn-hgb v2 on; a model loaded from an older one predicts as before,
+// and Contributions returns an error wrapping ErrFormat that says to
+// re-export it. Rows are checked as Predict checks them (ErrInput), and
+// NaN goes each split's missing-value way. With a caller's buffer it
+// allocates nothing once warm.
+//
+// The engine computes Algorithm 2 of Lundberg et al. (2018), and, when no
+// split is categorical and no leaf's path tests more than six features,
+// the same weights from tables built on the first explanation (see
+// internal/flat). On the production models, Iris rows, per row of a batch
+// of 4096 (go test -run '^$' -bench BenchmarkContributions, two cores
+// shared, load average about 4, go1.26): decision tree 0.3-0.4 us,
+// random forest 30-49 us (shap 0.49.1's TreeExplainer on the same trees:
+// 97 us), XGBoost 12 us (XGBoost 3.2.0's pred_contribs with one thread:
+// 69 us); no allocation. The values equal shap's to 9 digits on the
+// forest and the tree, and XGBoost's to float32 precision.
+//
 // # Serving several models
 //
 // Swapping models while requests go on, A/B splits and canaries, and

@@ -178,7 +178,6 @@ func (e *Ensemble) addExpectation(nodes []Node, off int32, g int) {
 type shapWalk struct {
 	e    *Ensemble
 	row  []float64
-	nan  bool
 	path []pathElem
 	// out receives the contributions: out[c*stride+f] for leaf value c
 	// (the classes of a Mean ensemble; one value otherwise, out already
