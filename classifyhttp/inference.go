@@ -233,7 +233,7 @@ func (c *served) metadata() ModelMetadata {
 	}
 	return ModelMetadata{
 		Name: c.name, Versions: versions, Platform: platform + "_" + string(c.info.Kind),
-		Inputs: []TensorMetadata{{Name: "input", Datatype: "FP64", Shape: []int64{-1, int64(len(c.info.Features))}}},
+		Inputs:  []TensorMetadata{{Name: "input", Datatype: "FP64", Shape: []int64{-1, int64(len(c.info.Features))}}},
 		Outputs: outputs,
 	}
 }
