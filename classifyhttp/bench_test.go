@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ml-production-service/classify"
+	"github.com/ml-production-service/classify/models"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -25,14 +26,24 @@ func (w *discardWriter) WriteHeader(int)             {}
 // metrics, the request log line (into a buffer), validation, the
 // prediction and the answer.
 func BenchmarkHandler(b *testing.B) {
-	for _, tc := range []struct{ name, path, body string }{
-		{"predict", "/predict", seedRequest},
-		{"batch10", "/predict/batch", `{"instances":[` + strings.Repeat(seedRequest+",", 9) + seedRequest + `]}`},
-		{"v2infer", "/v2/models/heuristic/infer", `{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP64","data":[5.1,3.5,1.4,0.2]}]}`},
+	batch10 := `{"instances":[` + strings.Repeat(seedRequest+",", 9) + seedRequest + `]}`
+	for _, tc := range []struct {
+		name, path, body string
+		model            func() classify.Model
+	}{
+		{"predict", "/predict", seedRequest, rules},
+		{"batch10", "/predict/batch", batch10, rules},
+		{"v2infer", "/v2/models/heuristic/infer", `{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP64","data":[5.1,3.5,1.4,0.2]}]}`, rules},
+		// The cost of asking for contributions: the same model (production
+		// decision tree) with and without them.
+		{"predict_tree", "/predict", seedRequest, benchTree},
+		{"predict_contributions", "/predict?contributions=true", seedRequest, benchTree},
+		{"batch10_tree", "/predict/batch", batch10, benchTree},
+		{"batch10_contributions", "/predict/batch?contributions=true", batch10, benchTree},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			var logs syncBuffer
-			h := mustNew(singleRouter(classify.IrisRules()), Options{
+			h := mustNew(singleRouter(tc.model()), Options{
 				Logger:     slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: benchLevel})),
 				Registerer: prometheus.NewRegistry(),
 			})
@@ -56,6 +67,25 @@ func BenchmarkHandler(b *testing.B) {
 			reportCPU(b, cpu)
 		})
 	}
+}
+
+func rules() classify.Model { return classify.IrisRules() }
+
+// benchTree is the production decision tree, when it explains
+// contributions, else the tests' fake tree model.
+func benchTree() classify.Model {
+	reg, err := classify.OpenRegistry(models.FS)
+	if err != nil {
+		panic(err)
+	}
+	m, err := reg.Load("decision_tree")
+	if err != nil {
+		panic(err)
+	}
+	if _, ok := m.(classify.Contributor); ok {
+		return m
+	}
+	return newFakeTree()
 }
 
 // reportCPU reports the CPU time per operation since start, as cpu-ns/op:

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/ml-production-service/classify"
@@ -229,20 +230,42 @@ func rawOutput(vals []float64) float64 {
 // case). present is false when the parameter is absent; ok is false for
 // a value that is not a boolean.
 func boolQuery(r *http.Request, name string) (value, present, ok bool) {
-	if r.URL.RawQuery == "" {
+	v, found := queryValue(r.URL.RawQuery, name)
+	if !found {
 		return false, false, true
 	}
-	vs, found := r.URL.Query()[name]
-	if !found || len(vs) == 0 {
-		return false, false, true
-	}
-	switch strings.ToLower(vs[len(vs)-1]) {
+	switch strings.ToLower(v) {
 	case "1", "on", "t", "true", "y", "yes":
 		return true, true, true
 	case "0", "off", "f", "false", "n", "no":
 		return false, true, true
 	}
 	return false, true, false
+}
+
+// queryValue returns the last value of the parameter name in the raw
+// query, as url.ParseQuery would read it, without building the whole map.
+func queryValue(raw, name string) (value string, found bool) {
+	for raw != "" {
+		var kv string
+		kv, raw, _ = strings.Cut(raw, "&")
+		k, v, _ := strings.Cut(kv, "=")
+		if strings.ContainsAny(k, "%+") {
+			if u, err := url.QueryUnescape(k); err == nil {
+				k = u
+			}
+		}
+		if k != name {
+			continue
+		}
+		if strings.ContainsAny(v, "%+") {
+			if u, err := url.QueryUnescape(v); err == nil {
+				v = u
+			}
+		}
+		value, found = v, true
+	}
+	return value, found
 }
 
 var queryContributions = []any{"query", "contributions"}

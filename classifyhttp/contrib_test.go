@@ -1,11 +1,14 @@
 package classifyhttp
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"net/http"
+	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -339,4 +342,57 @@ func TestImportanceEndpoint(t *testing.T) {
 	assert.Contains(t, string(got.body), `{"detail":"model \"nope\" is not served here; this server serves \"fake_tree\""}`)
 	assert.Equal(t, http.StatusUnprocessableEntity, hs.post("/models/fake_tree/importance", `[]`).status)
 	assert.Equal(t, http.StatusMethodNotAllowed, hs.get("/models/fake_tree/importance").status)
+}
+
+// TestV2InferContributionsBinary: the binary tensor data extension carries
+// the contributions tensor as little-endian FP64, after the label's bytes.
+func TestV2InferContributionsBinary(t *testing.T) {
+	hs := newHarness(t, newFakeTree(), Options{})
+	header := `{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP64","parameters":{"binary_data_size":32}}],"parameters":{"binary_data_output":true,"contributions":true}}`
+	req := httptest.NewRequest(http.MethodPost, "/v2/models/fake_tree/infer", strings.NewReader(header+string(leBytes(8, seedRow...))))
+	req.Header.Set(headerLengthHeader, strconv.Itoa(len(header)))
+	rec := httptest.NewRecorder()
+	hs.h.ServeHTTP(rec, req)
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	n, err := strconv.Atoi(rec.Header().Get(headerLengthHeader))
+	require.NoError(t, err)
+	var resp struct {
+		Outputs []struct {
+			Name       string
+			Parameters map[string]any
+		}
+	}
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes()[:n], &resp))
+	require.Len(t, resp.Outputs, 2)
+	assert.Equal(t, "contributions", resp.Outputs[1].Name)
+	assert.Equal(t, 120.0, resp.Outputs[1].Parameters["binary_data_size"])
+	assert.Equal(t, "probability", resp.Outputs[1].Parameters["raw_output"])
+	tail := rec.Body.Bytes()[n:]
+	labelSize := int(resp.Outputs[0].Parameters["binary_data_size"].(float64))
+	require.Len(t, tail, labelSize+120)
+	var got []float64
+	for b := tail[labelSize:]; len(b) > 0; b = b[8:] {
+		got = append(got, math.Float64frombits(binary.LittleEndian.Uint64(b)))
+	}
+	contrib, _, _ := wantContrib(seedRow)
+	assert.InDelta(t, contrib["versicolor"].(map[string]any)["petal_length"], got[5+2], 1e-15)
+	assert.InDelta(t, 0.75, got[14], 1e-15)
+}
+
+func TestQueryValue(t *testing.T) {
+	for _, tc := range []struct {
+		raw, value string
+		found      bool
+	}{
+		{"", "", false},
+		{"contributions=true", "true", true},
+		{"a=1&contributions=no&contributions=yes", "yes", true},
+		{"contributions", "", true},
+		{"contrib%75tions=%74rue", "true", true},
+		{"x=contributions", "", false},
+	} {
+		v, found := queryValue(tc.raw, "contributions")
+		assert.Equal(t, tc.value, v, tc.raw)
+		assert.Equal(t, tc.found, found, tc.raw)
+	}
 }
