@@ -52,6 +52,9 @@ func (m *fakeTree) Contributions(row, out []float64) error {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return fmt.Errorf("%w: feature 0 is not finite", classify.ErrInput)
 		}
+		if v > 100 { // the rules predict it; contributions refuse it
+			return fmt.Errorf("%w: a value is over 100", classify.ErrInput)
+		}
 	}
 	for o := range no {
 		for f, v := range row {
@@ -172,6 +175,28 @@ func TestBatchContributions(t *testing.T) {
 	for _, body := range []string{batch + `,"contributions":false}`, batch + `,"contributions":null}`} {
 		assert.Equal(t, string(plain.body), string(hs.post("/predict/batch", body).body))
 	}
+}
+
+// TestContributionsRefuseARow: a row Predict takes but Contributions
+// refuses gets its own detail, in place, and the rest are answered.
+func TestContributionsRefuseARow(t *testing.T) {
+	hs := newHarness(t, newFakeTree(), Options{})
+	big := `{"sepal_length": 500, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}`
+	got := hs.post("/predict/batch?contributions=true", `{"instances":[`+seedRequest+`,`+big+`,`+seedRequest+`]}`)
+	require.Equal(t, http.StatusOK, got.status)
+	body := got.json(t)
+	assert.Equal(t, 1.0, body["errors"])
+	preds := body["predictions"].([]any)
+	assert.Contains(t, preds[0], "contributions")
+	assert.Equal(t, map[string]any{"detail": []any{map[string]any{"loc": []any{"body", "instances", 1.0},
+		"msg": "classify: invalid input: a value is over 100", "type": "value_error"}}}, preds[1])
+	assert.Contains(t, preds[2], "contributions")
+	got = hs.post("/predict?contributions=true", big)
+	assert.Equal(t, http.StatusUnprocessableEntity, got.status)
+	assert.JSONEq(t, `{"detail":[{"loc":["body"],"msg":"classify: invalid input: a value is over 100","type":"value_error"}]}`, string(got.body))
+	got = hs.post("/models/fake_tree/importance", `{"instances":[`+seedRequest+`,`+big+`]}`)
+	assert.Equal(t, http.StatusUnprocessableEntity, got.status)
+	assert.JSONEq(t, `{"detail":[{"loc":["body","instances",1],"msg":"classify: invalid input: a value is over 100","type":"value_error"}]}`, string(got.body))
 }
 
 func TestContributionsRefused(t *testing.T) {
