@@ -421,3 +421,47 @@ func TestQueryValue(t *testing.T) {
 		assert.Equal(t, tc.found, found, tc.raw)
 	}
 }
+
+// TestContributionsComeFromTheArm: under a split, the variant that answers
+// explains (or refuses to); the shadow is never asked.
+func TestContributionsComeFromTheArm(t *testing.T) {
+	split, err := rollout.NewSplit([]rollout.Arm{{Name: "tree", Weight: 1}, {Name: "rules", Weight: 1}})
+	require.NoError(t, err)
+	router, err := rollout.NewRouter(split, map[string]classify.Model{"tree": newFakeTree(), "rules": classify.IrisRules()})
+	require.NoError(t, err)
+	shadow := &fakeTree{Model: classify.IrisRules(), err: errors.New("the shadow was asked")}
+	hs := newRouterHarness(t, router, Options{Challenger: rollout.NewLive(shadow), ShadowModel: "shadow", ShadowFraction: 1})
+	seen := map[string]bool{}
+	for i := 0; i < 64 && len(seen) < 2; i++ {
+		key := map[string]string{"X-Client-ID": fmt.Sprint("client-", i)}
+		got := hs.do(http.MethodPost, "/predict?contributions=true", seedRequest, key, true)
+		variant := got.header.Get("X-Model-Variant")
+		seen[variant] = true
+		switch variant {
+		case "tree":
+			assert.Equal(t, http.StatusOK, got.status)
+			assert.Contains(t, string(got.body), `"contributions":{"setosa":{"sepal_length":0.51`)
+			assert.Contains(t, string(got.body), `"variant":"tree"`)
+		case "rules":
+			assert.Equal(t, http.StatusUnprocessableEntity, got.status)
+			assert.Contains(t, string(got.body), `model \"heuristic\" (heuristic) cannot explain contributions`)
+		default:
+			t.Fatalf("variant %q", variant)
+		}
+	}
+	assert.Len(t, seen, 2)
+}
+
+func TestOpenAPIDocumentsContributions(t *testing.T) {
+	doc := newHarness(t, newFakeTree(), Options{}).doc
+	assert.NotNil(t, doc.Paths.Find("/models/{name}/importance"))
+	for _, p := range []string{"/predict", "/predict/batch"} {
+		assert.NotNil(t, doc.Paths.Find(p).Post.Parameters.GetByInAndName("query", "contributions"), p)
+	}
+	result := doc.Components.Schemas["PredictResult"].Value.Properties
+	for _, m := range []string{"contributions", "expected_value", "raw_output"} {
+		assert.Contains(t, result, m)
+	}
+	assert.Contains(t, doc.Components.Schemas["BatchRequest"].Value.Properties, "contributions")
+	assert.Contains(t, doc.Components.Schemas["ModelInfo"].Value.Properties, "importance")
+}
