@@ -40,6 +40,8 @@ func BenchmarkHandler(b *testing.B) {
 		{"predict_contributions", "/predict?contributions=true", seedRequest, benchTree},
 		{"batch10_tree", "/predict/batch", batch10, benchTree},
 		{"batch10_contributions", "/predict/batch?contributions=true", batch10, benchTree},
+		{"predict_xgboost", "/predict", seedRequest, benchXGBoost},
+		{"predict_xgboost_contributions", "/predict?contributions=true", seedRequest, benchXGBoost},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			var logs syncBuffer
@@ -47,6 +49,12 @@ func BenchmarkHandler(b *testing.B) {
 				Logger:     slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: benchLevel})),
 				Registerer: prometheus.NewRegistry(),
 			})
+			// The request must be answered, and with contributions when
+			// it asks for them.
+			if got := serve(h, http.MethodPost, tc.path, tc.body); strings.Contains(got, `"detail"`) ||
+				strings.Contains(tc.path, "contributions") != strings.Contains(got, `"contributions"`) {
+				b.Fatalf("%s: %s", tc.name, got)
+			}
 			body := strings.NewReader(tc.body)
 			req := httptest.NewRequest(http.MethodPost, tc.path, body)
 			req.Header.Set("Content-Type", jsonType)
@@ -71,21 +79,42 @@ func BenchmarkHandler(b *testing.B) {
 
 func rules() classify.Model { return classify.IrisRules() }
 
-// benchTree is the production decision tree, when it explains
-// contributions, else the tests' fake tree model.
+// benchTree is the production decision tree when it explains (its
+// artifact carries node covers), else the tests' fake tree model.
 func benchTree() classify.Model {
+	if m := registryModel("decision_tree"); explains(m) {
+		return m
+	}
+	return newFakeTree()
+}
+
+// benchXGBoost is the production XGBoost model (300 trees).
+func benchXGBoost() classify.Model { return registryModel("xgboost") }
+
+func registryModel(name string) classify.Model {
 	reg, err := classify.OpenRegistry(models.FS)
 	if err != nil {
 		panic(err)
 	}
-	m, err := reg.Load("decision_tree")
+	m, err := reg.Load(name)
 	if err != nil {
 		panic(err)
 	}
-	if _, ok := m.(classify.Contributor); ok {
-		return m
+	return m
+}
+
+// explains reports whether m answers contributions.
+func explains(m classify.Model) bool {
+	cm, ok := m.(classify.Contributor)
+	if !ok {
+		return false
 	}
-	return newFakeTree()
+	nf := len(m.Info().Features)
+	row := make([]float64, nf)
+	for i := range row {
+		row[i] = 1
+	}
+	return cm.Contributions(row, make([]float64, len(cm.Outputs())*(nf+1))) == nil
 }
 
 // reportCPU reports the CPU time per operation since start, as cpu-ns/op:
