@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/http"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -163,3 +164,15 @@ func TestRegistryModelsListImportance(t *testing.T) {
 	}
 }
 
+// TestREADMEContributionsExample: the README's contributions example is
+// what the production XGBoost model answers.
+func TestREADMEContributionsExample(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	require.NoError(t, err)
+	example := regexp.MustCompile("(?s)curl -s -X POST 'localhost:8000/predict\\?contributions=true'[^\\n]*\\\\\\n\\s+-d '([^']*)'\\n```\\n\\n```\\n(\\{[^\\n]*\\})\\n```")
+	found := example.FindSubmatch(readme)
+	require.NotNil(t, found, "README.md's contributions example was not found")
+	hs := newHarness(t, registryModel("xgboost"), Options{})
+	got := hs.postValid("/predict?contributions=true", string(found[1]))
+	assert.Equal(t, string(found[2]), string(got.body))
+}
