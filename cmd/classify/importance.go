@@ -149,6 +149,9 @@ func (r *importanceReport) write(w io.Writer, asJSON bool) error {
 			fmt.Fprintf(bw, "%-*s  %8d  %.6g\n", width, f, r.imp.Splits[i], r.imp.Gain[i])
 		}
 	}
+	if r.imp == nil && r.sums == nil {
+		fmt.Fprintln(bw, "\nno importances: the library reports none for this model; give a FILE for the mean |contribution| over its rows")
+	}
 	if r.sums != nil {
 		fmt.Fprintf(bw, "\nmean |contribution| over %d rows (raw output: %s)\n", r.rows, r.raw)
 		fmt.Fprintf(bw, "%-*s", width, "FEATURE")
