@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -67,11 +68,9 @@ func caseRows(f *golden.File) [][]float64 {
 	return rows
 }
 
-// TestContributionsAddUpProduction: every production model that carries
-// covers satisfies the sum property on the Iris rows (XGBoost's float32
-// margins within 1e-5, the others within 1e-9); the XGBoost model always
-// carries them. A scikit-learn model exported before classify/sklearn-trees
-// v3 refuses with ErrFormat.
+// TestContributionsAddUpProduction: every production model carries covers
+// and satisfies the sum property on the Iris rows (XGBoost's float32
+// margins within 1e-5, the others within 1e-9).
 func TestContributionsAddUpProduction(t *testing.T) {
 	iris := irisRows(t)
 	var rows [][]float64
@@ -88,18 +87,17 @@ func TestContributionsAddUpProduction(t *testing.T) {
 			if m.Info().Kind == classify.XGBoost {
 				tol = 1e-5
 			}
-			if !checkSums(t, m, rows, tol) {
-				require.NotEqual(t, classify.XGBoost, m.Info().Kind)
-				t.Logf("%s: its artifact carries no covers (exported before classify/sklearn-trees v3)", name)
-			}
+			require.True(t, checkSums(t, m, rows, tol), "%s carries no covers", name)
 		})
 	}
 }
 
 // TestContributionsAddUpTestdata: every XGBoost model of testdata (every
 // version and format) and every LightGBM model of the boosting suite
-// carries covers and satisfies the sum property on its golden rows,
-// NaN included; the suite's scikit-learn boosting dumps (v1) refuse.
+// and every model of the boosting suite (LightGBM, HistGradientBoosting,
+// GradientBoosting) carries covers and satisfies the sum property on its
+// golden rows, NaN included; so do the scikit-learn trees and forests of
+// testdata/sklearn written by 1.9.1.
 func TestContributionsAddUpTestdata(t *testing.T) {
 	goldens, err := filepath.Glob(filepath.Join("testdata", "xgboost", "*", "*.golden.json"))
 	require.NoError(t, err)
@@ -130,8 +128,31 @@ func TestContributionsAddUpTestdata(t *testing.T) {
 		t.Run(p, func(t *testing.T) {
 			m, err := classify.New(f.Kind, filepath.Join(filepath.Dir(p), filepath.FromSlash(f.Artifact)))
 			require.NoError(t, err)
-			ok := checkSums(t, m, caseRows(f), 1e-9)
-			require.Equal(t, f.Kind == classify.LightGBM, ok, "covers")
+			require.True(t, checkSums(t, m, caseRows(f), 1e-9), "covers")
+		})
+	}
+	// scikit-learn trees, forests and extra trees: every model of 1.9.1
+	// (v3) explains, the 1.2.1 ones (v2, kept as they were) refuse.
+	var index struct{ Models []sklearnEntry }
+	readJSON(t, filepath.Join("testdata", "sklearn", "index.json"), &index)
+	for _, e := range index.Models {
+		t.Run("sklearn/"+e.Name, func(t *testing.T) {
+			f, err := golden.ReadFile(filepath.Join("testdata", "sklearn", e.Golden))
+			require.NoError(t, err)
+			kind := classify.RandomForest
+			if e.Estimator == "DecisionTreeClassifier" {
+				kind = classify.DecisionTree
+			}
+			m, err := classify.New(kind, filepath.Join("testdata", "sklearn", e.Artifact))
+			require.NoError(t, err)
+			var rows [][]float64
+			for _, c := range f.Cases {
+				if !slices.ContainsFunc(c.Input, func(v float64) bool { return math.IsInf(v, 0) }) &&
+					(m.Info().Missing || !slices.ContainsFunc(c.Input, math.IsNaN)) {
+					rows = append(rows, c.Input)
+				}
+			}
+			require.Equal(t, e.Library != "scikit-learn 1.2.1", checkSums(t, m, rows, 1e-9), "covers")
 		})
 	}
 	_, err = os.Stat(filepath.Join("testdata", "xgboost", "1.7.4"))

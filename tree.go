@@ -177,7 +177,8 @@ func checkVersionFields(f *treesFile) error {
 }
 
 // checkStats checks a version 3 tree's node statistics: one of each per
-// node, counts and impurities non-negative (JSON numbers are finite).
+// node, counts non-negative (JSON numbers are finite; an impurity may sit
+// a rounding below zero).
 func checkStats(t *treeDump) error {
 	n := len(t.Feature)
 	for _, a := range []struct {
@@ -194,8 +195,6 @@ func checkStats(t *treeDump) error {
 			return fmt.Errorf("node %d: n_node_samples %d is negative", id, t.NNodeSamples[id])
 		case !(t.WeightedNNodeSamples[id] >= 0):
 			return fmt.Errorf("node %d: weighted_n_node_samples %v is negative", id, t.WeightedNNodeSamples[id])
-		case !(t.Impurity[id] >= 0):
-			return fmt.Errorf("node %d: impurity %v is negative", id, t.Impurity[id])
 		}
 	}
 	return nil

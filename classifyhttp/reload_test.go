@@ -213,7 +213,7 @@ func TestReloadFailuresKeepServing(t *testing.T) {
 				}
 				variant, version, body := hs.predictKeyed("client-7")
 				assert.NotEmpty(t, variant)
-				assert.Equal(t, "1.0.1", version)
+				assert.Equal(t, map[string]string{"decision_tree": "1.0.2", "xgboost": "1.0.1"}[variant], version, "the registry's version of %s", variant)
 				assert.Equal(t, "setosa", body["prediction"])
 			})
 		}
@@ -249,8 +249,8 @@ func TestReloadNewVersion(t *testing.T) {
 
 	metrics := string(hs.get("/metrics").body)
 	assert.Contains(t, metrics, `mps_model_info{kind="decision_tree",name="decision_tree",role="primary",variant="decision_tree",version="1.1.0"} 1`)
-	assert.NotContains(t, metrics, `version="1.0.1",variant="decision_tree"`)
-	assert.NotContains(t, metrics, `variant="decision_tree",version="1.0.1"`)
+	assert.NotContains(t, metrics, `version="1.0.2",variant="decision_tree"`)
+	assert.NotContains(t, metrics, `variant="decision_tree",version="1.0.2"`)
 	assert.Equal(t, 2, strings.Count(metrics, "mps_model_info{"))
 }
 
@@ -278,7 +278,7 @@ func TestReloadPromotesCanary(t *testing.T) {
 	got := hs.admin(`{"model_type": "decision_tree=0,xgboost=100"}`)
 	require.Equal(t, http.StatusOK, got.status, "%s", got.body)
 	assert.JSONEq(t, `{"status":"reloaded","trigger":"admin","split":"decision_tree=0,xgboost=100","variants":[
-		{"variant":"decision_tree","weight":0,"name":"decision_tree","kind":"decision_tree","version":"1.0.1"},
+		{"variant":"decision_tree","weight":0,"name":"decision_tree","kind":"decision_tree","version":"1.0.2"},
 		{"variant":"xgboost","weight":100,"name":"xgboost","kind":"xgboost","version":"1.0.1"}]}`, string(got.body))
 	for i := range 200 {
 		variant, _, _ := hs.predictKeyed("client-" + itoa(i))
@@ -449,7 +449,7 @@ func TestReloadShadowFailureChangesNothing(t *testing.T) {
 	assert.Equal(t, "decision_tree=1", body["split"], "the new split is not applied")
 	assert.Contains(t, body["error"], `shadow model "xgboost"`)
 	assert.Equal(t, []any{map[string]any{"variant": "decision_tree", "weight": 1.0, "name": "decision_tree",
-		"kind": "decision_tree", "version": "1.0.1"}}, body["variants"])
+		"kind": "decision_tree", "version": "1.0.2"}}, body["variants"])
 	require.Len(t, hs.srv.router.Variants(), 1)
 	assert.Same(t, before, hs.srv.router.Variants()[0].Model(), "the variant keeps serving")
 	assert.Same(t, xgb, challenger.Model(), "the challenger keeps serving")

@@ -16,7 +16,7 @@ from classify_export import sklearn_trees, xgb  # noqa: E402
 
 
 def sklearn_trees_bytes(estimator, features, classes):
-    """classify/sklearn-trees v2 for a fitted DecisionTreeClassifier or RandomForestClassifier,
+    """classify/sklearn-trees v3 for a fitted DecisionTreeClassifier or RandomForestClassifier,
     with missing-value directions when the estimator takes NaN."""
     return sklearn_trees.artifact_bytes(estimator, features, classes, sklearn_trees.accepts_nan(estimator))
 

@@ -60,7 +60,7 @@ func TestMount(t *testing.T) {
 	}
 	if err := json.Unmarshal([]byte(`{"prediction": "virginica",
 		"probabilities": {"setosa": 0, "versicolor": 0, "virginica": 1},
-		"model": {"kind": "random_forest", "name": "random_forest", "version": "1.0.1", "variant": "random_forest"}}`), &want); err != nil {
+		"model": {"kind": "random_forest", "name": "random_forest", "version": "1.0.2", "variant": "random_forest"}}`), &want); err != nil {
 		t.Fatal(err)
 	}
 	if !jsonEqual(got, want) {

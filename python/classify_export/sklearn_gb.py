@@ -1,9 +1,11 @@
-"""classify/sklearn-gb v1 from a fitted GradientBoostingClassifier.
+"""classify/sklearn-gb v2 from a fitted GradientBoostingClassifier.
 
 Per stage per class the DecisionTreeRegressor's tree_ arrays, the learning rate, and the init
 raw prediction exactly as scikit-learn computes it (for the default prior init, the
 DummyClassifier's class priors through the loss's link; for init='zero', zeros). Other init
-estimators give a raw prediction that depends on the row: refused.
+estimators give a raw prediction that depends on the row: refused. Version 2 adds each stage
+tree's node covers and impurities (n_node_samples, weighted_n_node_samples, impurity), as
+classify/sklearn-trees v3 does.
 """
 from __future__ import annotations
 
@@ -13,10 +15,10 @@ import numpy as np
 
 from . import jsonio
 from .errors import ExportError
-from .sklearn_trees import _index, _threshold, predict_frame
+from .sklearn_trees import _index, _threshold, covers, predict_frame
 
 FORMAT = "classify/sklearn-gb"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 ESTIMATOR = "GradientBoostingClassifier"
 KIND = "gradient_boosting"
 
@@ -62,13 +64,15 @@ def _tree_dict(reg):
     t = reg.tree_
     if t.n_outputs != 1 or t.value.shape[1:] != (1, 1):
         raise ExportError("a stage's regression tree is not single-output")
-    return {
+    d = {
         "children_left": t.children_left.tolist(),
         "children_right": t.children_right.tolist(),
         "feature": t.feature.tolist(),
         "threshold": [_threshold(v) for v in t.threshold.tolist()],
         "value": t.value[:, 0, 0].astype(np.float64).tolist(),
     }
+    d.update(covers(t))
+    return d
 
 
 def document(est, features, classes):

@@ -1,11 +1,13 @@
-"""classify/sklearn-hgb v1 from a fitted HistGradientBoostingClassifier.
+"""classify/sklearn-hgb v2 from a fitted HistGradientBoostingClassifier.
 
 What scikit-learn predicts with, and nothing else: the baseline raw prediction, per iteration
 per class the predictor's nodes (value, feature_idx, num_threshold, missing_go_to_left, left,
 right, is_leaf, is_categorical, bitset_idx) and its raw-category bitsets, the known-category
 bitsets of the bin mapper, and, when the model has categorical features, the ordinal encoding
 scikit-learn applies to the input first (its ColumnTransformer puts the categorical columns
-first and maps each raw category to its index, unknown and NaN to NaN).
+first and maps each raw category to its index, unknown and NaN to NaN). Version 2 adds each
+node's training sample count and split gain (`count`, `gain`: what TreeSHAP weighs a split's
+children by, and the split gain importance).
 """
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from . import jsonio
 from .errors import ExportError
 
 FORMAT = "classify/sklearn-hgb"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 ESTIMATOR = "HistGradientBoostingClassifier"
 KIND = "hist_gradient_boosting"
 
@@ -55,6 +57,14 @@ def _threshold(v):
         raise ExportError("a predictor has a NaN threshold")
     if math.isinf(v):
         return math.copysign(sys.float_info.max, v)
+    return v
+
+
+def _gain(v):
+    """A node's split gain (-1 at leaves, as scikit-learn stores it); never NaN or infinite."""
+    v = float(v)
+    if not math.isfinite(v):
+        raise ExportError(f"a predictor has a split gain of {v}")
     return v
 
 
@@ -128,6 +138,8 @@ def _predictor_dict(p):
         "is_categorical": n["is_categorical"].astype(int).tolist(),
         "bitset_idx": n["bitset_idx"].astype(np.int64).tolist(),
         "raw_left_cat_bitsets": _bitsets(p.raw_left_cat_bitsets),
+        "count": n["count"].astype(np.int64).tolist(),
+        "gain": [_gain(v) for v in n["gain"].tolist()],
     }
 
 

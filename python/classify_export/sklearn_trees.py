@@ -1,8 +1,11 @@
-"""classify/sklearn-trees v2 from a fitted scikit-learn tree or forest.
+"""classify/sklearn-trees v3 from a fitted scikit-learn tree or forest.
 
 Version 2 is version 1 (research/FORMATS.md) plus `estimator`, classes as
 strings of any labels, and per tree `missing_go_to_left` exactly when the
-fitted estimator accepts NaN at predict time.
+fitted estimator accepts NaN at predict time. Version 3 adds each tree's node
+covers and impurities (`n_node_samples`, `weighted_n_node_samples`,
+`impurity`): what TreeSHAP (tree_path_dependent) and scikit-learn's
+feature_importances_ are computed from.
 """
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ from .errors import ExportError
 from .loading import SKLEARN_ESTIMATORS
 
 FORMAT = "classify/sklearn-trees"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 
 def trees_of(est):
@@ -102,6 +105,17 @@ def _threshold(v):
     return v
 
 
+def covers(t):
+    """A tree_'s node covers and impurities (format v3), one per node: the training sample count,
+    the weighted sample count (what TreeSHAP weighs a split's children by) and the impurity
+    (what feature_importances_ is computed from)."""
+    return {
+        "n_node_samples": t.n_node_samples.tolist(),
+        "weighted_n_node_samples": t.weighted_n_node_samples.astype(np.float64).tolist(),
+        "impurity": t.impurity.astype(np.float64).tolist(),
+    }
+
+
 def _tree_dict(tree, with_missing):
     t = tree.tree_
     d = {  # tolist() gives Python ints and floats (the same float64 values)
@@ -111,6 +125,7 @@ def _tree_dict(tree, with_missing):
         "threshold": [_threshold(v) for v in t.threshold.tolist()],
         "value": t.value[:, 0, :].astype(np.float64).tolist(),
     }
+    d.update(covers(t))
     if with_missing:
         d["missing_go_to_left"] = np.asarray(t.missing_go_to_left).astype(int).tolist()
     return d

@@ -184,7 +184,15 @@ def test_hist_gradient_boosting(tmp_path, iris, case):
     r = export(est, tmp_path, name="h", features=features, rows=rows)
     assert r.kind == "hist_gradient_boosting" and r.nan_ok
     doc = load_json(r.artifact)
-    assert doc["format"] == "classify/sklearn-hgb" and doc["format_version"] == 1
+    assert doc["format"] == "classify/sklearn-hgb" and doc["format_version"] == 2
+    for it, pits in zip(doc["iterations"], est._predictors):
+        for d, p in zip(it, pits):  # v2: count and gain per node, as the predictor holds them
+            assert d["count"] == p.nodes["count"].astype(int).tolist()
+            assert all(type(v) is int for v in d["count"])
+            assert np.array_equal(np.array(d["gain"]), p.nodes["gain"])
+            split = p.nodes["is_leaf"] == 0
+            assert np.array_equal(p.nodes["count"][split],
+                                  p.nodes["count"][p.nodes["left"][split]] + p.nodes["count"][p.nodes["right"][split]])
     assert doc["link"] == ("logistic" if len(est.classes_) == 2 else "softmax")
     assert len(doc["iterations"]) == est.n_iter_
     if case == "missing_categorical":
@@ -222,6 +230,13 @@ def test_gradient_boosting(tmp_path, iris, init, binary):
     ok([model, "--out", tmp_path / "out", "--features", ",".join(FEATURES)])
     doc = load_json(tmp_path / "out" / "gb.json")
     assert doc["format"] == "classify/sklearn-gb" and doc["kind"] == "gradient_boosting"
+    assert doc["format_version"] == 2
+    for stage, regs in zip(doc["stages"], est.estimators_):
+        for d, reg in zip(stage, regs):  # v2: the stage trees' covers and impurities
+            t = reg.tree_
+            assert d["n_node_samples"] == t.n_node_samples.tolist()
+            assert np.array_equal(np.array(d["weighted_n_node_samples"]), t.weighted_n_node_samples)
+            assert np.array_equal(np.array(d["impurity"]), t.impurity)
     assert doc["init"] == ("zero" if init == "zero" else "prior")
     assert len(doc["stages"]) == 12 and all(len(s) == (1 if binary else 3) for s in doc["stages"])
     if init == "zero":

@@ -215,8 +215,8 @@ def go_predict(classify_cli, artifact, kind, features, inputs, tmp_path):
 
 
 def test_go_agrees_with_the_parity_file(tmp_path, iris, classify_cli):
-    """Go's predict agrees with the parity file on the older formats too: the v2 artifact read
-    back as v1 (without `estimator` and missing-value directions, so without the NaN cases),
+    """Go's predict agrees with the parity file on the older formats too: the v3 artifact read
+    back as v1 (without `estimator`, missing-value directions and covers, so without the NaN cases),
     and XGBoost's legacy binary where the library still writes it."""
     X, y = iris
     est = RandomForestClassifier(n_estimators=5, max_depth=4, random_state=0).fit(X, y)
@@ -224,7 +224,8 @@ def test_go_agrees_with_the_parity_file(tmp_path, iris, classify_cli):
     doc = load_json(tmp_path / "rf.json")
     v1 = {k: v for k, v in doc.items() if k != "estimator"}
     v1["format_version"] = 1
-    v1["trees"] = [{k: v for k, v in t.items() if k != "missing_go_to_left"} for t in doc["trees"]]
+    v1_keys = ("children_left", "children_right", "feature", "threshold", "value")
+    v1["trees"] = [{k: t[k] for k in v1_keys} for t in doc["trees"]]
     (tmp_path / "rf_v1.json").write_text(json.dumps(v1))
     par = load_json(tmp_path / "rf.parity.json")
     cases = [c for c in par["cases"] if None not in c["input"]]
@@ -249,7 +250,7 @@ def test_go_agrees_with_the_parity_file(tmp_path, iris, classify_cli):
 
 @pytest.mark.parametrize("model", ["forest", "xgboost"])
 def test_go_verify_parity_on_the_export(tmp_path, iris, classify_cli, model):
-    """Go's verify-parity passes on what the command writes, as written (v2 artifact, NaN cases, UBJSON)."""
+    """Go's verify-parity passes on what the command writes, as written (v3 artifact, NaN cases, UBJSON)."""
     X, y = iris
     if model == "forest":
         est = RandomForestClassifier(n_estimators=5, max_depth=4, random_state=0).fit(X, y)

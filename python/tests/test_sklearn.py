@@ -1,4 +1,4 @@
-"""scikit-learn trees and forests: classify/sklearn-trees v2 and their parity files."""
+"""scikit-learn trees and forests: classify/sklearn-trees v3 and their parity files."""
 from __future__ import annotations
 
 import math
@@ -54,7 +54,7 @@ def test_export(tmp_path, iris, est_name, label_kind):
 
     art = load_json(tmp_path / "out" / "m.json")
     assert art["format"] == "classify/sklearn-trees"
-    assert art["format_version"] == 2
+    assert art["format_version"] == 3
     assert art["estimator"] == est_name
     assert art["kind"] == kind
     assert art["library"] == f"scikit-learn {sklearn.__version__}"
@@ -68,6 +68,7 @@ def test_export(tmp_path, iris, est_name, label_kind):
         assert d["feature"] == t.tree_.feature.tolist()
         assert np.array_equal(np.array(d["threshold"]), t.tree_.threshold)  # identical bits
         assert np.array_equal(np.array(d["value"]), t.tree_.value[:, 0, :])  # as stored
+        check_covers(d, t.tree_)
         assert ("missing_go_to_left" in d) == nan_ok
         if nan_ok:
             assert d["missing_go_to_left"] == t.tree_.missing_go_to_left.astype(int).tolist()
@@ -92,6 +93,34 @@ def test_export(tmp_path, iris, est_name, label_kind):
     assert any(n.startswith("random/") for n in names)
 
 
+def check_covers(d, t):
+    """Format v3: the node covers and impurities, identical bits, one per node."""
+    n = t.node_count
+    assert d["n_node_samples"] == t.n_node_samples.tolist() and len(d["n_node_samples"]) == n
+    assert all(type(v) is int for v in d["n_node_samples"])
+    assert np.array_equal(np.array(d["weighted_n_node_samples"]), t.weighted_n_node_samples) \
+        and len(d["weighted_n_node_samples"]) == n
+    assert np.array_equal(np.array(d["impurity"]), t.impurity) and len(d["impurity"]) == n
+    # a split's cover is its children's (what TreeSHAP relies on)
+    split = t.children_left != -1
+    assert np.allclose(t.weighted_n_node_samples[split], t.weighted_n_node_samples[t.children_left[split]]
+                       + t.weighted_n_node_samples[t.children_right[split]])
+
+
+def test_covers_weighted(tmp_path, iris):
+    """class_weight makes weighted_n_node_samples differ from n_node_samples: both are kept."""
+    X, y = iris
+    est = RandomForestClassifier(n_estimators=3, max_depth=3, class_weight={0: 1.0, 1: 2.5, 2: 0.5},
+                                 random_state=0).fit(X, y)
+    ok([dump(est, tmp_path / "w.pkl"), "--out", tmp_path, "--features", ",".join(FEATURES)])
+    art = load_json(tmp_path / "w.json")
+    for t, d in zip(est.estimators_, art["trees"]):
+        check_covers(d, t.tree_)
+        assert d["weighted_n_node_samples"] != [float(v) for v in d["n_node_samples"]]
+        assert list(d)[:8] == ["children_left", "children_right", "feature", "threshold", "value",
+                               "n_node_samples", "weighted_n_node_samples", "impurity"]
+
+
 def fit_with_nan(make, X, y):
     Xn = X.copy()
     Xn[::5, 2] = np.nan
@@ -113,6 +142,7 @@ def test_nan_trained(tmp_path, iris, est_name):
     assert all("missing_go_to_left" in t for t in art["trees"])
     trees = [est] if kind == "decision_tree" else est.estimators_
     for t, d in zip(trees, art["trees"]):
+        check_covers(d, t.tree_)
         want = np.where(np.isinf(t.tree_.threshold), np.copysign(np.finfo(np.float64).max, t.tree_.threshold),
                         t.tree_.threshold)
         assert np.array_equal(np.array(d["threshold"]), want)  # +inf (missing vs present) as the largest float64

@@ -10,10 +10,12 @@ scikit-learn version and its own entries of index.json):
 Written so far with scikit-learn 1.9.1 (numpy 2.4.6) and 1.2.1 (numpy 1.24.2). For each model
 NAME it writes, beside this script:
 
-    NAME.json          the artifact, classify/sklearn-trees v2 (research/FORMATS.md), written by
+    NAME.json          the artifact, classify/sklearn-trees (research/FORMATS.md), written by
                        export() below, a stand-in for the exporter package that keeps to the same
                        bytes: compact JSON, floats as Python's repr, v1's keys plus estimator,
-                       library and per tree missing_go_to_left
+                       library and per tree missing_go_to_left (v2), and per tree the node covers
+                       n_node_samples, weighted_n_node_samples and impurity (v3, from
+                       scikit-learn 1.9.1 on; the 1.2.1 models were written as v2 and are kept)
     NAME.golden.json   classify/golden v2 cases: inputs (null = NaN), scikit-learn's predict
                        label (str of the label) and predict_proba probabilities
     index.json         every model: artifact, golden file, estimator, library, and what
@@ -76,7 +78,9 @@ def refuses_inf(est, X):
 
 
 def export(est, features, missing):
-    """classify/sklearn-trees v2 bytes for a fitted DecisionTree, RandomForest or ExtraTrees classifier."""
+    """classify/sklearn-trees bytes for a fitted DecisionTree, RandomForest or ExtraTrees classifier:
+    v3 (node covers and impurities) for this script's current scikit-learn; the committed 1.2.1
+    models are v2 (no covers), written by an earlier version of this function."""
     name = type(est).__name__
     trees = [est] if name == "DecisionTreeClassifier" else list(est.estimators_)
     classes = [str(c) for c in est.classes_]
@@ -95,13 +99,16 @@ def export(est, features, missing):
             # threshold at or above float32's max sends every accepted non-missing value left.
             "threshold": [sys.float_info.max if v == math.inf else float(v) for v in tr.threshold],
             "value": [[float(c) for c in row] for row in tr.value[:, 0, :]],
+            "n_node_samples": [int(v) for v in tr.n_node_samples],
+            "weighted_n_node_samples": [float(v) for v in tr.weighted_n_node_samples],
+            "impurity": [float(v) for v in tr.impurity],
         }
         if missing:
             d["missing_go_to_left"] = [int(v) for v in tr.missing_go_to_left]
         out.append(d)
     doc = {
         "format": "classify/sklearn-trees",
-        "format_version": 2,
+        "format_version": 3,
         "kind": KINDS[name],
         "estimator": name,
         "library": f"scikit-learn {VERSION}",
