@@ -45,6 +45,8 @@ func irisInstances(t *testing.T) string {
 // registry's scikit-learn dumps until they are exported again as
 // classify/sklearn-trees v3) answers 422 saying so, and keeps serving. The
 // heuristic answers 422: rules have no contributions.
+// (TestContributionsWithoutCovers covers an artifact without covers, which
+// the registry no longer holds.)
 func TestRegistryContributions(t *testing.T) {
 	reg, err := classify.OpenRegistry(models.FS)
 	require.NoError(t, err)
@@ -175,4 +177,30 @@ func TestREADMEContributionsExample(t *testing.T) {
 	hs := newHarness(t, registryModel("xgboost"), Options{})
 	got := hs.postValid("/predict?contributions=true", string(found[1]))
 	assert.Equal(t, string(found[2]), string(got.body))
+}
+
+// TestContributionsWithoutCovers: a scikit-learn dump exported before
+// classify/sklearn-trees v3 (the compatibility registry's, scikit-learn
+// 1.2.1) loads and predicts but cannot explain: 422 (400 under /v2) with
+// the library's message, and the server keeps serving.
+func TestContributionsWithoutCovers(t *testing.T) {
+	m, err := classify.New(classify.DecisionTree, "../testdata/compat/registry/decision_tree.json")
+	require.NoError(t, err)
+	hs := newHarness(t, m, Options{})
+	for _, target := range []string{"/predict?contributions=true", "/predict/batch?contributions=true"} {
+		body := seedRequest
+		if strings.Contains(target, "batch") {
+			body = `{"instances":[` + seedRequest + `]}`
+		}
+		got := hs.post(target, body)
+		assert.Equal(t, http.StatusUnprocessableEntity, got.status)
+		assert.Contains(t, string(got.body), `"type":"value_error.contributions.unavailable"`)
+		assert.Contains(t, string(got.body), `cannot explain contributions: invalid model artifact: decision_tree`)
+		assert.Contains(t, string(got.body), "node covers")
+	}
+	got := hs.post("/v2/models/decision_tree/infer", `{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP64","data":[5.1,3.5,1.4,0.2]}],"outputs":[{"name":"contributions"}]}`)
+	assert.Equal(t, http.StatusBadRequest, got.status)
+	assert.Contains(t, string(got.body), "node covers")
+	assert.Equal(t, http.StatusUnprocessableEntity, hs.post("/models/decision_tree/importance", `{"instances":[`+seedRequest+`]}`).status)
+	assert.Equal(t, http.StatusOK, hs.post("/predict", seedRequest).status, "still serving")
 }

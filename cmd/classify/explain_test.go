@@ -263,9 +263,10 @@ petal_width          3  0.4
 
 // TestExplainRegistry explains the Iris file with the production models:
 // XGBoost's contributions add up to margins whose softmax is predict's
-// probabilities; importance's means do not depend on -workers (input of
-// several chunks); the scikit-learn dumps, which carry no node covers yet,
-// fail before reading the input, saying why.
+// probabilities, the trees' and forests' to their probabilities;
+// importance's means do not depend on -workers (input of several chunks);
+// a scikit-learn dump without node covers (the compatibility registry's)
+// fails before reading the input, saying why.
 func TestExplainRegistry(t *testing.T) {
 	r := runCLI(t, "", "explain", "-model", "xgboost", "-output-format", "jsonl", "-keep", "species", irisCSV)
 	if r.code != 0 {
@@ -324,10 +325,30 @@ func TestExplainRegistry(t *testing.T) {
 
 	for _, name := range []string{"decision_tree", "random_forest"} {
 		r := runCLI(t, "", "explain", "-model", name, irisCSV)
-		want := "classify: explain: model " + name + " cannot explain contributions: invalid model artifact: "
-		if r.code != 1 || !strings.HasPrefix(r.stderr, want) || !strings.Contains(r.stderr, "node covers") || r.stdout != "" {
-			t.Errorf("%s: exit %d, stderr %q", name, r.code, r.stderr)
+		p := runCLI(t, "", "predict", "-model", name, irisCSV)
+		out, err := csv.NewReader(strings.NewReader(r.stdout)).ReadAll()
+		if err != nil || r.code != 0 {
+			t.Fatalf("%s: exit %d, %v: %s", name, r.code, err, r.stderr)
 		}
+		pred, _ := csv.NewReader(strings.NewReader(p.stdout)).ReadAll()
+		for i := 1; i < len(out); i++ {
+			for k := range 3 { // each class: its features and bias add up to its probability
+				sum := 0.0
+				for _, s := range out[i][2+5*k : 2+5*(k+1)] {
+					v, _ := strconv.ParseFloat(s, 64)
+					sum += v
+				}
+				want, _ := strconv.ParseFloat(pred[i][6+k], 64)
+				if math.Abs(sum-want) > 1e-9 {
+					t.Errorf("%s, row %d, class %d: %g, predict %g", name, i, k, sum, want)
+				}
+			}
+		}
+	}
+	r = runCLI(t, "", "explain", "-artifact", compatTree, "-kind", "decision_tree", irisCSV)
+	want := "classify: explain: model decision_tree cannot explain contributions: invalid model artifact: "
+	if r.code != 1 || !strings.HasPrefix(r.stderr, want) || !strings.Contains(r.stderr, "node covers") || r.stdout != "" {
+		t.Errorf("no covers: exit %d, stderr %q", r.code, r.stderr)
 	}
 }
 
