@@ -3,9 +3,11 @@ package classifygrpc
 import (
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"math"
 	"net/http"
+	"slices"
 
 	"github.com/ml-production-service/classify/classifygrpc/inferencepb"
 	"github.com/ml-production-service/classify/classifyhttp"
@@ -66,7 +68,12 @@ func (s *Service) ModelMetadata(ctx context.Context, req *inferencepb.ModelMetad
 // ModelInfer predicts the rows of the request's one input tensor, given in
 // its typed contents (fp32_contents or fp64_contents) or in
 // raw_input_contents (little-endian). It answers "label" (BYTES) and, when
-// asked, "probabilities" (FP64, [N, classes]) in the form the request
+// asked, "probabilities" (FP64, [N, classes]) and, from a tree model,
+// "contributions" (FP64, [N, outputs, features+1]: each feature's TreeSHAP
+// contribution to each raw output, the bias last; its parameters "outputs"
+// and "features" name the axes as JSON arrays, "raw_output" says
+// probability or margin), asked for as an output or with the request
+// parameter contributions (bool_param true), in the form the request
 // used: raw_output_contents for a raw request (BYTES as 4-byte
 // little-endian lengths before each label, as Triton's clients read it),
 // typed contents otherwise.
@@ -101,6 +108,18 @@ func (s *Service) ModelInfer(ctx context.Context, req *inferencepb.ModelInferReq
 	}
 	for _, o := range req.GetOutputs() {
 		in.Outputs = append(in.Outputs, o.GetName())
+	}
+	if p, ok := req.GetParameters()["contributions"]; ok {
+		want, isBool := p.GetParameterChoice().(*inferencepb.InferParameter_BoolParam)
+		if !isBool {
+			return nil, status.Errorf(codes.InvalidArgument, "parameter contributions must be a bool_param")
+		}
+		if want.BoolParam && !slices.Contains(in.Outputs, "contributions") {
+			if len(in.Outputs) == 0 {
+				in.Outputs = append(in.Outputs, "label")
+			}
+			in.Outputs = append(in.Outputs, "contributions")
+		}
 	}
 	res, err := s.h.Infer(ctx, &in)
 	if err != nil {
@@ -146,6 +165,26 @@ func (s *Service) ModelInfer(ctx context.Context, req *inferencepb.ModelInferReq
 			out.RawOutputContents = append(out.RawOutputContents, b)
 		} else {
 			t.Contents = &inferencepb.InferTensorContents{Fp64Contents: res.Probabilities}
+		}
+		out.Outputs = append(out.Outputs, t)
+	}
+	if res.Contributions != nil {
+		str := func(s string) *inferencepb.InferParameter {
+			return &inferencepb.InferParameter{ParameterChoice: &inferencepb.InferParameter_StringParam{StringParam: s}}
+		}
+		outs, _ := json.Marshal(res.ContributionOutputs)
+		feats, _ := json.Marshal(append(append([]string{}, res.Features...), "bias"))
+		t := &inferencepb.ModelInferResponse_InferOutputTensor{Name: "contributions", Datatype: "FP64",
+			Shape:      []int64{n, int64(len(res.ContributionOutputs)), int64(len(res.Features) + 1)},
+			Parameters: map[string]*inferencepb.InferParameter{"outputs": str(string(outs)), "features": str(string(feats)), "raw_output": str(res.RawOutput)}}
+		if len(raw) > 0 {
+			b := make([]byte, 0, 8*len(res.Contributions))
+			for _, v := range res.Contributions {
+				b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v))
+			}
+			out.RawOutputContents = append(out.RawOutputContents, b)
+		} else {
+			t.Contents = &inferencepb.InferTensorContents{Fp64Contents: res.Contributions}
 		}
 		out.Outputs = append(out.Outputs, t)
 	}

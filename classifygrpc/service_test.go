@@ -71,7 +71,13 @@ func newRouter(t testing.TB, empty bool) *rollout.Router {
 
 func newFixture(t testing.TB, empty bool, opts Options) *fixture {
 	t.Helper()
-	h, err := classifyhttp.New(newRouter(t, empty), classifyhttp.Options{MaxBatch: 64, Version: "v1.2.3"})
+	return newRouterFixture(t, newRouter(t, empty), opts)
+}
+
+// newRouterFixture is a fixture serving the variants of router.
+func newRouterFixture(t testing.TB, router *rollout.Router, opts Options) *fixture {
+	t.Helper()
+	h, err := classifyhttp.New(router, classifyhttp.Options{MaxBatch: 64, Version: "v1.2.3"})
 	require.NoError(t, err)
 	f := &fixture{h: h, reg: prometheus.NewRegistry(), logs: &bytes.Buffer{}}
 	opts.Registerer = f.reg

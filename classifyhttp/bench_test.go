@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ml-production-service/classify"
+	"github.com/ml-production-service/classify/models"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -25,17 +26,35 @@ func (w *discardWriter) WriteHeader(int)             {}
 // metrics, the request log line (into a buffer), validation, the
 // prediction and the answer.
 func BenchmarkHandler(b *testing.B) {
-	for _, tc := range []struct{ name, path, body string }{
-		{"predict", "/predict", seedRequest},
-		{"batch10", "/predict/batch", `{"instances":[` + strings.Repeat(seedRequest+",", 9) + seedRequest + `]}`},
-		{"v2infer", "/v2/models/heuristic/infer", `{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP64","data":[5.1,3.5,1.4,0.2]}]}`},
+	batch10 := `{"instances":[` + strings.Repeat(seedRequest+",", 9) + seedRequest + `]}`
+	for _, tc := range []struct {
+		name, path, body string
+		model            func() classify.Model
+	}{
+		{"predict", "/predict", seedRequest, rules},
+		{"batch10", "/predict/batch", batch10, rules},
+		{"v2infer", "/v2/models/heuristic/infer", `{"inputs":[{"name":"input","shape":[1,4],"datatype":"FP64","data":[5.1,3.5,1.4,0.2]}]}`, rules},
+		// The cost of asking for contributions: the same model (production
+		// decision tree) with and without them.
+		{"predict_tree", "/predict", seedRequest, benchTree},
+		{"predict_contributions", "/predict?contributions=true", seedRequest, benchTree},
+		{"batch10_tree", "/predict/batch", batch10, benchTree},
+		{"batch10_contributions", "/predict/batch?contributions=true", batch10, benchTree},
+		{"predict_xgboost", "/predict", seedRequest, benchXGBoost},
+		{"predict_xgboost_contributions", "/predict?contributions=true", seedRequest, benchXGBoost},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			var logs syncBuffer
-			h := mustNew(singleRouter(classify.IrisRules()), Options{
+			h := mustNew(singleRouter(tc.model()), Options{
 				Logger:     slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: benchLevel})),
 				Registerer: prometheus.NewRegistry(),
 			})
+			// The request must be answered, and with contributions when
+			// it asks for them.
+			if got := serve(h, http.MethodPost, tc.path, tc.body); strings.Contains(got, `"detail"`) ||
+				strings.Contains(tc.path, "contributions") != strings.Contains(got, `"contributions"`) {
+				b.Fatalf("%s: %s", tc.name, got)
+			}
 			body := strings.NewReader(tc.body)
 			req := httptest.NewRequest(http.MethodPost, tc.path, body)
 			req.Header.Set("Content-Type", jsonType)
@@ -56,6 +75,46 @@ func BenchmarkHandler(b *testing.B) {
 			reportCPU(b, cpu)
 		})
 	}
+}
+
+func rules() classify.Model { return classify.IrisRules() }
+
+// benchTree is the production decision tree when it explains (its
+// artifact carries node covers), else the tests' fake tree model.
+func benchTree() classify.Model {
+	if m := registryModel("decision_tree"); explains(m) {
+		return m
+	}
+	return newFakeTree()
+}
+
+// benchXGBoost is the production XGBoost model (300 trees).
+func benchXGBoost() classify.Model { return registryModel("xgboost") }
+
+func registryModel(name string) classify.Model {
+	reg, err := classify.OpenRegistry(models.FS)
+	if err != nil {
+		panic(err)
+	}
+	m, err := reg.Load(name)
+	if err != nil {
+		panic(err)
+	}
+	return m
+}
+
+// explains reports whether m answers contributions.
+func explains(m classify.Model) bool {
+	cm, ok := m.(classify.Contributor)
+	if !ok {
+		return false
+	}
+	nf := len(m.Info().Features)
+	row := make([]float64, nf)
+	for i := range row {
+		row[i] = 1
+	}
+	return cm.Contributions(row, make([]float64, len(cm.Outputs())*(nf+1))) == nil
 }
 
 // reportCPU reports the CPU time per operation since start, as cpu-ns/op:

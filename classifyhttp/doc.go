@@ -48,7 +48,9 @@
 //	POST /predict/batch    {"instances": [row, ...]} (1 to 1000 rows) → one result per row, in order
 //	GET  /health           {"status": "healthy"} while the process runs
 //	GET  /ready            200 while every variant has a model; 503 otherwise and while shutting down
-//	GET  /models           the serving models (one per variant, and the shadow): kind, name, version, features, classes, metrics, missing_values
+//	GET  /models           the serving models (one per variant, and the shadow): kind, name, version, features, classes, metrics, missing_values;
+//	                       for a tree model also contributions (its raw outputs) and importance (splits and gain per feature)
+//	POST /models/{name}/importance   {"instances": [row, ...]} → mean |contribution| per output and feature, and the importances
 //	POST /admin/reload     reload the models, optionally with a new split (only with MPS_ADMIN_TOKEN)
 //	GET  /metrics          Prometheus metrics
 //	GET  /openapi.json     the OpenAPI 3.0 description (features and classes of the serving model)
@@ -117,6 +119,64 @@
 // validation, {"detail": [...]} with locations ["body", "instances", i,
 // field]. An envelope that is not such an object, or has 0 or more than
 // 1000 rows, answers 422.
+//
+// # Contributions
+//
+// A tree model (one that implements classify.Contributor: every kind but
+// the heuristic) explains a prediction by each feature's TreeSHAP
+// contribution to each of its raw outputs: the class probabilities of a
+// decision tree or random forest, the margins (before the link function)
+// of a boosted model, whose binary form has one output, its positive
+// class. They are computed only when asked for, so answers are byte for
+// byte what they were for a client that does not ask:
+//
+//	POST /predict?contributions=true
+//	POST /predict/batch?contributions=true   or   {"instances": [...], "contributions": true}
+//
+// (the /predict body is the row, whose keys are feature names, so it takes
+// no such field; the parameter reads booleans as pydantic does: true, 1,
+// yes, on and their opposites). Each answered row then holds, after
+// "probabilities":
+//
+//	"contributions":  {"setosa": {"sepal_length": 0.0, "petal_length": 0.41, ...}, "versicolor": {...}, ...},
+//	"expected_value": {"setosa": 0.33, ...},   the bias: the model's mean raw output over its training data
+//	"raw_output":     {"setosa": 1.0, ...}     expected_value plus the row's contributions
+//
+// keyed by output (class label) and feature, in the model's order. For a
+// decision tree or forest raw_output is the probability (within
+// rounding); for a boosted model it is the margin. GET /models says which
+// ("contributions": {"outputs": [...], "raw_output": "probability" or
+// "margin"}). A row that fails validation in a batch gets its "detail" and
+// no contributions. The split picks the variant as for any request, and
+// the contributions are that variant's model's: the shadow model is never
+// asked for them. Asking a model that is not a Contributor answers 422
+// {"detail": [{"loc": ["query", "contributions"] (or ["body",
+// "contributions"]), "msg": "model \"heuristic\" (heuristic) cannot explain
+// contributions: ...", "type": "value_error.contributions.unsupported"}]};
+// a tree artifact that cannot explain (an old scikit-learn dump without
+// node covers: the library's error wraps classify.ErrFormat) answers 422
+// type "value_error.contributions.unavailable" with the library's message,
+// and the server keeps serving. mps_contributions_rows_total{variant,
+// model} counts the rows explained.
+//
+// Under /v2, a request listing the output "contributions" (or with the
+// parameter {"contributions": true}, which adds it to the outputs asked
+// for) gets an FP64 tensor "contributions" of shape [N, outputs,
+// features+1], the bias last on its third axis, whose parameters name the
+// axes: "outputs" and "features" (JSON arrays in strings, "bias" last) and
+// "raw_output". The binary tensor extension carries it as it carries
+// "probabilities"; GET /v2/models/{name} lists it among the outputs of a
+// model that has it; a model that cannot explain answers 400. gRPC's
+// ModelInfer (package classifygrpc) answers the same tensor.
+//
+// POST /models/{name}/importance (name: a variant's or its model's name)
+// takes the /predict/batch envelope and answers, over its rows,
+// {"rows", "raw_output", "mean_abs_contributions": {output: {feature:
+// mean |contribution|}}, "expected_value", "importance", "model"}:
+// "importance" is the library's own view ({"gain_kind", "splits":
+// {feature: n}, "gain": {feature: g}}), also in GET /models. Every row
+// must be valid: a mean over the rows that happened to validate would
+// mislead, so one invalid row answers 422 listing every row's errors.
 //
 // # Open Inference Protocol
 //

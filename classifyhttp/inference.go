@@ -77,8 +77,9 @@ type InferRequest struct {
 	// Inputs must hold exactly one tensor of datatype FP32 or FP64 and
 	// shape [N, features], 1 <= N <= Options.MaxBatch.
 	Inputs []InferInput
-	// Outputs names the outputs wanted, "label" and "probabilities"; none
-	// means "label" alone.
+	// Outputs names the outputs wanted, "label", "probabilities" and
+	// "contributions"; none means "label" alone. "contributions" needs a
+	// model that is a classify.Contributor (400 otherwise).
 	Outputs []string
 }
 
@@ -112,6 +113,19 @@ type InferResponse struct {
 	// row, when "probabilities" was.
 	Labels        []string
 	Probabilities []float64
+	// Contributions holds, when "contributions" was asked for, each row's
+	// feature contributions to each raw output, and its bias, as
+	// classify.Contributor writes them: row r's value for raw output o and
+	// feature f at [(r*len(ContributionOutputs)+o)*(len(Features)+1)+f],
+	// the bias at f = len(Features); a tensor of shape [Rows,
+	// len(ContributionOutputs), len(Features)+1]. ContributionOutputs
+	// names the raw outputs (class labels; a binary boosted model's
+	// positive class alone), RawOutput says what they are ("probability"
+	// or "margin"), Features names the features.
+	Contributions       []float64
+	ContributionOutputs []string
+	RawOutput           string
+	Features            []string
 }
 
 // Ready reports whether the handler takes traffic: not draining, and every
@@ -163,7 +177,7 @@ func (h *Handler) Infer(ctx context.Context, req *InferRequest) (*InferResponse,
 	if err != nil {
 		return nil, err
 	}
-	wantLabel, wantProba, err := wantOutputs(req.Outputs)
+	want, err := wantOutputs(c, req.Outputs)
 	if err != nil {
 		return nil, err
 	}
@@ -171,7 +185,7 @@ func (h *Handler) Infer(ctx context.Context, req *InferRequest) (*InferResponse,
 	if err != nil {
 		return nil, err
 	}
-	return h.infer(c, rows, n, req.ID, req.RequestID, wantLabel, wantProba)
+	return h.infer(c, rows, n, req.ID, req.RequestID, want)
 }
 
 // lookup returns the served model name (and version) addresses: by
@@ -209,13 +223,18 @@ func (c *served) metadata() ModelMetadata {
 	if c.info.Version != "" {
 		versions = append(versions, c.info.Version)
 	}
+	outputs := []TensorMetadata{
+		{Name: outputLabel, Datatype: "BYTES", Shape: []int64{-1}},
+		{Name: outputProba, Datatype: "FP64", Shape: []int64{-1, int64(len(c.info.Classes))}},
+	}
+	if e := c.explain; e != nil {
+		outputs = append(outputs, TensorMetadata{Name: outputContributions, Datatype: "FP64",
+			Shape: []int64{-1, int64(len(e.outputs)), int64(e.nf + 1)}})
+	}
 	return ModelMetadata{
 		Name: c.name, Versions: versions, Platform: platform + "_" + string(c.info.Kind),
-		Inputs: []TensorMetadata{{Name: "input", Datatype: "FP64", Shape: []int64{-1, int64(len(c.info.Features))}}},
-		Outputs: []TensorMetadata{
-			{Name: outputLabel, Datatype: "BYTES", Shape: []int64{-1}},
-			{Name: outputProba, Datatype: "FP64", Shape: []int64{-1, int64(len(c.info.Classes))}},
-		},
+		Inputs:  []TensorMetadata{{Name: "input", Datatype: "FP64", Shape: []int64{-1, int64(len(c.info.Features))}}},
+		Outputs: outputs,
 	}
 }
 
@@ -235,23 +254,32 @@ func (h *Handler) checkInput(c *served, name, datatype string, shape []int64) (i
 	return int(shape[0]), nil
 }
 
+// wanted is the outputs an infer request asks for.
+type wanted struct{ label, proba, contributions bool }
+
 // wantOutputs reads the requested outputs' names: none asks for the label
-// alone.
-func wantOutputs(names []string) (label, proba bool, err error) {
+// alone. An unknown name's error lists the outputs c has.
+func wantOutputs(c *served, names []string) (wanted, error) {
 	if len(names) == 0 {
-		return true, false, nil
+		return wanted{label: true}, nil
 	}
+	var w wanted
 	for _, name := range names {
 		switch name {
 		case outputLabel:
-			label = true
+			w.label = true
 		case outputProba:
-			proba = true
+			w.proba = true
+		case outputContributions:
+			w.contributions = true
 		default:
-			return false, false, inferErrorf(http.StatusBadRequest, "unknown output %q (outputs: %q, %q)", name, outputLabel, outputProba)
+			if c.explain == nil {
+				return wanted{}, inferErrorf(http.StatusBadRequest, "unknown output %q (outputs: %q, %q)", name, outputLabel, outputProba)
+			}
+			return wanted{}, inferErrorf(http.StatusBadRequest, "unknown output %q (outputs: %q, %q, %q)", name, outputLabel, outputProba, outputContributions)
 		}
 	}
-	return label, proba, nil
+	return w, nil
 }
 
 // decodeInput returns in's n rows back to back as float64, from whichever
@@ -314,7 +342,10 @@ func decodeInput(c *served, in *InferInput, n int) ([]float64, error) {
 
 // infer predicts n rows with c and builds the answer. rows is not kept
 // beyond the shadow's and the payload log's reading of it.
-func (h *Handler) infer(c *served, rows []float64, n int, id, requestID string, wantLabel, wantProba bool) (*InferResponse, error) {
+func (h *Handler) infer(c *served, rows []float64, n int, id, requestID string, want wanted) (*InferResponse, error) {
+	if want.contributions && c.explain == nil {
+		return nil, inferErrorf(http.StatusBadRequest, "%s", cannotExplainMsg(c))
+	}
 	nc := len(c.info.Classes)
 	classes := make([]int, n)
 	proba := make([]float64, n*nc)
@@ -324,6 +355,23 @@ func (h *Handler) infer(c *served, rows []float64, n int, id, requestID string, 
 		}
 		h.log.Error("predict failed", "model", c.name, "error", err.Error())
 		return nil, inferErrorf(http.StatusInternalServerError, "prediction failed")
+	}
+	var contribs []float64
+	if want.contributions {
+		e := c.explain
+		contribs = make([]float64, n*e.stride)
+		if err := e.model.ContributionsBatch(rows, contribs); err != nil {
+			switch {
+			case errors.Is(err, classify.ErrInput):
+				return nil, inferErrorf(http.StatusBadRequest, "%s", err.Error())
+			case errors.Is(err, classify.ErrFormat):
+				h.log.Warn("contributions unavailable", "model", c.name, "error", err.Error())
+				return nil, inferErrorf(http.StatusBadRequest, "model %q cannot explain contributions: %s", c.name, strings.TrimPrefix(err.Error(), "classify: "))
+			}
+			h.log.Error("contributions failed", "model", c.name, "error", err.Error())
+			return nil, inferErrorf(http.StatusInternalServerError, "contributions failed")
+		}
+		e.explained.Add(float64(n))
 	}
 	nf := len(c.info.Features)
 	for i, class := range classes {
@@ -336,14 +384,18 @@ func (h *Handler) infer(c *served, rows []float64, n int, id, requestID string, 
 		}
 	}
 	resp := &InferResponse{Model: c.name, Version: c.info.Version, Variant: c.variant, ID: id, Rows: n, Classes: c.info.Classes}
-	if wantLabel {
+	if want.label {
 		resp.Labels = make([]string, n)
 		for i, class := range classes {
 			resp.Labels[i] = c.info.Classes[class]
 		}
 	}
-	if wantProba {
+	if want.proba {
 		resp.Probabilities = proba
+	}
+	if want.contributions {
+		resp.Contributions, resp.ContributionOutputs = contribs, c.explain.outputs
+		resp.RawOutput, resp.Features = c.explain.info.RawOutput, c.info.Features
 	}
 	return resp, nil
 }

@@ -23,6 +23,7 @@ type metrics struct {
 	shadow        *prometheus.CounterVec
 	shadowDropped prometheus.Counter
 	inflight      prometheus.Gauge
+	contributions *prometheus.CounterVec
 
 	// series holds the request counter and latency histogram of each
 	// label set seen (seriesKey → *requestSeries): the vectors' own lookup
@@ -95,6 +96,10 @@ func newMetrics() *metrics {
 			Name: "mps_http_requests_in_flight",
 			Help: "Requests being handled now.",
 		}),
+		contributions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mps_contributions_rows_total",
+			Help: "Rows whose feature contributions were computed (asked for with contributions, or for an importance), by split variant and model.",
+		}, []string{"variant", "model"}),
 	}
 	return m
 }
@@ -103,7 +108,7 @@ func newMetrics() *metrics {
 // refusal the ones registered are unregistered again.
 func (m *metrics) register(r prometheus.Registerer) error {
 	cs := []prometheus.Collector{m.requests, m.duration, m.predictions, m.modelInfo, m.weights, m.reloads, m.shadow,
-		m.shadowDropped, m.inflight}
+		m.shadowDropped, m.inflight, m.contributions}
 	for i, c := range cs {
 		if err := r.Register(c); err != nil {
 			for _, done := range cs[:i] {

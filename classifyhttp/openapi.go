@@ -63,12 +63,22 @@ func (h *Handler) openAPI(v *view) []byte {
 	for _, cl := range classes {
 		probs[cl] = obj{"type": "number", "minimum": 0, "maximum": 1}
 	}
+	byOutput := func(desc string, value obj) obj {
+		return obj{"type": "object", "additionalProperties": value, "description": desc}
+	}
+	number := obj{"type": "number"}
 	predictResult := obj{
 		"type":     "object",
 		"required": []string{"prediction"},
 		"properties": obj{
 			"prediction":    obj{"title": "Prediction", "type": "string", "enum": classes},
 			"probabilities": obj{"type": "object", "properties": probs, "additionalProperties": false},
+			"contributions": byOutput("Only when contributions were asked for (tree models): per raw output (a class label; a binary boosted model's positive class "+
+				"alone), each feature's TreeSHAP contribution to it. Raw outputs are the class probabilities of a decision tree or random forest, "+
+				"the margins (before the link function) of a boosted model: GET /models says which (contributions.raw_output).",
+				obj{"type": "object", "additionalProperties": number}),
+			"expected_value": byOutput("Only with contributions: per raw output, the bias (expected value) the contributions add to.", number),
+			"raw_output":     byOutput("Only with contributions: per raw output, expected_value plus the row's contributions: the raw output they explain.", number),
 		},
 	}
 	schemas := obj{
@@ -88,7 +98,9 @@ func (h *Handler) openAPI(v *view) []byte {
 		"BatchRequest": obj{
 			"type": "object", "required": []string{"instances"},
 			"properties": obj{"instances": obj{"type": "array", "items": ref("PredictRequest"),
-				"minItems": 1, "maxItems": h.opts.MaxBatch}},
+				"minItems": 1, "maxItems": h.opts.MaxBatch},
+				"contributions": obj{"type": "boolean", "default": false,
+					"description": "Answer each row's feature contributions too (as ?contributions=true does); only a tree model can (422 otherwise)."}},
 		},
 		"BatchResponse": obj{
 			"type": "object", "required": []string{"predictions", "errors", "model"},
@@ -136,7 +148,27 @@ func (h *Handler) openAPI(v *view) []byte {
 				"variant": obj{"type": "string"}, "weight": obj{"type": "integer"},
 				"missing_values": obj{"type": "boolean", "description": "Whether the model takes missing values: a feature given as null (or NaN) is routed as its " +
 					"reference library routes it. When false, such a row is refused: 422 from /predict (an error in place in /predict/batch), 400 from /v2 infer."},
+				"contributions": obj{"type": "object", "required": []string{"outputs", "raw_output"},
+					"description": "Present for a model that explains its predictions with feature contributions (the tree models): the raw outputs they are of.",
+					"properties": obj{"outputs": obj{"type": "array", "items": obj{"type": "string"}},
+						"raw_output": obj{"type": "string", "enum": []string{rawProbability, rawMargin}}}},
+				"importance": ref("Importance"),
 			}},
+		"Importance": obj{"type": "object", "required": []string{"gain_kind", "splits", "gain"},
+			"description": "The tree model's importances as its library reports them, keyed by feature.",
+			"properties": obj{
+				"gain_kind": obj{"type": "string", "description": "What gain is: XGBoost's total_gain, LightGBM's gain, scikit-learn's normalised impurity decrease, ..."},
+				"splits":    obj{"type": "object", "additionalProperties": obj{"type": "integer"}, "description": "How many splits test each feature, over all trees."},
+				"gain":      obj{"type": "object", "additionalProperties": number}}},
+		"ImportanceResponse": obj{"type": "object", "required": []string{"rows", "raw_output", "mean_abs_contributions", "expected_value", "model"},
+			"properties": obj{
+				"rows":       obj{"type": "integer", "description": "How many rows the means are over."},
+				"raw_output": obj{"type": "string", "enum": []string{rawProbability, rawMargin}},
+				"mean_abs_contributions": byOutput("Per raw output, per feature, the mean absolute contribution over the rows (mean |SHAP|).",
+					obj{"type": "object", "additionalProperties": number}),
+				"expected_value": byOutput("Per raw output, the bias.", number),
+				"importance":     ref("Importance"),
+				"model":          ref("ModelIdentity")}},
 		"ReloadRequest": obj{"type": "object", "additionalProperties": false, "properties": obj{
 			"model_type": obj{"type": "string", "description": "A new split, as MPS_MODEL_TYPE takes it (\"decision_tree=0,xgboost=100\", or one model's name). Absent: keep the split in force.",
 				"example": "decision_tree=0,xgboost=100"}}},
@@ -173,7 +205,7 @@ func (h *Handler) openAPI(v *view) []byte {
 			"id": obj{"type": "string"}, "parameters": ref("Parameters"),
 			"inputs": obj{"type": "array", "items": ref("RequestInput")},
 			"outputs": obj{"type": "array", "items": obj{"type": "object", "required": []string{"name"}, "properties": obj{
-				"name": obj{"type": "string", "enum": []string{outputLabel, outputProba}}, "parameters": ref("Parameters")}}}},
+				"name": obj{"type": "string", "enum": []string{outputLabel, outputProba, outputContributions}}, "parameters": ref("Parameters")}}}},
 			"example": obj{"inputs": []any{obj{"name": "input", "shape": []int{1, len(c.info.Features)}, "datatype": "FP64",
 				"data": exampleRow(c.info.Features, example)}}, "outputs": []any{obj{"name": outputLabel}, obj{"name": outputProba}}}},
 		"RequestInput": obj{"type": "object", "required": []string{"name", "shape", "datatype", "data"}, "properties": obj{
@@ -204,11 +236,14 @@ func (h *Handler) openAPI(v *view) []byte {
 	keyParam := obj{"name": h.opts.SplitHeader, "in": "header", "required": false, "schema": obj{"type": "string"},
 		"description": "Sticky key of the A/B split (a client or user id): the same key always reaches the same variant, across requests and restarts. Without it, the variant is drawn at random by weight."}
 	tooLarge := detailErr("Body larger than the limit.")
+	contribParam := obj{"name": "contributions", "in": "query", "required": false, "schema": obj{"type": "boolean", "default": false},
+		"description": "Answer each row's feature contributions (TreeSHAP) too: contributions, expected_value and raw_output. Only a tree model can: " +
+			"for any other, or an artifact without node covers, 422 at [\"query\", \"contributions\"]."}
 	paths := obj{
 		"/predict": obj{"post": obj{
 			"summary": "Predict", "operationId": "predict_predict_post", "tags": []string{"prediction"},
 			"description": "Classifies one row of named features with a variant of the split (" + strings.Join(variants, "; ") + "), chosen by the " + h.opts.SplitHeader + " header when present.",
-			"parameters":  []any{keyParam},
+			"parameters":  []any{keyParam, contribParam},
 			"requestBody": obj{"required": true, "content": content(ref("PredictRequest"))},
 			"responses": obj{
 				"200": withModel(resp("The predicted class, its probabilities and the model that answered.", ref("PredictResponse"))),
@@ -219,7 +254,7 @@ func (h *Handler) openAPI(v *view) []byte {
 		"/predict/batch": obj{"post": obj{
 			"summary": "Predict a batch", "operationId": "predict_batch", "tags": []string{"prediction"},
 			"description": "Classifies up to " + itoa(h.opts.MaxBatch) + " rows with one variant of the split, chosen as for /predict; one result per row, rows that fail validation report their errors in place.",
-			"parameters":  []any{keyParam},
+			"parameters":  []any{keyParam, contribParam},
 			"requestBody": obj{"required": true, "content": content(ref("BatchRequest"))},
 			"responses": obj{
 				"200": withModel(resp("One result per instance.", ref("BatchResponse"))),
@@ -234,6 +269,18 @@ func (h *Handler) openAPI(v *view) []byte {
 				"503": resp("No model, or shutting down.", ref("Ready"))}}},
 		"/models": obj{"get": obj{"summary": "Loaded models", "operationId": "models", "tags": []string{"operations"},
 			"responses": obj{"200": resp("The serving models (one per variant of the split, and the shadow model) with the metrics research measured.", ref("Models"))}}},
+		"/models/{name}/importance": obj{"post": obj{"summary": "Feature importance over rows", "operationId": "model_importance", "tags": []string{"operations"},
+			"description": "The mean absolute contribution (mean |SHAP|) of each feature to each raw output over the rows given (up to " + itoa(h.opts.MaxBatch) +
+				", in the /predict/batch envelope), with the library's split and gain importances. Every row must be valid (422 lists every row's errors otherwise). " +
+				"Only a tree model can (422 otherwise).",
+			"parameters":  []any{obj{"name": "name", "in": "path", "required": true, "schema": obj{"type": "string"}, "description": "A variant's name, or its model's name (GET /models)."}},
+			"requestBody": obj{"required": true, "content": content(ref("BatchRequest"))},
+			"responses": obj{
+				"200": withModel(resp("The means and importances.", ref("ImportanceResponse"))),
+				"404": detailErr("No such model is served."), "413": tooLarge,
+				"422": resp("A row is invalid, or the model cannot explain.", ref("HTTPValidationError")),
+				"400": detailErr("Body is not UTF-8."), "503": detailErr("No model is loaded."), "500": detailErr("Internal error."),
+			}}},
 		"/admin/reload": obj{"post": obj{"summary": "Reload the models", "operationId": "admin_reload", "tags": []string{"admin"},
 			"description": "Re-opens the registry and reloads every variant (checksum, parse, warm-up prediction) and the shadow model, then swaps them in; " +
 				"with model_type, the split changes too. All or nothing: on any failure the models and split serving before keep serving. " +
@@ -276,6 +323,9 @@ func (h *Handler) openAPI(v *view) []byte {
 			"description": "One input tensor, FP32 or FP64, shape [N, " + itoa(len(c.info.Features)) + "] (features " +
 				strings.Join(c.info.Features, ", ") + "), N at most " + itoa(h.opts.MaxBatch) +
 				". Answers the output \"label\" by default; list \"probabilities\" in outputs to get them too. " +
+				"A tree model answers \"contributions\" when listed (or with the request parameter {\"contributions\": true}): FP64, shape [N, outputs, features+1], " +
+				"each feature's TreeSHAP contribution to each raw output and the bias last; its parameters name the axes (outputs, features: JSON arrays as strings) " +
+				"and raw_output (probability or margin). Any other model answers 400. " +
 				"null (or NaN) in the data is a missing value, for a model that takes them (GET /models: missing_values); any other answers 400.",
 			"requestBody": obj{"required": true, "content": content(ref("InferenceRequest"))},
 			"responses": obj{"200": resp("Inference result.", ref("InferenceResponse")),

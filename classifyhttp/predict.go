@@ -37,6 +37,8 @@ type work struct {
 	probas  []float64
 	rowOf   []int
 	issues  [][]issue
+
+	contribs []float64 // contributions, when asked for
 }
 
 var works = sync.Pool{New: func() any { return new(work) }}
@@ -44,7 +46,7 @@ var works = sync.Pool{New: func() any { return new(work) }}
 func getWork() *work { return works.Get().(*work) }
 
 func putWork(wk *work) {
-	if wk.body.Cap() > 64<<10 || cap(wk.out) > 64<<10 || cap(wk.doc.nodes) > 4096 || cap(wk.rows) > 8<<10 {
+	if wk.body.Cap() > 64<<10 || cap(wk.out) > 64<<10 || cap(wk.doc.nodes) > 4096 || cap(wk.rows) > 8<<10 || cap(wk.contribs) > 8<<10 {
 		return // let a huge batch's buffers go
 	}
 	wk.doc.src = nil
@@ -110,6 +112,10 @@ func (h *Handler) handlePredict(w http.ResponseWriter, r *http.Request) {
 		h.noModel(w, r)
 		return
 	}
+	explain, ok := h.askedContributions(w, r, c)
+	if !ok {
+		return
+	}
 	wk := getWork()
 	defer putWork(wk)
 	if !readJSON(w, r, wk) {
@@ -130,6 +136,20 @@ func (h *Handler) handlePredict(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
+	if len(issues) == 0 && explain {
+		wk.contribs = grow(wk.contribs, c.explain.stride)
+		if err := c.explain.model.Contributions(wk.row, wk.contribs); err != nil {
+			if !errors.Is(err, classify.ErrInput) {
+				h.contributionsFailed(w, r, c, err, queryContributions)
+				return
+			}
+			if issues = h.predictFailed(w, r, c, wk.row, err, nil); issues == nil {
+				return
+			}
+		} else {
+			c.explain.explained.Inc()
+		}
+	}
 	if len(issues) > 0 {
 		writeJSON(w, http.StatusUnprocessableEntity, validationError{issues})
 		return
@@ -141,6 +161,9 @@ func (h *Handler) handlePredict(w http.ResponseWriter, r *http.Request) {
 	}
 	out := append(wk.out[:0], '{')
 	out = appendPrediction(out, c, p)
+	if explain {
+		out = c.explain.appendRow(out, wk.contribs)
+	}
 	out = append(append(out, `,"model":`...), c.identity...)
 	wk.out = append(out, '}')
 	writeBody(w, http.StatusOK, wk.out)
@@ -267,72 +290,28 @@ func (h *Handler) handlePredictBatch(w http.ResponseWriter, r *http.Request) {
 		h.noModel(w, r)
 		return
 	}
+	explain, ok := h.askedContributions(w, r, c)
+	if !ok {
+		return
+	}
 	wk := getWork()
 	defer putWork(wk)
-	if !readJSON(w, r, wk) {
+	slot, rows, asked, ok := h.readInstances(w, r, c, wk)
+	if !ok {
 		return
 	}
-	d := &wk.doc
-	fail := func(is issue) {
-		writeJSON(w, http.StatusUnprocessableEntity, validationError{[]issue{is}})
-	}
-	if d.nodes[0].kind != jObject {
-		fail(dictIssue([]any{"body"}))
-		return
-	}
-	list := -1
-	k := 1
-	for range int(d.nodes[0].count) {
-		if d.text(k) == "instances" {
-			list = k + 1
+	explainAt := queryContributions
+	if asked && !explain {
+		explainAt = bodyContributions
+		if c.explain == nil {
+			cannotExplain(w, c, explainAt)
+			return
 		}
-		k += 1 + int(d.nodes[k+1].size)
+		explain = true
 	}
 	at := []any{"body", "instances"}
-	switch {
-	case list < 0:
-		fail(missingIssue(at))
-		return
-	case d.nodes[list].kind != jArray:
-		fail(listIssue(at))
-		return
-	case d.nodes[list].count == 0:
-		fail(issue{Loc: at, Msg: "ensure this value has at least 1 items", Type: "value_error.list.min_items",
-			Ctx: map[string]any{"limit_value": 1}})
-		return
-	case int(d.nodes[list].count) > h.opts.MaxBatch:
-		fail(issue{Loc: at, Msg: "ensure this value has at most " + itoa(h.opts.MaxBatch) + " items",
-			Type: "value_error.list.max_items", Ctx: map[string]any{"limit_value": h.opts.MaxBatch}})
-		return
-	}
-	// Validate every instance, gathering the valid rows back to back;
-	// predict them with one PredictBatch call (the model's batch path);
-	// then answer in order, each failed row's detail in its place.
-	n := int(d.nodes[list].count)
 	nf, nc := len(c.info.Features), len(c.info.Classes)
-	wk.rows = grow(wk.rows, n*nf)
-	wk.issues = wk.issues[:0]
-	if cap(wk.rowOf) < n {
-		wk.rowOf = make([]int, n)
-	}
-	slot := wk.rowOf[:n] // per instance: its row in wk.rows, or -1
-	valid := 0
-	k = list + 1
-	for i := range n {
-		slot[i] = -1
-		if d.nodes[k].kind != jObject {
-			wk.issues = append(wk.issues, []issue{dictIssue(loc(at, i))})
-		} else if issues := h.readRow(c, wk, k, loc(at, i)); len(issues) > 0 {
-			wk.issues = append(wk.issues, issues)
-		} else {
-			copy(wk.rows[valid*nf:], wk.row)
-			slot[i] = valid
-			valid++
-			wk.issues = append(wk.issues, nil)
-		}
-		k += int(d.nodes[k].size)
-	}
-	rows := wk.rows[:valid*nf]
+	valid := len(rows) / nf
 	wk.classes = growInts(wk.classes, valid)
 	wk.probas = grow(wk.probas, valid*nc)
 	if err := c.model.PredictBatch(rows, wk.classes, wk.probas); err != nil {
@@ -352,6 +331,12 @@ func (h *Handler) handlePredictBatch(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 			slot[i] = -1
+		}
+	}
+	var contribs []float64
+	if explain {
+		if contribs, ok = h.contributeRows(w, r, c, wk, slot, rows, explainAt, at); !ok {
+			return
 		}
 	}
 	out := append(wk.out[:0], `{"predictions":[`...)
@@ -375,6 +360,9 @@ func (h *Handler) handlePredictBatch(w http.ResponseWriter, r *http.Request) {
 			h.logPayload(responseRequestID(w), c, rows[j*nf:(j+1)*nf], class, p.Probabilities)
 		}
 		out = appendPrediction(append(out, '{'), c, p)
+		if explain {
+			out = c.explain.appendRow(out, contribs[j*c.explain.stride:(j+1)*c.explain.stride])
+		}
 		out = append(out, '}')
 	}
 	out = append(out, `],"errors":`...)
@@ -382,4 +370,92 @@ func (h *Handler) handlePredictBatch(w http.ResponseWriter, r *http.Request) {
 	out = append(append(out, `,"model":`...), c.identity...)
 	wk.out = append(out, '}')
 	writeBody(w, http.StatusOK, wk.out)
+}
+
+var bodyContributions = []any{"body", "contributions"}
+
+// readInstances reads a batch envelope, {"instances": [row, ...]} with 1
+// to MaxBatch rows and optionally "contributions": a boolean, and
+// validates every instance against c's schema. It returns per instance
+// its row among rows (the valid ones, back to back) or -1, whose issues
+// are then in wk.issues[i], and whether the envelope asked for
+// contributions. When the body or the envelope is not valid, it answers
+// and returns ok false.
+func (h *Handler) readInstances(w http.ResponseWriter, r *http.Request, c *served, wk *work) (slot []int, rows []float64, contributions, ok bool) {
+	if !readJSON(w, r, wk) {
+		return nil, nil, false, false
+	}
+	d := &wk.doc
+	fail := func(is issue) {
+		writeJSON(w, http.StatusUnprocessableEntity, validationError{[]issue{is}})
+	}
+	if d.nodes[0].kind != jObject {
+		fail(dictIssue([]any{"body"}))
+		return nil, nil, false, false
+	}
+	list := -1
+	k := 1
+	for range int(d.nodes[0].count) {
+		switch d.text(k) {
+		case "instances":
+			list = k + 1
+		case "contributions":
+			switch d.nodes[k+1].kind {
+			case jTrue:
+				contributions = true
+			case jFalse, jNull:
+				contributions = false
+			default:
+				fail(issue{Loc: bodyContributions, Msg: "value could not be parsed to a boolean", Type: "type_error.bool"})
+				return nil, nil, false, false
+			}
+		}
+		k += 1 + int(d.nodes[k+1].size)
+	}
+	at := []any{"body", "instances"}
+	switch {
+	case list < 0:
+		fail(missingIssue(at))
+		return nil, nil, false, false
+	case d.nodes[list].kind != jArray:
+		fail(listIssue(at))
+		return nil, nil, false, false
+	case d.nodes[list].count == 0:
+		fail(issue{Loc: at, Msg: "ensure this value has at least 1 items", Type: "value_error.list.min_items",
+			Ctx: map[string]any{"limit_value": 1}})
+		return nil, nil, false, false
+	case int(d.nodes[list].count) > h.opts.MaxBatch:
+		fail(issue{Loc: at, Msg: "ensure this value has at most " + itoa(h.opts.MaxBatch) + " items",
+			Type: "value_error.list.max_items", Ctx: map[string]any{"limit_value": h.opts.MaxBatch}})
+		return nil, nil, false, false
+	}
+	// Validate every instance, gathering the valid rows back to back, so
+	// that the caller predicts them with one PredictBatch call (the
+	// model's batch path) and answers in order, each failed row's detail
+	// in its place.
+	n := int(d.nodes[list].count)
+	nf := len(c.info.Features)
+	wk.rows = grow(wk.rows, n*nf)
+	wk.issues = wk.issues[:0]
+	if cap(wk.rowOf) < n {
+		wk.rowOf = make([]int, n)
+	}
+	slot = wk.rowOf[:n]
+	valid := 0
+	k = list + 1
+	for i := range n {
+		slot[i] = -1
+		if d.nodes[k].kind != jObject {
+			wk.issues = append(wk.issues, []issue{dictIssue(loc(at, i))})
+		} else if issues := h.readRow(c, wk, k, loc(at, i)); len(issues) > 0 {
+			wk.issues = append(wk.issues, issues)
+		} else {
+			copy(wk.rows[valid*nf:], wk.row)
+			slot[i] = valid
+			valid++
+			wk.issues = append(wk.issues, nil)
+		}
+		k += int(d.nodes[k].size)
+	}
+	return slot, wk.rows[:valid*nf], contributions, true
 }

@@ -221,6 +221,9 @@ type served struct {
 	// traceAttrs name the model on a traced request's span:
 	// classify.model, classify.variant, classify.model_version.
 	traceAttrs []attribute.KeyValue
+	// explain is what contributions need, nil when the model is not a
+	// classify.Contributor (contrib.go).
+	explain *explainer
 }
 
 // view is what the server serves now: the router's table, each variant's
@@ -320,6 +323,7 @@ func (h *Handler) derive(variant string, m classify.Model) *served {
 	c.counters = h.metrics.classCounters(variant, c.name, info.Classes)
 	c.traceAttrs = []attribute.KeyValue{attrModel.String(c.name), attrVariant.String(variant), attrVersion.String(info.Version)}
 	c.entry = h.entry(info)
+	c.explain = h.newExplainer(c)
 	return c
 }
 
@@ -372,6 +376,7 @@ func (h *Handler) routes() (http.Handler, error) {
 	mux.HandleFunc("GET /health", h.handleHealth)
 	mux.HandleFunc("GET /ready", h.handleReady)
 	mux.HandleFunc("GET /models", h.handleModels)
+	mux.HandleFunc("POST /models/{name}/importance", h.handleImportance)
 	if h.opts.Gatherer != nil {
 		mux.Handle("GET /metrics", promhttp.HandlerFor(h.opts.Gatherer, promhttp.HandlerOpts{Registry: h.opts.Registerer}))
 	}
@@ -454,6 +459,11 @@ type modelView struct {
 	Weight   *int              `json:"weight,omitempty"`  // primaries: the variant's weight in the split
 	// Missing: the model takes missing values (null or NaN for a feature).
 	Missing bool `json:"missing_values"`
+	// Contributions and Importance: for a model that explains its
+	// predictions (a classify.Contributor, a classify.TreeModel), what its
+	// contributions are of, and its library's importances (contrib.go).
+	Contributions *contributionsInfo `json:"contributions,omitempty"`
+	Importance    *importanceView    `json:"importance,omitempty"`
 }
 
 func modelViewOf(name string, info classify.Info, entry *classify.Entry) modelView {
@@ -476,6 +486,7 @@ func (h *Handler) handleModels(w http.ResponseWriter, r *http.Request) {
 			continue
 		}
 		mv := modelViewOf(c.name, c.info, c.entry)
+		mv.Contributions, mv.Importance = c.explain.describe()
 		weight := v.table.Variants()[i].Weight
 		mv.Role, mv.Variant, mv.Weight = "primary", c.variant, &weight
 		views = append(views, mv)
@@ -483,6 +494,7 @@ func (h *Handler) handleModels(w http.ResponseWriter, r *http.Request) {
 	if v.challenger != nil {
 		info := v.challenger.Info()
 		mv := modelViewOf(modelName(info), info, h.entry(info))
+		mv.Contributions, mv.Importance = newExplainer(v.challenger).describe()
 		mv.Role = "shadow"
 		views = append(views, mv)
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"unicode/utf8"
 )
@@ -180,12 +181,16 @@ func (h *Handler) handleV2Infer(w http.ResponseWriter, r *http.Request) {
 		binaryOut[o.Name] = o.Parameters["binary_data"] == true
 	}
 	allBinary := req.Parameters["binary_data_output"] == true
-	wantLabel, wantProba, err := wantOutputs(outputs)
+	if outputs, err = contributionsParam(outputs, req.Parameters); err != nil {
+		writeInferError(w, err)
+		return
+	}
+	want, err := wantOutputs(c, outputs)
 	if err != nil {
 		writeInferError(w, err)
 		return
 	}
-	res, err := h.infer(c, rows, n, req.ID, responseRequestID(w), wantLabel, wantProba)
+	res, err := h.infer(c, rows, n, req.ID, responseRequestID(w), want)
 	if err != nil {
 		writeInferError(w, err)
 		return
@@ -213,6 +218,19 @@ func (h *Handler) handleV2Infer(w http.ResponseWriter, r *http.Request) {
 		}
 		resp.Outputs = append(resp.Outputs, o)
 	}
+	if res.Contributions != nil {
+		e := c.explain
+		o := inferOutput{Name: outputContributions, Shape: []int{n, len(res.ContributionOutputs), len(res.Features) + 1}, Datatype: "FP64",
+			Parameters: map[string]any{"outputs": e.outputsParam, "features": e.featuresParam, "raw_output": res.RawOutput},
+			Data:       res.Contributions}
+		if allBinary || binaryOut[outputContributions] {
+			for _, v := range res.Contributions {
+				tail = binary.LittleEndian.AppendUint64(tail, math.Float64bits(v))
+			}
+			o.Data, o.Parameters["binary_data_size"] = nil, 8*len(res.Contributions)
+		}
+		resp.Outputs = append(resp.Outputs, o)
+	}
 	if tail == nil {
 		writeJSON(w, http.StatusOK, resp)
 		return
@@ -227,6 +245,27 @@ func (h *Handler) handleV2Infer(w http.ResponseWriter, r *http.Request) {
 	hd[headerLengthHeader] = []string{strconv.Itoa(len(js))}
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(append(js, tail...))
+}
+
+// contributionsParam adds "contributions" to the outputs asked for when
+// the request's parameters hold {"contributions": true} (and "label" when
+// none was listed, which stays the default).
+func contributionsParam(outputs []string, params map[string]any) ([]string, error) {
+	v, ok := params["contributions"]
+	if !ok {
+		return outputs, nil
+	}
+	want, isBool := v.(bool)
+	if !isBool {
+		return nil, inferErrorf(http.StatusBadRequest, "parameter contributions is %s; true or false is expected", fmtParam(v))
+	}
+	if !want || slices.Contains(outputs, outputContributions) {
+		return outputs, nil
+	}
+	if len(outputs) == 0 {
+		outputs = append(outputs, outputLabel)
+	}
+	return append(outputs, outputContributions), nil
 }
 
 // headerLengthHeader is the binary tensor data extension's header: the

@@ -3,6 +3,9 @@
 //
 //	classify predict [flags] [FILE]   score a CSV or JSON Lines file (stdin without FILE)
 //	classify eval    [flags] [FILE]   accuracy and confusion matrix on a labelled file
+//	classify explain [flags] [FILE]   each row's feature contributions (tree models)
+//	classify importance [flags] [FILE]
+//	                                  a tree model's importances; with FILE, mean |contribution| over its rows
 //	classify models  [flags]          list the registry's models
 //	classify verify  [flags]          check every artifact of the registry against its checksum
 //	classify verify-parity [-kind K] [-tolerance T] [-model ARTIFACT] PARITY.json
@@ -250,6 +253,10 @@ func runEnv(ctx context.Context, args []string, e env) error {
 		return verifyCmd(rest, e)
 	case "verify-parity":
 		return verifyParityCmd(rest, e)
+	case "explain":
+		return explainCmd(ctx, rest, e)
+	case "importance":
+		return importanceCmd(ctx, rest, e)
 	case "-h", "-help", "--help", "help":
 		if len(rest) > 0 && cmd == "help" {
 			return runEnv(ctx, []string{rest[0], "-h"}, e)
@@ -257,7 +264,7 @@ func runEnv(ctx context.Context, args []string, e env) error {
 		usage(stdout)
 		return nil
 	}
-	return usagef("unknown command %q (commands: predict, eval, models, verify, verify-parity)", cmd)
+	return usagef("unknown command %q (commands: predict, eval, explain, importance, models, verify, verify-parity)", cmd)
 }
 
 func usage(w io.Writer) {
@@ -268,6 +275,9 @@ Scores files with classify models and inspects the model registry.
 Commands:
   predict   score a CSV or JSON Lines file (FILE, or stdin with -format); predictions on stdout or -o
   eval      accuracy and confusion matrix of a model on a labelled file
+  explain   each row's feature contributions (TreeSHAP) to the model's raw outputs, as CSV or JSON Lines
+  importance
+            a tree model's split and gain importances; with FILE, the mean |contribution| per feature
   models    list the registry's models (name, kind, version, checksum, features, classes, metrics)
   verify    check every artifact of the registry against the sha256 in its manifest
   verify-parity

@@ -149,7 +149,7 @@ func TestExitCodes(t *testing.T) {
 }
 
 func TestHelpDocumentsExitCodes(t *testing.T) {
-	for _, args := range [][]string{{"-h"}, {"predict", "-h"}, {"eval", "-h"}, {"models", "-h"}, {"verify", "-h"}, {"verify-parity", "-h"}, {"help", "verify-parity"}} {
+	for _, args := range [][]string{{"-h"}, {"predict", "-h"}, {"eval", "-h"}, {"models", "-h"}, {"verify", "-h"}, {"verify-parity", "-h"}, {"help", "verify-parity"}, {"explain", "-h"}, {"importance", "-h"}} {
 		r := runCLI(t, "", args...)
 		if n := strings.Count(r.stdout, "Usage:"); n != 1 || r.code != 0 {
 			t.Errorf("classify %v: exit %d, usage printed %d times:\n%s", args, r.code, n, r.stdout)

@@ -14,6 +14,10 @@ type batch struct {
 	labels  []string  // per record: the label column (eval), "" when none
 	errs    []string  // per record: why it is a bad row, or ""
 	row     []int     // per record: its index among the parsed rows, or -1
+	// explain and importance: per parsed row, its contributions
+	// (contribute), and the chunk's sums of them.
+	contrib []float64
+	sums    []float64
 }
 
 // score parses c's records with parse and predicts them with m.

@@ -128,7 +128,11 @@ def test_model_metadata_and_readiness(http, grpc, model):
         assert m["platform"] == "classify_" + model
         assert len(m["versions"]) == 1
         assert [int(d) for d in m["inputs"][0]["shape"]] == [-1, 4]
-        assert [(o["name"], o["datatype"]) for o in m["outputs"]] == [("label", "BYTES"), ("probabilities", "FP64")]
+        want = [("label", "BYTES"), ("probabilities", "FP64")]
+        if model != "heuristic":  # the tree models also answer contributions
+            want.append(("contributions", "FP64"))
+            assert [int(d) for d in m["outputs"][2]["shape"]] == [-1, 3, 5]
+        assert [(o["name"], o["datatype"]) for o in m["outputs"]] == want
         assert [int(d) for d in m["outputs"][1]["shape"]] == [-1, 3]
     assert md["versions"] == gmd["versions"]
 
