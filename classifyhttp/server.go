@@ -379,6 +379,7 @@ func (h *Handler) routes() (http.Handler, error) {
 		mux.HandleFunc("POST /admin/reload", h.admin(h.handleReload))
 	}
 	h.routeV2(mux)
+	h.routeTrees(mux) // trees.go: GET /models/{name}/page, /models/{name}/trees/{i}.svg|.dot
 	if err := h.routeDocs(mux); err != nil {
 		return nil, err
 	}
@@ -454,6 +455,8 @@ type modelView struct {
 	Weight   *int              `json:"weight,omitempty"`  // primaries: the variant's weight in the split
 	// Missing: the model takes missing values (null or NaN for a feature).
 	Missing bool `json:"missing_values"`
+	// Page: a tree model's page, /models/{name}/page (trees.go).
+	Page string `json:"page,omitempty"`
 }
 
 func modelViewOf(name string, info classify.Info, entry *classify.Entry) modelView {
@@ -478,12 +481,14 @@ func (h *Handler) handleModels(w http.ResponseWriter, r *http.Request) {
 		mv := modelViewOf(c.name, c.info, c.entry)
 		weight := v.table.Variants()[i].Weight
 		mv.Role, mv.Variant, mv.Weight = "primary", c.variant, &weight
+		mv.Page = h.treePage(c.variant, c.model)
 		views = append(views, mv)
 	}
 	if v.challenger != nil {
 		info := v.challenger.Info()
 		mv := modelViewOf(modelName(info), info, h.entry(info))
 		mv.Role = "shadow"
+		mv.Page = h.treePage(mv.Name, v.challenger)
 		views = append(views, mv)
 	}
 	if len(v.served) == 1 && v.served[0] != nil {
