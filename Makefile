@@ -123,8 +123,8 @@ environment-create: ## Install everything the workflow needs: the research virtu
 	GOFLAGS= $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-		chromium wrk; \
-	else echo "not root or no apt-get: install Debian's chromium and wrk by hand (browser test, load test)"; fi
+		chromium graphviz wrk; \
+	else echo "not root or no apt-get: install Debian's chromium, graphviz and wrk by hand (browser tests, DOT test, load test)"; fi
 
 venv: ## Make the research virtualenv $(VENV) from research/requirements.txt (exact pins) with the exporter package python/ in it
 	@test -x $(VENV)/bin/python || $(BASE_PYTHON) -m venv $(VENV)

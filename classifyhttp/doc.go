@@ -55,6 +55,8 @@
 //	GET  /metrics          Prometheus metrics
 //	GET  /openapi.json     the OpenAPI 3.0 description (features and classes of the serving model)
 //	GET  /docs, /redoc     Swagger UI and ReDoc, their assets embedded (no CDN)
+//	GET  /models/{name}/page            a tree model's page: importances and trees (HTML, nothing loaded from elsewhere)
+//	GET  /models/{name}/trees/{i}.svg   tree i as SVG; .dot as Graphviz DOT (package treeviz draws both)
 //	GET  /v2/health/live, /v2/health/ready, /v2
 //	GET  /v2/models/{name}[/versions/{version}][/ready]
 //	POST /v2/models/{name}[/versions/{version}]/infer   Open Inference Protocol (KServe V2 REST)

@@ -332,6 +332,7 @@ func (h *Handler) openAPI(v *view) []byte {
 				"400": v2Err("Invalid request."), "404": notFound, "413": v2Err("Body larger than the limit."),
 				"500": v2Err("Internal error."), "503": v2Err("No model is loaded.")}}}
 	}
+	treeDoc(paths, schemas) // trees.go: the tree pictures
 	doc := obj{
 		"openapi": "3.0.3",
 		"info": obj{

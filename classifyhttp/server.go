@@ -384,6 +384,7 @@ func (h *Handler) routes() (http.Handler, error) {
 		mux.HandleFunc("POST /admin/reload", h.admin(h.handleReload))
 	}
 	h.routeV2(mux)
+	h.routeTrees(mux) // trees.go: GET /models/{name}/page, /models/{name}/trees/{i}.svg|.dot
 	if err := h.routeDocs(mux); err != nil {
 		return nil, err
 	}
@@ -464,6 +465,8 @@ type modelView struct {
 	// contributions are of, and its library's importances (contrib.go).
 	Contributions *contributionsInfo `json:"contributions,omitempty"`
 	Importance    *importanceView    `json:"importance,omitempty"`
+	// Page: a tree model's page, /models/{name}/page (trees.go).
+	Page string `json:"page,omitempty"`
 }
 
 func modelViewOf(name string, info classify.Info, entry *classify.Entry) modelView {
@@ -489,6 +492,7 @@ func (h *Handler) handleModels(w http.ResponseWriter, r *http.Request) {
 		mv.Contributions, mv.Importance = c.explain.describe()
 		weight := v.table.Variants()[i].Weight
 		mv.Role, mv.Variant, mv.Weight = "primary", c.variant, &weight
+		mv.Page = h.treePage(c.variant, c.model)
 		views = append(views, mv)
 	}
 	if v.challenger != nil {
@@ -496,6 +500,7 @@ func (h *Handler) handleModels(w http.ResponseWriter, r *http.Request) {
 		mv := modelViewOf(modelName(info), info, h.entry(info))
 		mv.Contributions, mv.Importance = newExplainer(v.challenger).describe()
 		mv.Role = "shadow"
+		mv.Page = h.treePage(mv.Name, v.challenger)
 		views = append(views, mv)
 	}
 	if len(v.served) == 1 && v.served[0] != nil {

@@ -10,6 +10,7 @@
 //	classify verify  [flags]          check every artifact of the registry against its checksum
 //	classify verify-parity [-kind K] [-tolerance T] [-model ARTIFACT] PARITY.json
 //	                                  check an artifact against its reference library's answers
+//	classify tree    [flags]          draw a tree model: -tree I -format svg|dot, or -format html (its page)
 //
 // Run `classify COMMAND -h` for a command's flags. Flags may come before or
 // after the file name.
@@ -119,6 +120,18 @@
 //	largest probability difference  0
 //	tolerance                       1e-06 (the default for xgboost)
 //	result                          ok
+//
+// # Trees
+//
+// tree draws a tree model, chosen as for predict (-model, or -artifact
+// with -kind), on stdout: tree -tree I (from 0) as SVG (-format svg, the
+// default) or Graphviz DOT (-format dot, for `dot -Tpng`), or the model's
+// page (-format html): its split and gain importances as bar charts and
+// its first trees, self-contained. Split conditions are written as the
+// model's library decides them (package treeviz). A model without trees
+// (the heuristic rules) or a tree out of range is a usage error:
+//
+//	classify tree -model xgboost -tree 7 -format dot | dot -Tpng > tree7.png
 //
 // # Exit status
 //
@@ -257,6 +270,8 @@ func runEnv(ctx context.Context, args []string, e env) error {
 		return explainCmd(ctx, rest, e)
 	case "importance":
 		return importanceCmd(ctx, rest, e)
+	case "tree":
+		return treeCmd(rest, e)
 	case "-h", "-help", "--help", "help":
 		if len(rest) > 0 && cmd == "help" {
 			return runEnv(ctx, []string{rest[0], "-h"}, e)
@@ -264,7 +279,7 @@ func runEnv(ctx context.Context, args []string, e env) error {
 		usage(stdout)
 		return nil
 	}
-	return usagef("unknown command %q (commands: predict, eval, explain, importance, models, verify, verify-parity)", cmd)
+	return usagef("unknown command %q (commands: predict, eval, explain, importance, models, verify, verify-parity, tree)", cmd)
 }
 
 func usage(w io.Writer) {
@@ -282,6 +297,7 @@ Commands:
   verify    check every artifact of the registry against the sha256 in its manifest
   verify-parity
             check an artifact against a parity file: the reference library's own answers
+  tree      draw a tree model: one tree as SVG or Graphviz DOT, or its page (HTML) with its importances
 
 Run 'classify COMMAND -h' for a command's flags.
 `+exitStatusHelp)
