@@ -49,13 +49,19 @@ func LoadGradientBoosting(r io.Reader) (*Boosted, error) {
 // float64 bounds of scikit-learn's float32 comparison, leaves as the
 // product learning_rate * value rounded to float64, which scikit-learn
 // adds.
+// Covers and gains come from a version 2 dump's statistics, as for a
+// decision tree (sklearnStats).
 func gbNodes(t *skboost.RegTree, lr float64) []flat.Node {
+	w, imp := []float64(t.WeightedNNodeSamples), []float64(t.Impurity)
 	return preorder(0, func(i int) (int, int, bool) {
 		return int(t.ChildrenLeft[i]), int(t.ChildrenRight[i]), t.ChildrenLeft[i] != -1
 	}, func(i int) flat.Node {
-		if t.ChildrenLeft[i] == -1 {
-			return flat.Node{Leaf: true, Value64: float64(lr * t.Value[i])}
+		l, r := int(t.ChildrenLeft[i]), int(t.ChildrenRight[i])
+		cover, gain := sklearnStats(w, imp, i, l, r)
+		if l == -1 {
+			return flat.Node{Leaf: true, Value64: float64(lr * t.Value[i]), Cover: cover}
 		}
-		return flat.Node{Feature: int(t.Feature[i]), Bound: sklearnBound(t.Threshold[i])}
+		return flat.Node{Feature: int(t.Feature[i]), Bound: sklearnBound(t.Threshold[i]), Threshold: t.Threshold[i],
+			Cover: cover, Gain: gain}
 	})
 }

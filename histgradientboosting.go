@@ -3,6 +3,7 @@ package classify
 import (
 	"fmt"
 	"io"
+	"math"
 
 	"github.com/ml-production-service/classify/internal/flat"
 	"github.com/ml-production-service/classify/internal/skboost"
@@ -64,17 +65,23 @@ func LoadHistGradientBoosting(r io.Reader) (*Boosted, error) {
 // (predictor column j reads input feature Columns[j]), categorical values
 // as codes. A categorical split's set is the codes it sends left: those in
 // its raw-category bitset, and the known codes in neither set that go the
-// missing way (none, after the encoding: every code is known).
+// missing way (none, after the encoding: every code is known). Covers
+// and gains are a version 2 dump's count and gain.
 func hgbNodes(m *skboost.HGB, p *skboost.Predictor) []flat.Node {
 	return preorder(0, func(i int) (int, int, bool) {
 		return int(p.Left[i]), int(p.Right[i]), !p.IsLeaf[i]
 	}, func(i int) flat.Node {
+		cover, gain := math.NaN(), 0.0
+		if p.Count != nil { // version 2
+			cover, gain = float64(p.Count[i]), p.Gain[i]
+		}
 		if p.IsLeaf[i] {
-			return flat.Node{Leaf: true, Value64: p.Value[i]}
+			return flat.Node{Leaf: true, Value64: p.Value[i], Cover: cover}
 		}
 		j := p.FeatureIdx[i]
 		f := m.Columns[j]
-		n := flat.Node{Feature: f, Bound: p.NumThreshold[i], MissingLeft: p.MissingGoToLeft[i]}
+		n := flat.Node{Feature: f, Bound: p.NumThreshold[i], MissingLeft: p.MissingGoToLeft[i],
+			Threshold: p.NumThreshold[i], Cover: cover, Gain: gain}
 		if p.IsCategorical[i] {
 			set := make([]uint32, 8)
 			for c := range len(m.Categories[f]) {

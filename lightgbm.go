@@ -188,9 +188,22 @@ func lgbBound(t float64) float64 {
 // (and for Zero, whose features the caller rewrites zero to NaN), and
 // where zero goes for missing type None (LightGBM reads NaN as 0 there).
 // A categorical split sends NaN right.
+//
+// Covers are the counts (internal_count, leaf_count), as LightGBM's own
+// TreeSHAP takes them, NaN when the file has none; gains are split_gain.
 func lgbNodes(t *lgbmodel.Tree, isZero []bool) []flat.Node {
+	stat := func(a []float64, i int) float64 {
+		if a == nil {
+			return math.NaN()
+		}
+		return a[i]
+	}
+	var st lgbmodel.Stats
+	if t.Stats != nil {
+		st = *t.Stats
+	}
 	if len(t.SplitFeature) == 0 {
-		return []flat.Node{{Leaf: true, Value64: t.LeafValue[0]}}
+		return []flat.Node{{Leaf: true, Value64: t.LeafValue[0], Cover: stat(st.LeafCount, 0)}}
 	}
 	// ids: split i is i, leaf j is len(splits)+j.
 	ns := len(t.SplitFeature)
@@ -207,9 +220,12 @@ func lgbNodes(t *lgbmodel.Tree, isZero []bool) []flat.Node {
 		return id(t.Left[i]), id(t.Right[i]), true
 	}, func(i int) flat.Node {
 		if i >= ns {
-			return flat.Node{Leaf: true, Value64: t.LeafValue[i-ns]}
+			return flat.Node{Leaf: true, Value64: t.LeafValue[i-ns], Cover: stat(st.LeafCount, i-ns)}
 		}
-		n := flat.Node{Feature: int(t.SplitFeature[i])}
+		n := flat.Node{Feature: int(t.SplitFeature[i]), Cover: stat(st.InternalCount, i), Threshold: t.Threshold[i]}
+		if st.SplitGain != nil {
+			n.Gain = st.SplitGain[i]
+		}
 		if t.IsCategorical(i) {
 			n.Categories = t.Bitset(i)
 			return n

@@ -35,8 +35,9 @@ type flatTrees struct {
 	ids        []int32
 }
 
-// treesFile is the classify/sklearn-trees artifact, versions 1 and 2.
-// Estimator and a tree's MissingGoToLeft are version 2's.
+// treesFile is the classify/sklearn-trees artifact, versions 1 to 3.
+// Estimator and a tree's MissingGoToLeft are version 2's; a tree's node
+// statistics (NNodeSamples, WeightedNNodeSamples, Impurity) version 3's.
 type treesFile struct {
 	Format        string     `json:"format"`
 	FormatVersion int        `json:"format_version"`
@@ -57,6 +58,12 @@ type treeDump struct {
 	// Nil when absent; present (in every tree or none) when the fitted
 	// estimator accepts NaN at predict time.
 	MissingGoToLeft []int `json:"missing_go_to_left,omitempty"`
+	// Version 3: tree_'s node statistics, one per node. The weighted
+	// counts are the covers TreeSHAP weighs by; with the impurities they
+	// give each split's weighted impurity decrease (its gain).
+	NNodeSamples         []int     `json:"n_node_samples,omitempty"`
+	WeightedNNodeSamples []float64 `json:"weighted_n_node_samples,omitempty"`
+	Impurity             []float64 `json:"impurity,omitempty"`
 }
 
 // sklearnEstimators maps a version 2 dump's estimator to the kind it loads
@@ -89,7 +96,7 @@ func loadTrees(r io.Reader, kind Kind) (Info, flatTrees, error) {
 	if err := decodeStrict(b, &f); err != nil {
 		return fail("%v", err)
 	}
-	if err := checkFormat(f.Format, f.FormatVersion, "classify/sklearn-trees", 2); err != nil {
+	if err := checkFormat(f.Format, f.FormatVersion, "classify/sklearn-trees", 3); err != nil {
 		return fail("%v", err)
 	}
 	if f.Kind != kind {
@@ -127,10 +134,23 @@ func loadTrees(r io.Reader, kind Kind) (Info, flatTrees, error) {
 	return Info{Kind: kind, Features: f.Features, Classes: f.Classes, Missing: missing}, e, nil
 }
 
-// checkVersionFields checks what differs between versions 1 and 2: version 2
+// checkVersionFields checks what differs between versions: version 2
 // names its estimator and library and may carry missing_go_to_left, which
-// version 1 does not know.
+// version 1 does not know; version 3 carries every tree's node statistics,
+// which versions 1 and 2 do not know.
 func checkVersionFields(f *treesFile) error {
+	for i := range f.Trees {
+		t := &f.Trees[i]
+		has := t.NNodeSamples != nil || t.WeightedNNodeSamples != nil || t.Impurity != nil
+		switch {
+		case f.FormatVersion < 3 && has:
+			return fmt.Errorf("tree %d: n_node_samples, weighted_n_node_samples and impurity are version 3 fields", i)
+		case f.FormatVersion == 3:
+			if err := checkStats(t); err != nil {
+				return fmt.Errorf("tree %d: %v", i, err)
+			}
+		}
+	}
 	if f.FormatVersion == 1 {
 		if f.Estimator != "" {
 			return fmt.Errorf("estimator is a version 2 field")
@@ -154,6 +174,44 @@ func checkVersionFields(f *treesFile) error {
 		return fmt.Errorf("no library")
 	}
 	return nil
+}
+
+// checkStats checks a version 3 tree's node statistics: one of each per
+// node, counts non-negative (JSON numbers are finite; an impurity may sit
+// a rounding below zero).
+func checkStats(t *treeDump) error {
+	n := len(t.Feature)
+	for _, a := range []struct {
+		name string
+		len  int
+	}{{"n_node_samples", len(t.NNodeSamples)}, {"weighted_n_node_samples", len(t.WeightedNNodeSamples)}, {"impurity", len(t.Impurity)}} {
+		if a.len != n {
+			return fmt.Errorf("%s has %d entries for %d nodes", a.name, a.len, n)
+		}
+	}
+	for id := range n {
+		switch {
+		case t.NNodeSamples[id] < 0:
+			return fmt.Errorf("node %d: n_node_samples %d is negative", id, t.NNodeSamples[id])
+		case !(t.WeightedNNodeSamples[id] >= 0):
+			return fmt.Errorf("node %d: weighted_n_node_samples %v is negative", id, t.WeightedNNodeSamples[id])
+		}
+	}
+	return nil
+}
+
+// sklearnStats returns a node's cover (weighted_n_node_samples) and gain
+// (the weighted impurity decrease w*imp - wl*impl - wr*impr from which
+// scikit-learn computes feature_importances_; 0 at a leaf), or NaN and 0
+// without statistics (versions 1 and 2). l and r are -1 at a leaf.
+func sklearnStats(w, imp []float64, id, l, r int) (cover, gain float64) {
+	if w == nil {
+		return math.NaN(), 0
+	}
+	if l < 0 {
+		return w[id], 0
+	}
+	return w[id], w[id]*imp[id] - w[l]*imp[l] - w[r]*imp[r]
 }
 
 // add validates one dumped tree and appends it to the engine in
@@ -204,7 +262,8 @@ func (e *flatTrees) add(t *treeDump, features, classes int) error {
 			}
 			// predict is the arg max of tree_.value itself, which
 			// normalising could turn into a tie by rounding: the tag.
-			nodes = append(nodes, flat.Node{Leaf: true, Dist: dist, Tag: int32(argmax(t.Value[id]))})
+			cover, _ := sklearnStats(t.WeightedNNodeSamples, t.Impurity, id, -1, -1)
+			nodes = append(nodes, flat.Node{Leaf: true, Dist: dist, Tag: int32(argmax(t.Value[id])), Cover: cover})
 			e.thresholds = append(e.thresholds, 0)
 			continue
 		}
@@ -219,7 +278,8 @@ func (e *flatTrees) add(t *treeDump, features, classes int) error {
 			return fmt.Errorf("node %d: %v", id, err)
 		}
 		fixes = append(fixes, fix{at: len(nodes), right: r})
-		nodes = append(nodes, flat.Node{Feature: fi, Bound: sklearnBound(thr),
+		cover, gain := sklearnStats(t.WeightedNNodeSamples, t.Impurity, id, l, r)
+		nodes = append(nodes, flat.Node{Feature: fi, Bound: sklearnBound(thr), Threshold: thr, Cover: cover, Gain: gain,
 			MissingLeft: t.MissingGoToLeft != nil && t.MissingGoToLeft[id] == 1})
 		e.thresholds = append(e.thresholds, thr)
 		stack = append(stack, r, l) // left is popped first: preorder

@@ -164,7 +164,7 @@ func TestLoadTreesErrors(t *testing.T) {
 		{"trailing data", valid + "{}", "trailing data"},
 		{"unknown field", strings.Replace(valid, `"kind"`, `"knd"`, 1), "unknown field"},
 		{"wrong format", strings.Replace(valid, "classify/sklearn-trees", "other", 1), `format is "other"`},
-		{"newer version", strings.Replace(valid, `"format_version":1`, `"format_version":3`, 1), "version 3 is not supported (this package reads 1 to 2)"},
+		{"newer version", strings.Replace(valid, `"format_version":1`, `"format_version":4`, 1), "version 4 is not supported (this package reads 1 to 3)"},
 		{"wrong kind", dump(t, RandomForest, smallTree()), `holds a "random_forest" model`},
 		{"no trees", dump(t, DecisionTree), "no trees"},
 		{"two trees", dump(t, DecisionTree, smallTree(), smallTree()), "holds one tree, this one 2"},

@@ -252,11 +252,12 @@ func (b *Booster) setTrees(m *xgbmodel.Model) error {
 		for _, nd := range m.Trees[t].Nodes {
 			if nd.Left < 0 {
 				hi = max(hi, math.Abs(float64(nd.Value)))
-				nodes = append(nodes, flat.Node{Leaf: true, Value: nd.Value})
+				nodes = append(nodes, flat.Node{Leaf: true, Value: nd.Value, Cover: float64(nd.SumHess)})
 				continue
 			}
 			nodes = append(nodes, flat.Node{Feature: int(nd.Feature), Bound: xgboostBound(nd.Value),
-				Right: int(nd.Right), MissingLeft: nd.DefaultLeft})
+				Right: int(nd.Right), MissingLeft: nd.DefaultLeft,
+				Cover: float64(nd.SumHess), Threshold: float64(nd.Value), Gain: float64(nd.LossChg)})
 		}
 		g := int(m.Groups[t])
 		bound[g] += hi

@@ -6,6 +6,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"sync"
 )
 
 // Node is one node of a tree as a loader hands it to AddMean or AddSum. A
@@ -40,6 +41,19 @@ type Node struct {
 	// Tag is the loader's own number for a leaf (a Tree's class), handed
 	// back by Leaf; the engine does not read it.
 	Tag int32
+
+	// For inspection and explanation, kept beside the nodes the walks
+	// read (so prediction does not pay for them) and handed back by Node.
+	// Cover is the node's training cover (scikit-learn's
+	// weighted_n_node_samples, XGBoost's sum_hess, LightGBM's counts):
+	// >= 0, or NaN when the artifact holds none (any other value that
+	// is not a finite cover counts as none, and Node hands it back as
+	// NaN); Contributions needs one at every node (HasCovers). Threshold is a split's threshold as its
+	// library wrote it, for display; Gain a split's gain as its library
+	// recorded it (0 when none). The walks read neither.
+	Cover     float64
+	Threshold float64
+	Gain      float64
 }
 
 // node is a node as the walks read it, 16 bytes (four to a cache line).
@@ -145,6 +159,28 @@ type Ensemble struct {
 	cat      []int32
 	catOff   []int32
 	catWords []uint32
+
+	// Inspection and explanation (shap.go), never read by a prediction:
+	// per node what Node hands back beyond the walk's fields, per tree
+	// its output group. covered is false once a node without a cover is
+	// added; expect holds, per tree, its expected value (one per class
+	// in a Mean ensemble, else one), and expectSum their sum per output.
+	info      []nodeInfo
+	group     []int32
+	covered   bool
+	maxDepth  int
+	expect    []float64
+	expectSum []float64
+	// paths holds *[]pathElem of pathLen elements: Contributions'
+	// scratch. No New function: made on first need.
+	paths   sync.Pool
+	pathLen int
+}
+
+// nodeInfo is what a node keeps beyond the walk's fields.
+type nodeInfo struct {
+	cover, threshold, gain float64
+	missingLeft            bool
 }
 
 // tree is a tree as the walks take it.
@@ -160,7 +196,7 @@ var errTree = errors.New("flat: malformed tree")
 // holding NaN.
 func NewMean(features, classes int, missing bool) *Ensemble {
 	return &Ensemble{combine: Mean, features: features, outputs: classes, missing: missing, walk: Branching,
-		groups: make([][]tree, 1)}
+		groups: make([][]tree, 1), covered: true, expectSum: make([]float64, classes)}
 }
 
 // NewSum returns an empty ensemble that adds float32 leaf values per
@@ -168,7 +204,8 @@ func NewMean(features, classes int, missing bool) *Ensemble {
 // It always takes NaN as missing, as XGBoost does.
 func NewSum(features int, base []float32) *Ensemble {
 	return &Ensemble{combine: Sum, features: features, outputs: len(base), walk: Fixed,
-		base: append([]float32(nil), base...), missing: true, groups: make([][]tree, len(base))}
+		base: append([]float32(nil), base...), missing: true, groups: make([][]tree, len(base)),
+		covered: true, expectSum: make([]float64, len(base))}
 }
 
 // Combine returns how the ensemble combines its trees.
@@ -250,6 +287,20 @@ func (e *Ensemble) add(nodes []Node, g int) error {
 	}
 	e.roots = append(e.roots, off)
 	e.depth = append(e.depth, int32(depth))
+	e.group = append(e.group, int32(g))
+	e.maxDepth = max(e.maxDepth, depth)
+	e.info = slices.Grow(e.info, n)
+	for i := range nodes {
+		nd := &nodes[i]
+		// No cover is kept as -1, not NaN: two ensembles built alike stay
+		// reflect.DeepEqual.
+		cover := nd.Cover
+		if !(cover >= 0) || math.IsInf(cover, 1) {
+			cover, e.covered = -1, false
+		}
+		e.info = append(e.info, nodeInfo{cover: cover, threshold: nd.Threshold, gain: nd.Gain, missingLeft: nd.MissingLeft})
+	}
+	e.addExpectation(nodes, off, g)
 	e.groups[g] = append(e.groups[g], tree{root: off, depth: int32(depth)})
 	e.nodes = slices.Grow(e.nodes, n)
 	e.tags = slices.Grow(e.tags, n)

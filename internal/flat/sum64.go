@@ -14,7 +14,8 @@ import "fmt"
 // without, the caller must refuse rows holding NaN.
 func NewSum64(features int, base []float64, missing bool) *Ensemble {
 	return &Ensemble{combine: Sum64, features: features, outputs: len(base), walk: Fixed,
-		base64: append([]float64(nil), base...), missing: missing, groups: make([][]tree, len(base))}
+		base64: append([]float64(nil), base...), missing: missing, groups: make([][]tree, len(base)),
+		covered: true, expectSum: make([]float64, len(base))}
 }
 
 // AddSum64 appends a tree of output group g to a Sum64 ensemble. Trees are

@@ -86,6 +86,19 @@ type Tree struct {
 	// 32-bit words in CatThreshold.
 	CatBoundaries []int32
 	CatThreshold  []uint32
+	// Stats, for explanation and inspection, is nil when the tree block
+	// has none of its arrays (prediction reads none). A pointer keeps a
+	// tree's bookkeeping small (see Memory).
+	Stats *Stats
+}
+
+// Stats are a tree's statistics: each split's split_gain and
+// internal_count, each leaf's leaf_count (the counts are the covers
+// LightGBM's TreeSHAP weighs by). An array the file leaves out is nil.
+type Stats struct {
+	SplitGain     []float64
+	InternalCount []float64
+	LeafCount     []float64
 }
 
 // MissingType returns split i's missing type (MissingNone, MissingZero or
@@ -392,6 +405,10 @@ func parseTree(b block, features int) (Tree, error) {
 	if t.LeafValue, err = floats(b, "leaf_value", leaves); err != nil {
 		return t, err
 	}
+	var gain, internal, leaf []float64
+	if leaf, err = optFloats(b, "leaf_count", leaves); err != nil {
+		return t, err
+	}
 	for i, v := range t.LeafValue {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return t, fmt.Errorf("leaf %d: value %v", i, v)
@@ -409,6 +426,15 @@ func parseTree(b block, features int) (Tree, error) {
 	}
 	if t.Threshold, err = floats(b, "threshold", splits); err != nil {
 		return t, err
+	}
+	if gain, err = optFloats(b, "split_gain", splits); err != nil {
+		return t, err
+	}
+	if internal, err = optFloats(b, "internal_count", splits); err != nil {
+		return t, err
+	}
+	if gain != nil || internal != nil || leaf != nil {
+		t.Stats = &Stats{SplitGain: gain, InternalCount: internal, LeafCount: leaf}
 	}
 	dt, err := ints(b, "decision_type", splits, 0, 15)
 	if err != nil {
@@ -543,6 +569,14 @@ func floats(b block, k string, n int) ([]float64, error) {
 		}
 	}
 	return out, nil
+}
+
+// optFloats is floats for an array the file may leave out (nil then).
+func optFloats(b block, k string, n int) ([]float64, error) {
+	if _, ok := b.get(k); !ok {
+		return nil, nil
+	}
+	return floats(b, k, n)
 }
 
 func ints(b block, k string, n, lo, hi int) ([]int32, error) {

@@ -271,8 +271,8 @@ func TestRefusals(t *testing.T) {
 func TestSplitUnreached(t *testing.T) {
 	// Three leaves, two splits, split 1 never referenced: leaves 1 and 2
 	// hang off the root, and leaf 0 is unreached.
-	s := strings.Replace(tiny, "num_leaves=2\nnum_cat=0\nsplit_feature=1\nsplit_gain=1\nthreshold=0.5\ndecision_type=2\nleft_child=-1\nright_child=-2\nleaf_value=-0.25 0.5",
-		"num_leaves=3\nnum_cat=0\nsplit_feature=1 1\nsplit_gain=1 1\nthreshold=0.5 0.5\ndecision_type=2 2\nleft_child=-2 -1\nright_child=-3 -1\nleaf_value=-0.25 0.5 1", 1)
+	s := strings.Replace(tiny, "num_leaves=2\nnum_cat=0\nsplit_feature=1\nsplit_gain=1\nthreshold=0.5\ndecision_type=2\nleft_child=-1\nright_child=-2\nleaf_value=-0.25 0.5\nleaf_weight=1 1\nleaf_count=1 1\ninternal_value=0\ninternal_weight=0\ninternal_count=2",
+		"num_leaves=3\nnum_cat=0\nsplit_feature=1 1\nsplit_gain=1 1\nthreshold=0.5 0.5\ndecision_type=2 2\nleft_child=-2 -1\nright_child=-3 -1\nleaf_value=-0.25 0.5 1\nleaf_weight=1 1 1\nleaf_count=1 1 1\ninternal_value=0 0\ninternal_weight=0 0\ninternal_count=3 3", 1)
 	_, err := Parse([]byte(s))
 	require.ErrorContains(t, err, "split 1 is not reached")
 }

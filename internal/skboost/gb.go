@@ -5,7 +5,8 @@ import (
 	"fmt"
 )
 
-// GB is a GradientBoostingClassifier as classify/sklearn-gb v1 stores it.
+// GB is a GradientBoostingClassifier as classify/sklearn-gb v1 or v2
+// stores it.
 // It is not modified after ParseGB returns and is safe for concurrent use.
 type GB struct {
 	Library           string
@@ -26,6 +27,10 @@ type RegTree struct {
 	Feature       int32s `json:"feature"`
 	Threshold     floats `json:"threshold"`
 	Value         floats `json:"value"`
+	// Version 2: tree_'s node statistics, nil in version 1.
+	NNodeSamples         int32s `json:"n_node_samples,omitempty"`
+	WeightedNNodeSamples floats `json:"weighted_n_node_samples,omitempty"`
+	Impurity             floats `json:"impurity,omitempty"`
 }
 
 type gbFile struct {
@@ -36,7 +41,7 @@ type gbFile struct {
 	Stages       json.RawMessage `json:"stages"`
 }
 
-// ParseGB reads and validates a classify/sklearn-gb v1 document.
+// ParseGB reads and validates a classify/sklearn-gb v1 or v2 document.
 func ParseGB(b []byte) (*GB, error) {
 	var f gbFile
 	if err := decodeStrict(b, &f); err != nil {
@@ -77,7 +82,10 @@ func (f *gbFile) model() (*GB, error) {
 	}
 	nf := len(f.Features)
 	m.Stages, err = nested(f.Stages, "stage", k, func(t *RegTree, _, _ int) error {
-		return t.check(nf, m.LearningRate)
+		if err := t.check(nf, m.LearningRate); err != nil {
+			return err
+		}
+		return t.checkStats(f.FormatVersion)
 	})
 	if err != nil {
 		return nil, err
@@ -116,6 +124,40 @@ func (t *RegTree) check(nf int, lr float64) error {
 		return int(t.ChildrenLeft[i]), int(t.ChildrenRight[i]), t.ChildrenLeft[i] != -1
 	})
 }
+
+// checkStats checks the node statistics: in every tree of version 2,
+// one of each per node, counts non-negative; in none of version 1.
+func (t *RegTree) checkStats(version int) error {
+	has := t.NNodeSamples != nil || t.WeightedNNodeSamples != nil || t.Impurity != nil
+	if version == 1 {
+		if has {
+			return fmt.Errorf("n_node_samples, weighted_n_node_samples and impurity are version 2 fields")
+		}
+		return nil
+	}
+	n := len(t.Value)
+	for _, a := range []struct {
+		name string
+		len  int
+	}{{"n_node_samples", len(t.NNodeSamples)}, {"weighted_n_node_samples", len(t.WeightedNNodeSamples)}, {"impurity", len(t.Impurity)}} {
+		if a.len != n {
+			return fmt.Errorf("%s has %d entries for %d nodes", a.name, a.len, n)
+		}
+	}
+	// Impurities are finite (JSON has no other numbers) and may sit a
+	// rounding below zero (friedman_mse): only the counts must not be
+	// negative.
+	for i := range n {
+		if t.NNodeSamples[i] < 0 || !(t.WeightedNNodeSamples[i] >= 0) {
+			return fmt.Errorf("node %d: n_node_samples %d, weighted_n_node_samples %v: want non-negative counts",
+				i, t.NNodeSamples[i], t.WeightedNNodeSamples[i])
+		}
+	}
+	return nil
+}
+
+// HasStats reports whether the trees carry node statistics (version 2).
+func (m *GB) HasStats() bool { return m.Stages[0][0].WeightedNNodeSamples != nil }
 
 // Groups returns the number of raw scores: 1 (logistic) or the classes.
 func (m *GB) Groups() int { return len(m.InitRaw) }

@@ -6,8 +6,8 @@ import (
 	"math"
 )
 
-// HGB is a HistGradientBoostingClassifier as classify/sklearn-hgb v1
-// stores it. It is not modified after ParseHGB returns and is safe for
+// HGB is a HistGradientBoostingClassifier as classify/sklearn-hgb v1 or
+// v2 stores it. It is not modified after ParseHGB returns and is safe for
 // concurrent use.
 type HGB struct {
 	Library           string
@@ -42,6 +42,10 @@ type Predictor struct {
 	// RawLeftCatBitsets[BitsetIdx[i]] is the codes categorical split i
 	// sends left.
 	RawLeftCatBitsets bitsets `json:"raw_left_cat_bitsets"`
+	// Version 2, nil in version 1: each node's training sample count
+	// (its cover) and split gain (0 at leaves).
+	Count int32s `json:"count,omitempty"`
+	Gain  floats `json:"gain,omitempty"`
 }
 
 type hgbFile struct {
@@ -54,7 +58,7 @@ type hgbFile struct {
 	Iterations      json.RawMessage `json:"iterations"`
 }
 
-// ParseHGB reads and validates a classify/sklearn-hgb v1 document.
+// ParseHGB reads and validates a classify/sklearn-hgb v1 or v2 document.
 func ParseHGB(b []byte) (*HGB, error) {
 	var f hgbFile
 	if err := decodeStrict(b, &f); err != nil {
@@ -124,7 +128,10 @@ func (f *hgbFile) model() (*HGB, error) {
 		return nil, fmt.Errorf("no iterations")
 	}
 	m.Iterations, err = nested(f.Iterations, "iteration", k, func(p *Predictor, _, _ int) error {
-		return p.check(m.Columns, m.Categories)
+		if err := p.check(m.Columns, m.Categories); err != nil {
+			return err
+		}
+		return p.checkStats(f.FormatVersion)
 	})
 	if err != nil {
 		return nil, err
@@ -173,6 +180,32 @@ func (p *Predictor) check(columns []int, categories [][]float64) error {
 	}
 	return shape(n, func(i int) (int, int, bool) { return int(p.Left[i]), int(p.Right[i]), !p.IsLeaf[i] })
 }
+
+// checkStats checks the node statistics: in every predictor of version 2,
+// a count (non-negative) and a gain (finite) per node; in none of version
+// 1.
+func (p *Predictor) checkStats(version int) error {
+	if version == 1 {
+		if p.Count != nil || p.Gain != nil {
+			return fmt.Errorf("count and gain are version 2 fields")
+		}
+		return nil
+	}
+	n := len(p.Value)
+	if len(p.Count) != n || len(p.Gain) != n {
+		return fmt.Errorf("count has %d and gain %d entries for %d nodes", len(p.Count), len(p.Gain), n)
+	}
+	for i := range n {
+		if p.Count[i] < 0 || !finite(p.Gain[i]) {
+			return fmt.Errorf("node %d: count %d, gain %v: want a non-negative count and a finite gain", i, p.Count[i], p.Gain[i])
+		}
+	}
+	return nil
+}
+
+// HasStats reports whether the predictors carry node statistics
+// (version 2).
+func (m *HGB) HasStats() bool { return m.Iterations[0][0].Count != nil }
 
 // Groups returns the number of raw scores: 1 (logistic) or the classes.
 func (m *HGB) Groups() int { return len(m.Baseline) }

@@ -1,10 +1,11 @@
 // Package skboost reads the artifacts classify-export writes for
 // scikit-learn's gradient boosting classifiers (research/FORMATS.md):
-// classify/sklearn-hgb v1 (HistGradientBoostingClassifier) and
-// classify/sklearn-gb v1 (GradientBoostingClassifier), each into one
+// classify/sklearn-hgb v1 and v2 (HistGradientBoostingClassifier) and
+// classify/sklearn-gb v1 and v2 (GradientBoostingClassifier), each into one
 // validated model, and predicts raw scores from it exactly as
 // scikit-learn 1.9.1 does (Raw), as a reference for the engine that
-// serves it.
+// serves it. Version 2 of both adds each node's statistics (cover and
+// gain), for explanations and importances; prediction reads none.
 //
 // Every parser refuses, naming what it found: another format, a version
 // it does not read, a document with unknown fields, and every model it
@@ -75,8 +76,8 @@ func (h *header) check(format, estimator, kind string) (int, error) {
 	switch {
 	case h.Format != format:
 		return 0, fmt.Errorf("format is %q, want %q", h.Format, format)
-	case h.FormatVersion != 1:
-		return 0, fmt.Errorf("%s version %d is not supported (this package reads 1)", format, h.FormatVersion)
+	case h.FormatVersion != 1 && h.FormatVersion != 2:
+		return 0, fmt.Errorf("%s version %d is not supported (this package reads 1 and 2)", format, h.FormatVersion)
 	case h.Estimator != estimator:
 		return 0, fmt.Errorf("estimator is %q, want %s", h.Estimator, estimator)
 	case h.Kind != kind:

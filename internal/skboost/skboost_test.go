@@ -130,6 +130,35 @@ func encode(t *testing.T, doc map[string]any) []byte {
 	return b
 }
 
+// TestStats: version 2 documents carry node statistics, which the
+// parsers keep; version 1 documents carry none.
+func TestStats(t *testing.T) {
+	h := hgbDoc()
+	h["format_version"] = 2
+	p := h["iterations"].([][]map[string]any)[0][0]
+	p["count"], p["gain"] = []int{10, 6, 2, 4, 4}, []float64{1.5, 0.5, 0, 0, 0}
+	m, err := ParseHGB(encode(t, h))
+	require.NoError(t, err)
+	require.True(t, m.HasStats())
+	require.Equal(t, int32s{10, 6, 2, 4, 4}, m.Iterations[0][0].Count)
+	m, err = ParseHGB(encode(t, hgbDoc()))
+	require.NoError(t, err)
+	require.False(t, m.HasStats())
+
+	g := gbDoc()
+	g["format_version"] = 2
+	for _, tr := range g["stages"].([][]map[string]any)[0] {
+		tr["n_node_samples"], tr["weighted_n_node_samples"], tr["impurity"] = []int{3, 1, 2}, []float64{3, 1, 2}, []float64{0.5, 0, 0.25}
+	}
+	gb, err := ParseGB(encode(t, g))
+	require.NoError(t, err)
+	require.True(t, gb.HasStats())
+	require.Equal(t, floats{0.5, 0, 0.25}, gb.Stages[0][2].Impurity)
+	gb, err = ParseGB(encode(t, gbDoc()))
+	require.NoError(t, err)
+	require.False(t, gb.HasStats())
+}
+
 func TestHGBRouting(t *testing.T) {
 	m, err := ParseHGB(encode(t, hgbDoc()))
 	require.NoError(t, err)
@@ -182,7 +211,14 @@ func TestRefusals(t *testing.T) {
 		want string
 	}{
 		{"format", false, set("format", "classify/sklearn-trees"), "format is"},
-		{"version 2", false, set("format_version", 2), "version 2 is not supported"},
+		{"version 3", false, set("format_version", 3), "version 3 is not supported (this package reads 1 and 2)"},
+		{"stats in version 1", false, pred("count", []int{1, 1, 1, 1, 1}), "count and gain are version 2 fields"},
+		{"no stats in version 2", false, set("format_version", 2), "count has 0 and gain 0 entries for 5 nodes"},
+		{"negative count", false, func(d map[string]any) {
+			d["format_version"] = 2
+			pred("count", []int{5, -1, 1, 1, 1})(d)
+			pred("gain", []float64{1, 1, 0, 0, 0})(d)
+		}, "node 1: count -1"},
 		{"estimator", false, set("estimator", "HistGradientBoostingRegressor"), "estimator is"},
 		{"kind", false, set("kind", "gradient_boosting"), "kind is"},
 		{"no library", false, set("library", ""), "no library"},
@@ -243,7 +279,16 @@ func TestRefusals(t *testing.T) {
 			tree("value", []float64{0, 1e308, 1})(d)
 		}, "learning_rate * value"},
 		{"gb shape", true, tree("children_left", []int{2, -1, -1}), "reached twice"},
-		{"gb unknown tree field", true, tree("impurity", []float64{0, 0, 0}), "unknown field"},
+		{"gb unknown tree field", true, tree("impurities", []float64{0, 0, 0}), "unknown field"},
+		{"gb stats in version 1", true, tree("impurity", []float64{0, 0, 0}), "are version 2 fields"},
+		{"gb no stats in version 2", true, set("format_version", 2), "n_node_samples has 0 entries for 3 nodes"},
+		{"gb negative weight", true, func(d map[string]any) {
+			d["format_version"] = 2
+			for _, tr := range d["stages"].([][]map[string]any)[0] {
+				tr["n_node_samples"], tr["weighted_n_node_samples"], tr["impurity"] = []int{2, 1, 1}, []float64{2, 1, 1}, []float64{0.5, 0, 0}
+			}
+			tree("weighted_n_node_samples", []float64{2, -1, 1})(d)
+		}, "node 1: n_node_samples 1, weighted_n_node_samples -1: want non-negative counts"},
 		{"trailing", true, nil, "trailing data"},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -21,7 +21,9 @@ package xgbmodel
 //	                             split index u32 with the default-left flag
 //	                             in its top bit, leaf value or split
 //	                             condition f32), then num_nodes × 16 bytes
-//	                             of statistics
+//	                             of statistics (RTreeNodeStat: loss_chg
+//	                             f32, sum_hess f32, base_weight f32,
+//	                             leaf_child_cnt i32)
 //	tree_info                    num_trees × i32, the output group of each
 //	                             tree
 //	attributes                   if contain_extra_attrs: u64 count, pairs
@@ -331,6 +333,13 @@ func (m *Model) readTree(r *reader, t int) error {
 		raw.value[i] = f32(r.b, off+16)
 	}
 	raw.defaultLeft = func(i int) bool { return u32(r.b, base+i*nodeSize+12)>>31 != 0 }
+	// RTreeNodeStat: loss_chg f32, sum_hess f32, base_weight f32,
+	// leaf_child_cnt i32.
+	stats := base + n*nodeSize
+	raw.stats = func(i int) (float32, float32) {
+		off := stats + i*nodeStatSize
+		return f32(r.b, off+4), f32(r.b, off)
+	}
 	r.pos += n * (nodeSize + nodeStatSize)
 	return m.addTree(raw, t)
 }

@@ -52,6 +52,8 @@ type jsonTree struct {
 	Conditions  float32s `json:"split_conditions"`
 	DefaultLeft flags    `json:"default_left"`
 	SplitType   flags    `json:"split_type"`
+	SumHessian  float32s `json:"sum_hessian"`
+	LossChanges float32s `json:"loss_changes"`
 }
 
 // parseJSON reads a JSON model.
@@ -174,6 +176,15 @@ func (m *Model) jsonTree(jt *jsonTree, t int) error {
 	}
 	if len(jt.SplitType) != 0 {
 		raw.categorical = func(i int) bool { return jt.SplitType[i] }
+	}
+	if len(jt.SumHessian) != 0 {
+		raw.stats = func(i int) (float32, float32) {
+			gain := float32(0)
+			if len(jt.LossChanges) != 0 {
+				gain = jt.LossChanges[i]
+			}
+			return jt.SumHessian[i], gain
+		}
 	}
 	return m.addTree(raw, t)
 }

@@ -268,6 +268,10 @@ func (jt *jsonTree) decode(b []byte) error {
 			return jt.DefaultLeft.UnmarshalJSON(v)
 		case strings.EqualFold(key, "split_type"):
 			return jt.SplitType.UnmarshalJSON(v)
+		case strings.EqualFold(key, "sum_hessian"):
+			return jt.SumHessian.UnmarshalJSON(v)
+		case strings.EqualFold(key, "loss_changes"):
+			return jt.LossChanges.UnmarshalJSON(v)
 		}
 		return nil
 	})
@@ -425,8 +429,16 @@ func (jt *jsonTree) check(t int) error {
 			return fmt.Errorf("tree %d: %s has %d entries for %d nodes", t, a.name, a.len, n)
 		}
 	}
-	if len(jt.SplitType) != 0 && len(jt.SplitType) != n {
-		return fmt.Errorf("tree %d: split_type has %d entries for %d nodes", t, len(jt.SplitType), n)
+	// Optional arrays: split_type (XGBoost 1.6 on), and the statistics
+	// (every XGBoost writes them; a file without them predicts and cannot
+	// explain).
+	for _, a := range []struct {
+		name string
+		len  int
+	}{{"split_type", len(jt.SplitType)}, {"sum_hessian", len(jt.SumHessian)}, {"loss_changes", len(jt.LossChanges)}} {
+		if a.len != 0 && a.len != n {
+			return fmt.Errorf("tree %d: %s has %d entries for %d nodes", t, a.name, a.len, n)
+		}
 	}
 	return nil
 }

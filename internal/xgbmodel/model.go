@@ -78,6 +78,11 @@ type Node struct {
 	Feature     uint32  // split feature
 	DefaultLeft bool    // where a missing value (NaN) goes
 	Value       float32 // split condition (left when float32(x) < Value), or leaf value
+	// The node's statistics: its hessian sum (sum_hess, the cover
+	// XGBoost's TreeSHAP weighs by; NaN when the file has none) and a
+	// split's loss change (loss_chg, the gain of importance_type
+	// "gain"; 0 when the file has none). Prediction reads neither.
+	SumHess, LossChg float32
 }
 
 // Tree is one regression tree: node 0 is the root, and every node is
@@ -164,6 +169,9 @@ type rawTree struct {
 	defaultLeft func(i int) bool
 	value       []float32
 	categorical func(i int) bool // nil when the format has no categorical splits
+	// stats returns node i's sum_hess and loss_chg; nil when the file
+	// has none.
+	stats func(i int) (sumHess, lossChg float32)
 }
 
 // addTree validates raw as tree t and appends its reachable nodes,
@@ -202,11 +210,15 @@ func (m *Model) addTree(raw *rawTree, t int) error {
 			}
 		}
 		left, right, value := raw.left[i], raw.right[i], raw.value[i]
+		hess, gain := float32(math.NaN()), float32(0)
+		if raw.stats != nil {
+			hess, gain = raw.stats(i)
+		}
 		if left == -1 {
 			if math.IsNaN(float64(value)) || math.IsInf(float64(value), 0) {
 				return fmt.Errorf("tree %d: node %d: leaf value is %v", t, i, value)
 			}
-			nodes = append(nodes, Node{Left: -1, Right: -1, Value: value})
+			nodes = append(nodes, Node{Left: -1, Right: -1, Value: value, SumHess: hess})
 			continue
 		}
 		for _, c := range [2]int32{left, right} {
@@ -230,7 +242,7 @@ func (m *Model) addTree(raw *rawTree, t int) error {
 		if math.IsNaN(float64(value)) {
 			return fmt.Errorf("tree %d: node %d: split condition is NaN", t, i)
 		}
-		nodes = append(nodes, Node{Feature: f, DefaultLeft: raw.defaultLeft(i), Value: value})
+		nodes = append(nodes, Node{Feature: f, DefaultLeft: raw.defaultLeft(i), Value: value, SumHess: hess, LossChg: gain})
 		// Right pushed first: the left subtree comes first in preorder.
 		stack = append(stack, item{raw: right, parent: id, right: true}, item{raw: left, parent: id})
 	}
@@ -422,7 +434,11 @@ func (m *Model) Encode(order []int) []byte {
 			out = le.AppendUint32(out, s)
 			out = le.AppendUint32(out, math.Float32bits(v))
 		}
-		out = append(out, make([]byte, nodeStatSize*len(nodes))...)
+		for _, nd := range nodes {
+			out = le.AppendUint32(out, math.Float32bits(nd.LossChg))
+			out = le.AppendUint32(out, math.Float32bits(nd.SumHess))
+			out = append(out, make([]byte, 8)...) // base_weight, leaf_child_cnt
+		}
 	}
 	for i := range order {
 		out = le.AppendUint32(out, uint32(i%m.NumGroups))

@@ -387,3 +387,58 @@ func TestTreeDecode(t *testing.T) {
 		t.Error("a string decoded as left_children")
 	}
 }
+
+// TestStats: every format carries the nodes' statistics, and the three
+// files XGBoost 1.7.4 wrote of one model give the same sum_hess and
+// loss_chg at every node; Encode writes them back into the binary.
+func TestStats(t *testing.T) {
+	for _, name := range []string{"wine_bench", "iris_gamma", "bc_nan"} {
+		t.Run(name, func(t *testing.T) {
+			var models []*Model
+			for _, ext := range []string{".json", ".ubj", ".model"} {
+				m, err := Parse(suiteFile(t, "1.7.4", name+ext))
+				if err != nil {
+					t.Fatal(err)
+				}
+				models = append(models, m)
+			}
+			enc, err := Parse(models[0].Encode(models[0].Order()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for ti, tr := range models[0].Trees {
+				for i, nd := range tr.Nodes {
+					if !(nd.SumHess > 0) || nd.Left < 0 && nd.LossChg != 0 {
+						t.Fatalf("tree %d node %d: sum_hess %v loss_chg %v", ti, i, nd.SumHess, nd.LossChg)
+					}
+					for _, m := range models[1:] {
+						o := m.Trees[ti].Nodes[i]
+						if o.SumHess != nd.SumHess || o.LossChg != nd.LossChg {
+							t.Fatalf("%s tree %d node %d: sum_hess %v loss_chg %v, JSON's %v %v", m.Format, ti, i, o.SumHess, o.LossChg, nd.SumHess, nd.LossChg)
+						}
+					}
+				}
+			}
+			for k, ti := range models[0].Order() {
+				for i, nd := range models[0].Trees[ti].Nodes {
+					if o := enc.Trees[k].Nodes[i]; o.SumHess != nd.SumHess || o.LossChg != nd.LossChg {
+						t.Fatalf("Encode: tree %d node %d: %v %v, want %v %v", ti, i, o.SumHess, o.LossChg, nd.SumHess, nd.LossChg)
+					}
+				}
+			}
+		})
+	}
+	// A JSON tree without the statistics predicts; its covers are NaN.
+	doc := strings.Replace(string(suiteFile(t, "1.7.4", "iris_gamma.json")), `"sum_hessian"`, `"sum_hessian_"`, -1)
+	m, err := Parse([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h := m.Trees[0].Nodes[0].SumHess; !math.IsNaN(float64(h)) {
+		t.Errorf("without sum_hessian: %v", h)
+	}
+	bad := strings.Replace(string(suiteFile(t, "1.7.4", "iris_gamma.json")), `"loss_changes":[`, `"loss_changes":[1,`, 1)
+	if _, err := Parse([]byte(bad)); err == nil || !strings.Contains(err.Error(), "loss_changes has") {
+		t.Errorf("a loss_changes array too long: %v", err)
+	}
+}
