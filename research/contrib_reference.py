@@ -509,6 +509,25 @@ def check_golden_margins(what, booster, dm, rows, margin, golden):
                              f"golden file has {want}")
 
 
+def lightgbm_averaged(booster, X, contribs, raw, ref):
+    """boosting=rf (average_output): LightGBM 4.7.0's raw_score and pred_contrib are the sums over
+    the iterations, not their mean (LightGBM issue 6217, open), while predict() applies the link
+    to the mean. The reference divides both by the iteration count (Shapley values are linear),
+    and checks that the link of that mean is predict()'s answer."""
+    n = booster.current_iteration()
+    contribs, raw = contribs / n, raw / n
+    proba = np.asarray(booster.predict(X, num_threads=1), dtype=np.float64).reshape(len(X), -1)
+    if raw.shape[1] == 1:
+        mine = 1 / (1 + np.exp(-raw))
+    else:
+        e = np.exp(raw - raw.max(axis=1, keepdims=True))
+        mine = e / e.sum(axis=1, keepdims=True)
+    if np.max(np.abs(mine - proba)) > 1e-12:
+        raise SystemExit("lightgbm average_output: the link of raw_score / iterations is not predict()'s answer")
+    return contribs, raw, (ref + f", both divided by the {n} iterations (average_output: LightGBM returns their "
+                           "sums, issue 6217; predict() links their mean)")
+
+
 def sklearn_suite(out):
     sys.path.insert(0, str(SKLEARN_SUITE))
     import make_models
@@ -546,6 +565,7 @@ def xgboost_suite(out):
             json_file = d / f"{name}.json"
             if json_file not in files:
                 raise SystemExit(f"{rel(g)}: no JSON model to compute the reference from")
+            files = [json_file] + [f for f in files if f != json_file]  # the reference's artifact first
             size += xgboost_file(out, f"xgboost/{version}", name, json_file, files, golden)
     return size
 
@@ -581,6 +601,8 @@ def boosting_suite(out):
                 contribs = c.reshape(len(X), raw.shape[1], len(features) + 1)
                 ref = (f"lightgbm {lightgbm.__version__} Booster.predict(pred_contrib=True) of {art.name} "
                        "(num_threads=1); raw: raw_score=True")
+                if "\naverage_output\n" in art.read_text().split("\nTree=", 1)[0]:
+                    contribs, raw, ref = lightgbm_averaged(booster, X, contribs, raw, ref)
                 imp = lightgbm_importance(booster)
             else:
                 est, feats = fitted[name]
