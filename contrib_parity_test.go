@@ -127,9 +127,10 @@ func TestContributionParity(t *testing.T) {
 				name += "/" + path.Ext(art)[1:]
 			}
 			t.Run(name, func(t *testing.T) {
-				r := checkContributions(t, ref, art)
+				m, r := checkContributions(t, ref, art)
 				r.name = name
 				results = append(results, r)
+				checkImportance(t, ref, m)
 			})
 		}
 	}
@@ -171,7 +172,7 @@ func within(got, want, tol float64) bool {
 	return math.Abs(got-want) <= tol*math.Max(1, math.Abs(want))
 }
 
-func checkContributions(t *testing.T, ref *contribRef, art string) contribResult {
+func checkContributions(t *testing.T, ref *contribRef, art string) (classify.Model, contribResult) {
 	res := contribResult{rows: len(ref.Rows), tolerance: ref.Tolerance}
 	kind, err := classify.ParseKind(ref.Kind)
 	require.NoError(t, err)
@@ -252,8 +253,17 @@ func checkContributions(t *testing.T, ref *contribRef, art string) contribResult
 		check("ContributionsBatch", r, batch[r*width:(r+1)*width])
 	}
 
+	t.Logf("%s: %d rows, max |Δ| %.3g, max sum error %.3g (reference's own %.3g), tolerance %g; %s",
+		art, res.rows, res.maxDelta, res.maxSumErr, ref.SumError, ref.Tolerance, ref.Reference)
+	return m, res
+}
+
+// checkImportance compares the model's Importance with what its library
+// reports.
+func checkImportance(t *testing.T, ref *contribRef, m classify.Model) {
 	tm, ok := m.(classify.TreeModel)
 	require.True(t, ok, "%T is not a classify.TreeModel", m)
+	nf := len(ref.Features)
 	imp := tm.Importance()
 	require.Equal(t, ref.Features, imp.Features)
 	require.Equal(t, ref.Importance.Splits, imp.Splits, "splits per feature")
@@ -262,16 +272,13 @@ func checkContributions(t *testing.T, ref *contribRef, art string) contribResult
 	// XGBoost keeps its gains as float32 (loss_chg) and sums them in its own
 	// order; the other libraries' are float64 sums.
 	gainTol := 1e-9
-	if kind == classify.XGBoost {
+	if m.Info().Kind == classify.XGBoost {
 		gainTol = 1e-6
 	}
 	for f, w := range ref.Importance.Gain {
 		require.True(t, math.Abs(imp.Gain[f]-w) <= gainTol*math.Max(1e-300, math.Abs(w)) || imp.Gain[f] == w,
 			"gain of %s: %.17g, library %.17g", ref.Features[f], imp.Gain[f], w)
 	}
-	t.Logf("%s: %d rows, max |Δ| %.3g, max sum error %.3g (reference's own %.3g), tolerance %g; %s",
-		art, res.rows, res.maxDelta, res.maxSumErr, ref.SumError, ref.Tolerance, ref.Reference)
-	return res
 }
 
 // TestContributionSuiteCoversKinds: the references hold every tree kind.
