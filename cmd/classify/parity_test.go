@@ -79,7 +79,7 @@ func TestVerifyParityPasses(t *testing.T) {
 	p := parityDir(t, 40, nil)
 	r := runCLI(t, "", "verify-parity", p)
 	want := "parity file                     " + p + " (classify/golden v2)\n" +
-		"artifact                        " + filepath.Join(filepath.Dir(p), "decision_tree.json") + " (decision_tree), sha256 f6259c9ead01 as the parity file says\n" +
+		"artifact                        " + filepath.Join(filepath.Dir(p), "decision_tree.json") + " (decision_tree), sha256 2b6e5b0462a0 as the parity file says\n" +
 		"reference                       scikit-learn 1.9.1 (predict, predict_proba)\n" +
 		"cases                           40\n" +
 		"label mismatches                0\n" +
@@ -186,13 +186,13 @@ func TestVerifyParityChecksum(t *testing.T) {
 		doc["artifact_sha256"] = strings.Repeat("ab", 32)
 	})
 	r := runCLI(t, "", "verify-parity", p)
-	if r.code != exitFailure || !strings.Contains(r.stdout, "sha256 f6259c9ead01, but the parity file is for abababababab\n") ||
+	if r.code != exitFailure || !strings.Contains(r.stdout, "sha256 2b6e5b0462a0, but the parity file is for abababababab\n") ||
 		!strings.Contains(r.stderr, "the artifact is not the one the parity file was written for") {
 		t.Errorf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	p = parityDir(t, 5, func(doc map[string]any) { delete(doc, "artifact_sha256") })
 	r = runCLI(t, "", "verify-parity", p)
-	if r.code != 0 || !strings.Contains(r.stdout, "sha256 f6259c9ead01 (the parity file names none)\n") {
+	if r.code != 0 || !strings.Contains(r.stdout, "sha256 2b6e5b0462a0 (the parity file names none)\n") {
 		t.Errorf("exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
