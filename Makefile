@@ -24,13 +24,13 @@ PY := $(RESEARCH_ENV) $(PYTHON)
 NBCONVERT := $(RESEARCH_ENV) PYDEVD_DISABLE_FILE_VALIDATION=1 $(PYTHON) -m jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.record_timing=False
 
 .PHONY: help research research-check research-data eval-heuristic train-decision-tree \
-	train-random-forest train-xgboost train-lightgbm train-hist-gradient-boosting research-summary promote research-golden parity-suite research-notebook
+	train-random-forest train-xgboost train-lightgbm train-hist-gradient-boosting research-summary promote research-golden parity-suite research-contrib research-notebook
 
 help: ## List the targets with their descriptions
 	@grep -hE '^[a-zA-Z0-9_.-]+:.*## ' $(MAKEFILE_LIST) | \
 		awk 'BEGIN {FS = ":.*## "}; {printf "  %-22s %s\n", $$1, $$2}'
 
-research: ## Rerun all research from the CSV: data, experiments (LightGBM and HistGradientBoosting too), candidates, summary, promotion, golden files, parity suite, notebook
+research: ## Rerun all research from the CSV: data, experiments (LightGBM and HistGradientBoosting too), candidates, summary, promotion, golden files, parity suite, contribution references, notebook
 	$(MAKE) --no-print-directory research-data
 	$(MAKE) --no-print-directory eval-heuristic
 	$(MAKE) --no-print-directory train-decision-tree
@@ -42,6 +42,7 @@ research: ## Rerun all research from the CSV: data, experiments (LightGBM and Hi
 	$(MAKE) --no-print-directory promote NAME=
 	$(MAKE) --no-print-directory research-golden
 	$(MAKE) --no-print-directory parity-suite
+	$(MAKE) --no-print-directory research-contrib
 	$(MAKE) --no-print-directory research-notebook
 
 research-check: ## Retrain in a temporary copy and fail if committed artifacts, golden files or results differ
@@ -84,6 +85,9 @@ research-golden: ## Write testdata/golden/<model>.json from the reference librar
 
 parity-suite: ## Write testdata/parity/<library versions>/ (every kind on digits, breast_cancer, missing values) and testdata/boosting/<versions>/ (lightgbm, hist_gradient_boosting, gradient_boosting on those, Iris and categorical data), with the reference answers
 	$(PY) research/parity_suite.py
+
+research-contrib: ## Write testdata/contrib/: TreeSHAP reference contributions, raw outputs and importances of every tree model (registry, testdata/sklearn, xgboost, boosting) from XGBoost, LightGBM and shap
+	$(PY) research/contrib_reference.py
 
 research-notebook: ## Execute research/eda/EDA.ipynb in place (outputs and figures saved)
 	cd research/eda && $(NBCONVERT) EDA.ipynb

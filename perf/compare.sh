@@ -9,8 +9,10 @@
 # Steps: perf/reference.py gen (rows, the 1M-row CSV, the large XGBoost model, in a temp dir);
 # go build cmd/classify; perf/reference.py check (the reference models are the production
 # models); perf/reference.py time (reference predictors); go test -bench over ./perf/ (classify on
-# the same rows); perf/reference.py cli (classify predict against pandas + library on the CSV);
-# perf/report.py (the tables).
+# the same rows); perf/reference.py contrib and go test -bench Contributions . (TreeSHAP
+# contributions, issue 12: XGBoost's pred_contribs and shap against classify's Contributor);
+# perf/reference.py cli (classify predict against pandas + library on the CSV); perf/report.py
+# (the tables).
 #
 # Environment: PYTHON (default .venv/bin/python), GO (default go), QUICK=1, KEEP=1 (keep the temp
 # dir and say where), REPS (Python repetitions), COUNT (go test -count), CLI_REPS, CSV_ROWS,
@@ -78,6 +80,24 @@ PERF_ROWS="$tmp/batch.csv" PERF_LARGE_MODEL="$tmp/large.json" PERF_LARGE_ROWS="$
 	PERF_LARGE_MODEL_UBJ="$tmp/large.ubj" \
 	"$GO" test -run '^$' -bench '^Benchmark(Compare|Load)$' -benchmem -count "$COUNT" -benchtime "$benchtime" \
 	./perf/ | tee "$tmp/go-bench.txt" >&2
+
+step "time the reference contributions (XGBoost pred_contribs, shap TreeExplainer)"
+"$PYTHON" perf/reference.py contrib --dir "$tmp" --reps "$REPS" --min-time "$min_time" --out "$tmp/contrib.json" >&2
+
+step "time classify's contributions (go test -bench Contributions .)"
+# Until the shap branch (issue 12's TreeSHAP engine) is merged, the root package has no
+# BenchmarkContributions and the report leaves classify's columns empty; once it exists it must
+# run. TEMPORARY: delete this if and keep the else branch when the shap branch lands.
+if ! grep -qs '^func BenchmarkContributions(' ./*_test.go; then
+	echo "perf/compare.sh: no BenchmarkContributions in the root package yet: contributions table without classify" >&2
+else
+	"$GO" test -run '^$' -bench '^BenchmarkContributions$' -benchmem -count "$COUNT" -benchtime "$benchtime" . |
+		tee "$tmp/go-contrib-bench.txt" >&2
+	grep -q '^BenchmarkContributions/' "$tmp/go-contrib-bench.txt" || {
+		echo "perf/compare.sh: BenchmarkContributions reported nothing" >&2
+		exit 1
+	}
+fi
 
 step "score the CSV: classify predict against pandas + the libraries"
 "$PYTHON" perf/reference.py cli --dir "$tmp" --classify "$tmp/classify" --reps "$CLI_REPS" --out "$tmp/cli.json" >&2

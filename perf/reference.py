@@ -4,6 +4,7 @@ libraries' own timings, on the same rows and the same models the Go benchmarks u
     python perf/reference.py gen   --out DIR [--csv-rows N] [--large-rounds R] [--cache DIR]
     python perf/reference.py check --dir DIR --classify BIN
     python perf/reference.py time  --dir DIR --reps R --out FILE.json
+    python perf/reference.py contrib --dir DIR --reps R --out FILE.json
     python perf/reference.py cli   --dir DIR --classify BIN --reps R --out FILE.json
     python perf/reference.py score --kind KIND --csv FILE     (one timed pandas run; cli calls it)
 
@@ -261,6 +262,57 @@ def time_cmd(args):
 
 
 # ---------------------------------------------------------------------------
+# contrib: the reference TreeSHAP contributions (issue 12) on the batch and one row
+# ---------------------------------------------------------------------------
+
+def contrib_cmd(args):
+    """Time the references of research/contrib_reference.py on the batch rows and on one row:
+    XGBoost's own pred_contribs (nthread=1; the DMatrix is built in the call, as XGBoost needs
+    one for contributions) on the production model, and shap's TreeExplainer
+    (tree_path_dependent, built once; shap_values single-threaded) on the production tree and
+    forest. Each is first checked to sum to the model's raw output on the batch."""
+    import shap
+    import xgboost as xgb
+
+    d = Path(args.dir)
+    reps, min_time = args.reps, args.min_time
+    X = read_features(d / "batch.csv", common.FEATURES)
+    row = X[:1].copy()
+    results = {"batch_rows": len(X), "references": []}
+
+    def add(model, reference, fn, raw):
+        got = np.asarray(fn(X), dtype=np.float64)
+        got = got.reshape(len(X), -1, len(common.FEATURES) + 1) if got.ndim == 2 else got
+        err = float(np.max(np.abs(got.sum(axis=-1) - raw)))
+        if err > 1e-4:
+            raise SystemExit(f"contrib: {model}: {reference} does not sum to the raw output ({err:g})")
+        single = per_call(lambda: fn(row), reps, min_time)
+        batch = per_call(lambda: fn(X), reps, min_time) / len(X)
+        results["references"].append({"model": model, "reference": reference, "threads": 1,
+                                      "single_ns": single * 1e9, "batch_ns_per_row": batch * 1e9,
+                                      "sum_error": err})
+        print(f"contrib: {model:14s} {reference:60s} single {single * 1e9:12.0f} ns, "
+              f"batch {batch * 1e9:10.1f} ns/row", flush=True)
+
+    for kind in ("decision_tree", "random_forest"):
+        m = sklearn_model(kind, n_jobs=1)
+        expl = shap.TreeExplainer(m, feature_perturbation="tree_path_dependent")
+
+        def shap_fn(A, expl=expl):
+            v = np.asarray(expl.shap_values(A, check_additivity=False))  # (rows, features, classes)
+            ev = np.broadcast_to(np.asarray(expl.expected_value), (len(A), 1, v.shape[2]))
+            return np.concatenate([v, ev], axis=1).transpose(0, 2, 1)
+
+        add(kind, f"shap {shap.__version__} TreeExplainer(tree_path_dependent).shap_values", shap_fn,
+            m.predict_proba(X))
+    b = xgb_booster(common.REGISTRY / "xgboost.json", 1)
+    add("xgboost", f"XGBoost {xgb.__version__} Booster.predict(DMatrix, pred_contribs=True)",
+        lambda A: b.predict(xgb.DMatrix(A, nthread=1), pred_contribs=True),
+        b.predict(xgb.DMatrix(X, nthread=1), output_margin=True))
+    Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
+
+
+# ---------------------------------------------------------------------------
 # cli and score: scoring the big CSV, classify's binary against pandas + the library
 # ---------------------------------------------------------------------------
 
@@ -345,6 +397,11 @@ def main():
     t.add_argument("--reps", type=int, default=5)
     t.add_argument("--min-time", type=float, default=0.2, help="seconds per repetition")
     t.add_argument("--out", required=True)
+    co = sub.add_parser("contrib")
+    co.add_argument("--dir", required=True)
+    co.add_argument("--reps", type=int, default=5)
+    co.add_argument("--min-time", type=float, default=0.2, help="seconds per repetition")
+    co.add_argument("--out", required=True)
     cl = sub.add_parser("cli")
     cl.add_argument("--dir", required=True)
     cl.add_argument("--classify", required=True)
@@ -354,7 +411,7 @@ def main():
     s.add_argument("--kind", required=True, choices=KINDS)
     s.add_argument("--csv", required=True)
     args = p.parse_args()
-    {"gen": gen, "check": check, "time": time_cmd, "cli": cli, "score": score}[args.cmd](args)
+    {"gen": gen, "check": check, "time": time_cmd, "contrib": contrib_cmd, "cli": cli, "score": score}[args.cmd](args)
 
 
 if __name__ == "__main__":

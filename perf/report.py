@@ -2,8 +2,10 @@
 
     python perf/report.py --dir DIR --command "make perf-compare" --seconds N > report.md
 
-DIR holds what compare.sh gathered: ref.json (perf/reference.py time), cli.json (perf/reference.py
-cli), go-bench.txt (go test -bench output), go-version.txt, loadavg-start.txt and loadavg-end.txt.
+DIR holds what compare.sh gathered: ref.json (perf/reference.py time), contrib.json
+(perf/reference.py contrib), cli.json (perf/reference.py cli), go-bench.txt (go test -bench output
+of ./perf/), go-contrib-bench.txt (go test -bench Contributions of the root package), go-version.txt,
+loadavg-start.txt and loadavg-end.txt.
 Every figure printed comes from those files; nothing is typed in by hand.
 """
 from __future__ import annotations
@@ -82,10 +84,11 @@ def versions():
     import numpy
     import pandas
     import sklearn
+    import shap
     import xgboost
 
     return (f"Python {platform.python_version()}, numpy {numpy.__version__}, pandas {pandas.__version__}, "
-            f"scikit-learn {sklearn.__version__}, xgboost {xgboost.__version__}")
+            f"scikit-learn {sklearn.__version__}, xgboost {xgboost.__version__}, shap {shap.__version__}")
 
 
 def report(d, command, seconds, quick):
@@ -158,6 +161,36 @@ def report(d, command, seconds, quick):
               f"< {FOREST_NS_PER_TREE} ns per tree | {yes(single / trees < FOREST_NS_PER_TREE)} |")
         else:
             w(f"| {name} | {ns(single)} | < {SINGLE_TARGET_NS[name]:,} ns | {yes(single < SINGLE_TARGET_NS[name])} |")
+    w("")
+
+    # -- contributions ---------------------------------------------------------------------------
+    contrib = json.loads((d / "contrib.json").read_text())
+    goc = go_bench(d / "go-contrib-bench.txt") if (d / "go-contrib-bench.txt").exists() else {}
+    n = contrib["batch_rows"]
+    w(f"## Contributions (TreeSHAP, tree_path_dependent): {n:,}-row batch and single row\n")
+    w("Reference: what research/contrib_reference.py takes as the reference, called from Python on "
+      "the same batch, one thread: XGBoost `Booster.predict(DMatrix(rows), pred_contribs=True)` "
+      "(`nthread=1`, the DMatrix built in each call: XGBoost computes contributions only from one) on "
+      "models/xgboost.json, and shap's `TreeExplainer(model, feature_perturbation=\"tree_path_dependent\")` "
+      "(built once) `.shap_values(rows)` on the production tree and forest; the single-row figure is "
+      "one call on a one-row array. classify: `go test -bench Contributions .` (root package), "
+      f"`Contributor.Contributions` one row per call (`BenchmarkContributions/<model>/row`) and "
+      f"`ContributionsBatch` on {n:,} rows (`BenchmarkContributions/<model>/batch={n}`), one goroutine. "
+      "Ratio: classify's batch time per row over the reference's (below 1: classify is faster).\n")
+    if not goc:
+        w("**classify's BenchmarkContributions did not run** (not in this tree yet): its columns are "
+          "empty.\n")
+    w("| model | reference | reference single row ns | reference batch ns/row | classify single row ns | "
+      "classify batch ns/row | ratio classify/reference |")
+    w("|---|---|---:|---:|---:|---:|---:|")
+    for r in contrib["references"]:
+        name = r["model"]
+        single = goc.get(f"BenchmarkContributions/{name}/row", {}).get("ns/op")
+        b = goc.get(f"BenchmarkContributions/{name}/batch={n}", {})
+        batch = b.get("ns/row", b["ns/op"] / n if "ns/op" in b else None)
+        ratio = batch / r["batch_ns_per_row"] if batch is not None else None
+        w(f"| {name} | {r['reference']} | {ns(r['single_ns'])} | {ns(r['batch_ns_per_row'])} | {ns(single)} | "
+          f"{ns(batch)} | {num(ratio, 2)} |")
     w("")
 
     # -- CLI ---------------------------------------------------------------------------------

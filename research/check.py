@@ -4,10 +4,13 @@
 
 1. Copies research/, python/ (the exporter research uses), models/, testdata/golden/, the parity
    suite of the pinned versions (testdata/parity/sklearn-1.9.1_xgboost-3.2.0/), the boosting
-   families' suite (testdata/boosting/sklearn-1.9.1_lightgbm-4.7.0/) and the Makefile
-   into a temporary directory.
+   families' suite (testdata/boosting/sklearn-1.9.1_lightgbm-4.7.0/), the contribution references
+   (testdata/contrib/), the committed scikit-learn and XGBoost suites they explain
+   (testdata/sklearn/, testdata/xgboost/: inputs, not regenerated) and the Makefile into a
+   temporary directory.
 2. Deletes every generated file in the copy (data CSV, results, EXPERIMENT.md files and
-   figures, the registry's artifacts and manifest, golden files, the notebook's outputs), so a
+   figures, the registry's artifacts and manifest, golden files, the contribution references,
+   the notebook's outputs), so a
    step that silently stops writing cannot pass.
 3. Runs `make research` in the copy (the same pipeline as in the working tree).
 4. Compares the copy with the working tree and exits non-zero, listing what differs.
@@ -41,10 +44,17 @@ ROOT = Path(__file__).resolve().parents[1]
 # The parity suite of the pinned versions is regenerated; the compatibility generations beside it
 # (made by other library versions) are not, and are not copied.
 PINNED = {"sklearn": "1.9.1", "xgboost": "3.2.0", "lightgbm": "4.7.0"}
+# shap writes the scikit-learn kinds' contribution references (testdata/contrib/)
+SHAP = "0.49.1"
 PARITY = f"testdata/parity/sklearn-{PINNED['sklearn']}_xgboost-{PINNED['xgboost']}"
 # The boosting families' suite (issue 11: lightgbm, hist_gradient_boosting, gradient_boosting).
 BOOSTING = f"testdata/boosting/sklearn-{PINNED['sklearn']}_lightgbm-{PINNED['lightgbm']}"
-COPY = ["research", "python", "models", "testdata/golden", PARITY, BOOSTING, "Makefile"]
+# Issue 12's contribution references: regenerated (testdata/contrib/), from the registry, the
+# boosting suite and two committed suites that research does not regenerate (testdata/sklearn,
+# testdata/xgboost: copied as inputs).
+CONTRIB = "testdata/contrib"
+COPY = ["research", "python", "models", "testdata/golden", PARITY, BOOSTING, CONTRIB, "testdata/sklearn",
+        "testdata/xgboost", "Makefile"]
 IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints")
 NOTEBOOK = "research/eda/EDA.ipynb"
 
@@ -52,7 +62,8 @@ NOTEBOOK = "research/eda/EDA.ipynb"
 def generated(root):
     """Generated files (relative paths) currently present under root."""
     pats = ["research/data/iris.csv", "research/results/*", "research/experiments/*/EXPERIMENT.md",
-            "research/experiments/*/figures/*", "testdata/golden/*.json", PARITY + "/*/*", BOOSTING + "/*/*"]
+            "research/experiments/*/figures/*", "testdata/golden/*.json", PARITY + "/*/*", BOOSTING + "/*/*",
+            CONTRIB + "/**/*.contrib.json"]
     out = set()
     for p in pats:
         out |= {q.relative_to(root).as_posix() for q in root.glob(p) if q.is_file()}
@@ -140,16 +151,18 @@ def explain(rel, a, b):
 def check_versions(python):
     """Fail at once, clearly, when the reference libraries are not the pinned
     versions (another environment), rather than with byte diffs."""
-    probe = "import sklearn, xgboost, lightgbm; print(sklearn.__version__, xgboost.__version__, lightgbm.__version__)"
+    probe = ("import sklearn, xgboost, lightgbm, shap; "
+             "print(sklearn.__version__, xgboost.__version__, lightgbm.__version__, shap.__version__)")
     out = subprocess.run([python, "-c", probe], capture_output=True, text=True)
     if out.returncode != 0:
-        sys.exit(f"research-check: {python} cannot import scikit-learn, XGBoost and LightGBM:\n{out.stderr.strip()}\n"
+        sys.exit(f"research-check: {python} cannot import scikit-learn, XGBoost, LightGBM and shap:\n{out.stderr.strip()}\n"
                  "make the research environment with `make environment-create` (research/README.md)")
-    found = dict(zip(PINNED, out.stdout.split()))
-    wrong = [f"{k} {found.get(k)} (want {v})" for k, v in PINNED.items() if found.get(k) != v]
+    want = dict(PINNED, shap=SHAP)
+    found = dict(zip(want, out.stdout.split()))
+    wrong = [f"{k} {found.get(k)} (want {v})" for k, v in want.items() if found.get(k) != v]
     if wrong:
         sys.exit(f"research-check: the committed artifacts were made with scikit-learn {PINNED['sklearn']}, "
-                 f"XGBoost {PINNED['xgboost']} and LightGBM {PINNED['lightgbm']} (research/requirements.txt); "
+                 f"XGBoost {PINNED['xgboost']}, LightGBM {PINNED['lightgbm']} and shap {SHAP} (research/requirements.txt); "
                  f"{python} has " + ", ".join(wrong) +
                  ": a byte comparison would fail for that reason alone")
 

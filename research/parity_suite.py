@@ -272,7 +272,10 @@ def boosting_models(dataset):
     return models
 
 
-def write_boosting(root, dataset):
+def fitted_boosting(dataset, only=None):
+    """(model name, fitted estimator, feature names, parity rows) for each boosting model of the
+    data set (those named in only, when given), fitted as the suite fits them: also what
+    contrib_reference.py explains."""
     X, y, features, classes = BOOSTING_LOADERS[dataset]()
     if dataset == "iris":
         Xtr, ytr, Xte = X, y, X
@@ -282,15 +285,22 @@ def write_boosting(root, dataset):
     labels = np.array([classes[k] for k in ytr], dtype=object)
     if dataset == "missing":
         labels = labels.astype(int)  # non-contiguous integer labels 3, 7, 11
-    d = root / dataset
-    d.mkdir(parents=True, exist_ok=True)
     medians = np.nanmedian(Xtr, axis=0)
     for model, est, fit_kw, takes_nan in boosting_models(dataset):
+        if only is not None and model not in only:
+            continue
         fit_X, model_rows = Xtr, rows
         if not takes_nan and np.isnan(Xtr).any():  # GradientBoostingClassifier refuses NaN
             fit_X = np.where(np.isnan(Xtr), medians, Xtr)
             model_rows = np.where(np.isnan(rows), medians, rows)
         est.fit(fit_X, labels, **fit_kw)
+        yield model, est, features, model_rows
+
+
+def write_boosting(root, dataset):
+    d = root / dataset
+    d.mkdir(parents=True, exist_ok=True)
+    for model, est, features, model_rows in fitted_boosting(dataset):
         report(export(est, d, name=model, features=features, rows=model_rows, max_cases=MAX_CASES, seed=SEED))
 
 
