@@ -44,7 +44,7 @@
 // an error wrapping ErrInput. A model whose Info().Missing is true takes
 // NaN as a missing value instead, as its reference library does (a
 // scikit-learn tree or forest exported with its missing-value directions:
-// classify/sklearn-trees v2); a loader never panics on a malformed artifact
+// classify/sklearn-trees v2 and later); a loader never panics on a malformed artifact
 // and returns an error wrapping ErrFormat that says what was wrong. A
 // prediction that fails on a row the model accepted is the package's
 // fault, not the caller's: its error wraps ErrInternal, not ErrInput.

@@ -85,19 +85,12 @@ step "time the reference contributions (XGBoost pred_contribs, shap TreeExplaine
 "$PYTHON" perf/reference.py contrib --dir "$tmp" --reps "$REPS" --min-time "$min_time" --out "$tmp/contrib.json" >&2
 
 step "time classify's contributions (go test -bench Contributions .)"
-# Until the shap branch (issue 12's TreeSHAP engine) is merged, the root package has no
-# BenchmarkContributions and the report leaves classify's columns empty; once it exists it must
-# run. TEMPORARY: delete this if and keep the else branch when the shap branch lands.
-if ! grep -qs '^func BenchmarkContributions(' ./*_test.go; then
-	echo "perf/compare.sh: no BenchmarkContributions in the root package yet: contributions table without classify" >&2
-else
-	"$GO" test -run '^$' -bench '^BenchmarkContributions$' -benchmem -count "$COUNT" -benchtime "$benchtime" . |
-		tee "$tmp/go-contrib-bench.txt" >&2
-	grep -q '^BenchmarkContributions/' "$tmp/go-contrib-bench.txt" || {
-		echo "perf/compare.sh: BenchmarkContributions reported nothing" >&2
-		exit 1
-	}
-fi
+"$GO" test -run '^$' -bench '^BenchmarkContributions$' -benchmem -count "$COUNT" -benchtime "$benchtime" . |
+	tee "$tmp/go-contrib-bench.txt" >&2
+grep -q '^BenchmarkContributions/' "$tmp/go-contrib-bench.txt" || {
+	echo "perf/compare.sh: BenchmarkContributions reported nothing" >&2
+	exit 1
+}
 
 step "score the CSV: classify predict against pandas + the libraries"
 "$PYTHON" perf/reference.py cli --dir "$tmp" --classify "$tmp/classify" --reps "$CLI_REPS" --out "$tmp/cli.json" >&2
