@@ -1,6 +1,7 @@
 package flat
 
 import (
+	"cmp"
 	"math"
 	"slices"
 )
@@ -15,8 +16,9 @@ import (
 // (mj+1 for NaN); the tree has (m1+1)(m2+1)..(mk+1) cells (each factor one
 // more with NaN). Each cell's contributions (k features times the leaf
 // values: one, or a Mean ensemble's classes) are computed once, when the
-// ensemble is first explained, by Algorithm 2's walk of the tree on a row
-// inside the cell. A row then costs per tree one comparison per bound, a
+// ensemble is first explained, for a row inside the cell, by Algorithm 2
+// (read from the tree's leaf tables, shaptable.go, when
+// they apply). A row then costs per tree one comparison per bound, a
 // few multiply-adds for the cell's index and k*values adds.
 //
 // A tree takes a region table when it has no categorical split (a
@@ -31,6 +33,10 @@ const (
 	// maxRegionValues bounds the values of an ensemble's region tables:
 	// 64 MiB of float64.
 	maxRegionValues = 1 << 23
+	// maxRegionWork bounds the build's work: the sum over the trees of
+	// their cells times their nodes (each cell reads every leaf's table),
+	// at about 15 ns a unit on this machine, about 130 ms.
+	maxRegionWork = 1 << 23
 )
 
 // regionFeature is one feature a region tree splits on.
@@ -44,9 +50,9 @@ type regionFeature struct {
 
 // regionTree is one tree's region table.
 type regionTree struct {
-	feats, k int32 // its features: feats[feats : feats+k]
-	outs, kv int32 // where its cells' values add up in the output: outs[outs : outs+kv]
-	table    int32 // its cells, kv values each from table[table:]
+	feats, k int32     // its features: feats[feats : feats+k]
+	outs, kv int32     // where its cells' values add up in the output: outs[outs : outs+kv]
+	table    []float64 // its cells, kv values each
 }
 
 // regionTables are the region tables of some of an ensemble's trees.
@@ -55,7 +61,6 @@ type regionTables struct {
 	feats  []regionFeature
 	bounds []float64
 	outs   []int32
-	table  []float64
 }
 
 // contributions adds the trees' contributions to row to out (zeroed,
@@ -63,7 +68,7 @@ type regionTables struct {
 func (rt *regionTables) contributions(row, out []float64) {
 	for ti := range rt.trees {
 		t := &rt.trees[ti]
-		w := rt.table[uint(t.table)+rt.cell(t, row)*uint(t.kv):][:t.kv]
+		w := t.table[rt.cell(t, row)*uint(t.kv):][:t.kv]
 		outs := rt.outs[t.outs:][:t.kv]
 		for i, o := range outs {
 			out[o] += w[i]
@@ -92,13 +97,24 @@ type regionBuilder struct {
 	rt      regionTables
 	path    []pathElem
 	row     []float64
-	scratch []float64 // a walk's output
+	scratch []float64 // a cell's contributions
+	acc     []float64 // tableContributions' scratch
 	idx     []int     // a cell's index per feature
+	splits  []split
+	// values and work: the tables' values so far, and their cells times
+	// their trees' nodes.
+	values, work int
+}
+
+// split is a split's feature and bound.
+type split struct {
+	feature int32
+	bound   float64
 }
 
 func (e *Ensemble) newRegionBuilder() *regionBuilder {
 	return &regionBuilder{e: e, path: make([]pathElem, e.pathLen), row: make([]float64, e.features),
-		scratch: make([]float64, e.outputs*(e.features+1))}
+		scratch: make([]float64, e.outputs*(e.features+1)), acc: make([]float64, e.features*e.outputs)}
 }
 
 // add builds the region table of tree t (of more than one node, without
@@ -107,60 +123,62 @@ func (e *Ensemble) newRegionBuilder() *regionBuilder {
 func (b *regionBuilder) add(t int) bool {
 	e, rt := b.e, &b.rt
 	root := int(e.roots[t])
-	end := root + e.TreeLen(t)
-	// The tree's bounds per feature, distinct and ascending; features in
-	// ascending order.
-	var feats []int32
-	bounds := map[int32][]float64{}
-	for i := root; i < end; i++ {
-		n := &e.nodes[i]
-		if n.right == int32(i) {
-			continue
+	size := e.TreeLen(t)
+	// The tree's splits, by feature then bound: per feature its distinct
+	// bounds, ascending.
+	b.splits = b.splits[:0]
+	for i := root; i < root+size; i++ {
+		if n := &e.nodes[i]; n.right != int32(i) {
+			b.splits = append(b.splits, split{n.feature, n.bound})
 		}
-		if _, ok := bounds[n.feature]; !ok {
-			feats = append(feats, n.feature)
-		}
-		bounds[n.feature] = append(bounds[n.feature], n.bound)
 	}
-	slices.Sort(feats)
-	cells := 1
-	for _, f := range feats {
-		bs := bounds[f]
-		slices.Sort(bs)
-		bs = slices.Compact(bs)
-		bounds[f] = bs
-		states := len(bs) + 1
-		if e.missing {
-			states++
+	slices.SortFunc(b.splits, func(x, y split) int {
+		if x.feature != y.feature {
+			return int(x.feature - y.feature)
 		}
-		if cells *= states; cells > maxRegionCells {
-			return false
+		return cmp.Compare(x.bound, y.bound)
+	})
+	b.splits = slices.CompactFunc(b.splits, func(x, y split) bool { return x.feature == y.feature && x.bound == y.bound })
+	states := func(n int) int {
+		if e.missing {
+			return n + 2
+		}
+		return n + 1
+	}
+	cells, k := 1, 0
+	for i, n := 0, 0; i < len(b.splits); i++ {
+		if n++; i+1 == len(b.splits) || b.splits[i+1].feature != b.splits[i].feature {
+			if cells *= states(n); cells > maxRegionCells {
+				return false
+			}
+			k, n = k+1, 0
 		}
 	}
 	values := 1
 	if e.combine == Mean {
 		values = e.outputs
 	}
-	k := len(feats)
 	kv := k * values
-	if len(rt.table)+cells*kv > maxRegionValues {
+	if b.values+cells*kv > maxRegionValues || b.work+cells*size > maxRegionWork {
 		return false
 	}
-	tr := regionTree{feats: int32(len(rt.feats)), k: int32(k), outs: int32(len(rt.outs)), kv: int32(kv), table: int32(len(rt.table))}
-	stride, nb := int32(1), 0
-	for _, f := range feats {
-		bs := bounds[f]
-		rf := regionFeature{feature: f, bounds: int32(len(rt.bounds)), n: int32(len(bs)), stride: stride}
-		states := int32(len(bs)) + 1
-		if e.missing {
-			rf.nan = states
-			states++
+	tr := regionTree{feats: int32(len(rt.feats)), k: int32(k), outs: int32(len(rt.outs)), kv: int32(kv)}
+	stride := int32(1)
+	for i, sp := range b.splits {
+		if i == 0 || b.splits[i-1].feature != sp.feature {
+			rt.feats = append(rt.feats, regionFeature{feature: sp.feature, bounds: int32(len(rt.bounds)), stride: stride})
 		}
-		stride *= states
-		rt.feats = append(rt.feats, rf)
-		rt.bounds = append(rt.bounds, bs...)
-		nb += len(bs)
+		f := &rt.feats[len(rt.feats)-1]
+		rt.bounds = append(rt.bounds, sp.bound)
+		f.n++
+		if i+1 == len(b.splits) || b.splits[i+1].feature != sp.feature {
+			if e.missing {
+				f.nan = f.n + 1
+			}
+			stride *= int32(states(int(f.n)))
+		}
 	}
+	fs := rt.feats[tr.feats:][:k]
 	// A cell's values, output-major: each output's features side by side.
 	nf := e.features + 1
 	at := 0
@@ -168,14 +186,19 @@ func (b *regionBuilder) add(t int) bool {
 		at = int(e.group[t]) * nf
 	}
 	for c := range values {
-		for _, f := range feats {
-			rt.outs = append(rt.outs, int32(at+c*nf+int(f)))
+		for _, f := range fs {
+			rt.outs = append(rt.outs, int32(at+c*nf+int(f.feature)))
 		}
 	}
-	fs := rt.feats[tr.feats:][:k]
 	outs := rt.outs[tr.outs:][:kv]
-	rt.table = slices.Grow(rt.table, cells*kv)
+	tr.table = make([]float64, 0, cells*kv)
 	b.idx = append(b.idx[:0], make([]int, k)...)
+	// The cells' values: the tree's leaf tables read on each cell's row,
+	// or, when a leaf's path tests too many features for them, the walk.
+	leaves, walk := e.buildTables([]int{t})
+	if len(walk) > 0 {
+		leaves = nil
+	}
 	w := shapWalk{e: e, row: b.row, path: b.path, stride: nf}
 	for cell := range cells {
 		// The cell's row: feature j at its idx-th interval's upper bound
@@ -196,28 +219,30 @@ func (b *regionBuilder) add(t int) bool {
 		if rt.cell(&tr, b.row) != uint(cell) {
 			// Only a cell no row reaches (above a bound of +Inf) has no
 			// row: the tree is left to the other ways.
-			rt.feats, rt.bounds = rt.feats[:tr.feats], rt.bounds[:len(rt.bounds)-nb]
-			rt.outs, rt.table = rt.outs[:tr.outs], rt.table[:tr.table]
+			rt.feats, rt.bounds = rt.feats[:tr.feats], rt.bounds[:fs[0].bounds]
+			rt.outs = rt.outs[:tr.outs]
 			return false
 		}
 		clear(b.scratch)
-		w.out = b.scratch[at:]
-		w.walk(e.roots[t], 0, 0, 1, 1, -1)
+		if leaves != nil {
+			e.tableContributions(leaves, b.row, b.scratch, b.acc)
+		} else {
+			w.out = b.scratch[at:]
+			w.walk(e.roots[t], 0, 0, 1, 1, -1)
+		}
 		for _, o := range outs {
-			rt.table = append(rt.table, b.scratch[o])
+			tr.table = append(tr.table, b.scratch[o])
 		}
 		// The next cell: the first feature's index steps fastest.
 		for j := range fs {
-			states := int(fs[j].n) + 1
-			if e.missing {
-				states++
-			}
-			if b.idx[j]++; b.idx[j] < states {
+			if b.idx[j]++; b.idx[j] < states(int(fs[j].n)) {
 				break
 			}
 			b.idx[j] = 0
 		}
 	}
 	rt.trees = append(rt.trees, tr)
+	b.values += cells * kv
+	b.work += cells * size
 	return true
 }

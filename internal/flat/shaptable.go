@@ -216,6 +216,10 @@ func (e *Ensemble) buildTables(trees []int) (*shapTables, []int32) {
 		if e.combine != Mean {
 			out = e.group[t] * stride
 		}
+		if !e.pathsFit(e.roots[t], path[:0]) {
+			walk = append(walk, int32(t))
+			continue
+		}
 		nl, nc, nw, nv := len(st.leaves), len(st.conds), len(st.weights), values
 		ok = true
 		path, zero = path[:0], zero[:0]
@@ -227,6 +231,23 @@ func (e *Ensemble) buildTables(trees []int) (*shapTables, []int32) {
 		}
 	}
 	return st, walk
+}
+
+// pathsFit reports whether no path below node i, whose path from the root
+// has the conditions path, tests more than maxTableFeatures features: a
+// check before the tables' arithmetic.
+func (e *Ensemble) pathsFit(i int32, path []leafCond) bool {
+	n := &e.nodes[i]
+	if n.right == i {
+		return true
+	}
+	if !slices.ContainsFunc(path, func(c leafCond) bool { return c.feature == n.feature }) {
+		if len(path) == maxTableFeatures {
+			return false
+		}
+		path = append(path, leafCond{feature: n.feature})
+	}
+	return e.pathsFit(i+1, path) && e.pathsFit(n.right, path)
 }
 
 // leafWeights returns, for a leaf whose path features have the zero
