@@ -17,10 +17,12 @@ import (
 // instead of the path arithmetic's O(k^2) divisions: on the production
 // forest (100 trees of Iris) about ten times fewer nanoseconds per row.
 //
-// The tables are built when no split is categorical (a category set is
-// not an interval) and every leaf's path tests at most maxTableFeatures
-// distinct features, within maxTableValues values in all; otherwise
-// Contributions walks the trees with Algorithm 2.
+// A tree takes leaf tables when it takes no region table (shapregion.go,
+// cheaper still), has no categorical split (a category set is not an
+// interval) and no leaf's path tests more than maxTableFeatures distinct
+// features, within maxTableValues values for all such trees; otherwise
+// Contributions walks it with Algorithm 2. The region tables read a
+// tree's leaf tables to fill their cells.
 
 const (
 	maxTableFeatures = 6
