@@ -16,19 +16,22 @@ import (
 // (mj+1 for NaN); the tree has (m1+1)(m2+1)..(mk+1) cells (each factor one
 // more with NaN). Each cell's contributions (k features times the leaf
 // values: one, or a Mean ensemble's classes) are computed once, when the
-// ensemble is first explained, for a row inside the cell, by Algorithm 2
-// (read from the tree's leaf tables, shaptable.go, when
-// they apply). A row then costs per tree one comparison per bound, a
-// few multiply-adds for the cell's index and k*values adds.
+// ensemble is first explained, for a row inside the cell (checked to
+// fall in it), by Algorithm 2: read from the tree's leaf tables
+// (shaptable.go), or its walk when a path tests too many features for
+// them. A row then costs per tree one comparison per bound, a few
+// multiply-adds for the cell's index and k*values adds. The values
+// differ from the other ways' only in the order of the additions: a
+// tree's leaves are summed before they are added to the row's output.
 //
 // A tree takes a region table when it has no categorical split (a
 // category set is not an interval), at most maxRegionCells cells, and its
-// table fits in what remains of the ensemble's maxRegionValues; trees are
-// taken in order. The others take leaf tables or the walk (shaptable.go).
+// table and its build fit in what remains of the ensemble's
+// maxRegionValues and maxRegionWork; trees are taken in order. The others take leaf tables or the walk (shaptable.go).
 
 const (
-	// maxRegionCells bounds a tree's cells: the build walks the tree once
-	// per cell.
+	// maxRegionCells bounds a tree's cells: the build reads the tree
+	// once per cell.
 	maxRegionCells = 4096
 	// maxRegionValues bounds the values of an ensemble's region tables:
 	// 64 MiB of float64.
