@@ -175,11 +175,11 @@ type Ensemble struct {
 	// scratch. No New function: made on first need.
 	paths   sync.Pool
 	pathLen int
-	// The leaf tables (shaptable.go), built on the first explanation;
-	// forceWalk (tests) keeps them from being built.
-	tablesOnce sync.Once
-	shapTables *shapTables
-	forceWalk  bool
+	// How each tree is explained (shaptable.go), with its tables, built
+	// on the first explanation; methods (tests) restricts the ways.
+	planOnce sync.Once
+	shapPlan *shapPlan
+	methods  explainMethods
 }
 
 // nodeInfo is what a node keeps beyond the walk's fields.

@@ -232,16 +232,21 @@ func (e *Ensemble) contributions(row, out []float64, s *shapScratch) {
 	stride := nf + 1
 	out = out[:e.outputs*stride]
 	clear(out)
-	if st := e.tables(); st != nil {
-		e.tableContributions(st, row, out, s.acc)
-	} else {
+	p := e.plan()
+	if p.region != nil {
+		p.region.contributions(row, out)
+	}
+	if p.leaves != nil {
+		e.tableContributions(p.leaves, row, out, s.acc)
+	}
+	if len(p.walk) > 0 {
 		w := shapWalk{e: e, row: row, path: s.path, stride: stride}
-		for t, root := range e.roots {
+		for _, t := range p.walk {
 			w.out = out
 			if e.combine != Mean {
 				w.out = out[int(e.group[t])*stride:]
 			}
-			w.walk(root, 0, 0, 1, 1, -1)
+			w.walk(e.roots[t], 0, 0, 1, 1, -1)
 		}
 	}
 	for o := range e.outputs {

@@ -163,22 +163,26 @@ func TestContributionsBrute(t *testing.T) {
 		combine                         Combine
 		missing, cat                    bool
 		trees, features, outputs, depth int
+		// regions: some trees are small enough for region tables.
+		regions bool
 	}{
-		{"mean/one-tree", Mean, false, false, 1, 3, 3, 6},
-		{"mean/forest/missing", Mean, true, false, 7, 4, 3, 6},
-		{"mean/forest/six-features", Mean, false, false, 5, 6, 2, 7},
-		{"sum/groups", Sum, true, false, 12, 5, 3, 5},
-		{"sum/binary", Sum, true, false, 9, 6, 1, 6},
-		{"sum64/categorical/missing", Sum64, true, true, 10, 4, 2, 6},
-		{"sum64/categorical", Sum64, false, true, 6, 5, 1, 5},
-		{"sum64/one-feature", Sum64, true, false, 4, 1, 1, 5},
+		{"mean/one-tree", Mean, false, false, 1, 3, 3, 6, true},
+		{"mean/forest/missing", Mean, true, false, 7, 4, 3, 6, true},
+		{"mean/forest/six-features", Mean, false, false, 5, 6, 2, 7, true},
+		{"mean/shallow/missing", Mean, true, false, 12, 3, 3, 4, true},
+		{"sum/groups", Sum, true, false, 12, 5, 3, 5, true},
+		{"sum/binary", Sum, true, false, 9, 6, 1, 6, false},
+		{"sum/shallow", Sum, true, false, 15, 4, 2, 4, true},
+		{"sum64/categorical/missing", Sum64, true, true, 10, 4, 2, 6, true},
+		{"sum64/categorical", Sum64, false, true, 6, 5, 1, 5, false},
+		{"sum64/shallow/categorical", Sum64, true, true, 30, 3, 2, 2, true},
+		{"sum64/one-feature", Sum64, true, false, 4, 1, 1, 5, true},
 	} {
-		for _, walk := range []bool{false, true} {
-			name := tc.name + "/tables"
-			if walk {
-				name = tc.name + "/walk"
-			}
-			t.Run(name, func(t *testing.T) {
+		for _, m := range []struct {
+			name    string
+			methods explainMethods
+		}{{"regions", anyMethod}, {"leaf-tables", noRegions}, {"walk", walkOnly}} {
+			t.Run(tc.name+"/"+m.name, func(t *testing.T) {
 				rng := rand.New(rand.NewPCG(uint64(tc.trees), uint64(tc.features)))
 				var e *Ensemble
 				switch tc.combine {
@@ -227,9 +231,22 @@ func TestContributionsBrute(t *testing.T) {
 				if err := e.Explainable(); err != nil {
 					t.Fatal(err)
 				}
-				e.forceWalk = walk
-				if tables := e.tables() != nil; tables == walk && !tc.cat {
-					t.Fatalf("tables built: %v", tables)
+				e.methods = m.methods
+				p := e.plan()
+				regions, leaves := 0, 0
+				if p.region != nil {
+					regions = len(p.region.trees)
+				}
+				if p.leaves != nil {
+					leaves = len(p.leaves.leaves)
+				}
+				t.Logf("%d trees: %d with region tables, %d leaves in leaf tables, %d walked", tc.trees, regions, leaves, len(p.walk))
+				switch {
+				case m.methods != anyMethod && regions > 0,
+					m.methods == walkOnly && leaves > 0,
+					m.methods == anyMethod && regions == 0 && tc.regions,
+					m.methods == noRegions && leaves == 0 && !tc.cat:
+					t.Fatal("not the ways the test is for")
 				}
 				const n = 60
 				rows := shapRows(rng, n, tc.features, e.Missing())

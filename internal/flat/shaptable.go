@@ -1,6 +1,9 @@
 package flat
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 // Leaf tables: Algorithm 2 (shap.go) at a leaf depends on the row only
 // through the one fractions of the leaf's path features, 0 or 1: whether
@@ -14,10 +17,12 @@ import "math"
 // instead of the path arithmetic's O(k^2) divisions: on the production
 // forest (100 trees of Iris) about ten times fewer nanoseconds per row.
 //
-// The tables are built when no split is categorical (a category set is
-// not an interval) and every leaf's path tests at most maxTableFeatures
-// distinct features, within maxTableValues values in all; otherwise
-// Contributions walks the trees with Algorithm 2.
+// A tree takes leaf tables when it takes no region table (shapregion.go,
+// cheaper still), has no categorical split (a category set is not an
+// interval) and no leaf's path tests more than maxTableFeatures distinct
+// features, within maxTableValues values for all such trees; otherwise
+// Contributions walks it with Algorithm 2. The region tables read a
+// tree's leaf tables to fill their cells.
 
 const (
 	maxTableFeatures = 6
@@ -40,7 +45,7 @@ type leafEntry struct {
 	weight int32 // its shares: weights[weight : weight+(k<<k)*values], k*values per outcome
 }
 
-// shapTables are an ensemble's leaf tables; nil when it has none.
+// shapTables are the leaf tables of some of an ensemble's trees.
 // weights hold each feature's share of the leaf under each outcome, its
 // Algorithm 2 weight already multiplied by the leaf's value (by each of
 // its values, feature-major, in a Mean ensemble: values per leaf).
@@ -51,22 +56,91 @@ type shapTables struct {
 	values  int
 }
 
-// tables returns the ensemble's leaf tables, built on first use; nil when
-// they do not apply.
-func (e *Ensemble) tables() *shapTables {
-	e.tablesOnce.Do(func() { e.shapTables = e.buildTables() })
-	return e.shapTables
+// shapPlan says how Contributions explains each tree: with its region
+// table (shapregion.go), with its leaves' tables, or by Algorithm 2's
+// walk; a tree of one leaf contributes nothing and is in none.
+type shapPlan struct {
+	region *regionTables // nil when no tree has a region table
+	leaves *shapTables   // nil when no tree has leaf tables
+	walk   []int32       // the trees walked, in order
 }
 
-// buildTables builds the leaf tables, or returns nil (see above).
-func (e *Ensemble) buildTables() *shapTables {
-	if e.cat != nil || e.forceWalk {
-		return nil
+// explainMethods restricts, for tests, the ways a plan may take.
+type explainMethods uint8
+
+const (
+	anyMethod explainMethods = iota // region tables, else leaf tables, else the walk
+	noRegions                       // leaf tables, else the walk
+	walkOnly                        // the walk
+)
+
+// plan returns the ensemble's plan, built on first use.
+func (e *Ensemble) plan() *shapPlan {
+	e.planOnce.Do(func() { e.shapPlan = e.buildPlan() })
+	return e.shapPlan
+}
+
+// buildPlan gives each tree the cheapest way that applies: a region table
+// when the tree has no categorical split and few enough cells, within the
+// ensemble's budget; else leaf tables when no split is categorical and
+// every leaf's path tests at most maxTableFeatures features, within their
+// budget; else the walk.
+func (e *Ensemble) buildPlan() *shapPlan {
+	p := &shapPlan{}
+	var rest []int // trees for the leaf tables
+	var rb *regionBuilder
+	if e.methods == anyMethod {
+		rb = e.newRegionBuilder()
 	}
+	for t := range e.roots {
+		switch {
+		case e.TreeLen(t) == 1:
+		case e.categorical(t) || e.methods == walkOnly:
+			p.walk = append(p.walk, int32(t))
+		case rb != nil && rb.add(t):
+		default:
+			rest = append(rest, t)
+		}
+	}
+	if rb != nil && len(rb.rt.trees) > 0 {
+		p.region = &rb.rt
+	}
+	if len(rest) > 0 {
+		st, walk := e.buildTables(rest)
+		if len(st.leaves) > 0 {
+			p.leaves = st
+		}
+		if len(walk) > 0 {
+			// Trees stay in order within each way; ways add up in any order.
+			p.walk = append(p.walk, walk...)
+			slices.Sort(p.walk)
+		}
+	}
+	return p
+}
+
+// categorical reports whether tree t has a categorical split.
+func (e *Ensemble) categorical(t int) bool {
+	if e.cat == nil {
+		return false
+	}
+	root := int(e.roots[t])
+	for i := root; i < root+e.TreeLen(t); i++ {
+		if e.cat[i] >= 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// buildTables builds the leaf tables of trees (none categorical), and
+// returns, in order, those that do not fit (see above).
+func (e *Ensemble) buildTables(trees []int) (*shapTables, []int32) {
 	st := &shapTables{values: 1}
 	if e.combine == Mean {
 		st.values = e.outputs
 	}
+	var walk []int32
 	var leafVals []float64
 	var path []leafCond // the conditions so far, one per feature
 	var zero []float64  // their zero fractions
@@ -139,17 +213,43 @@ func (e *Ensemble) buildTables() *shapTables {
 		}
 	}
 	stride := int32(e.features + 1)
-	for t, root := range e.roots {
+	for _, t := range trees {
 		out := int32(0)
 		if e.combine != Mean {
 			out = e.group[t] * stride
 		}
-		visit(root, out)
+		if !e.pathsFit(e.roots[t], path[:0]) {
+			walk = append(walk, int32(t))
+			continue
+		}
+		nl, nc, nw, nv := len(st.leaves), len(st.conds), len(st.weights), values
+		ok = true
+		path, zero = path[:0], zero[:0]
+		visit(e.roots[t], out)
+		if !ok {
+			// The tree is walked: its leaves so far are dropped.
+			st.leaves, st.conds, st.weights, values = st.leaves[:nl], st.conds[:nc], st.weights[:nw], nv
+			walk = append(walk, int32(t))
+		}
 	}
-	if !ok {
-		return nil
+	return st, walk
+}
+
+// pathsFit reports whether no path below node i, whose path from the root
+// has the conditions path, tests more than maxTableFeatures features: a
+// check before the tables' arithmetic.
+func (e *Ensemble) pathsFit(i int32, path []leafCond) bool {
+	n := &e.nodes[i]
+	if n.right == i {
+		return true
 	}
-	return st
+	if !slices.ContainsFunc(path, func(c leafCond) bool { return c.feature == n.feature }) {
+		if len(path) == maxTableFeatures {
+			return false
+		}
+		path = append(path, leafCond{feature: n.feature})
+	}
+	return e.pathsFit(i+1, path) && e.pathsFit(n.right, path)
 }
 
 // leafWeights returns, for a leaf whose path features have the zero
@@ -248,7 +348,7 @@ func (e *Ensemble) tableContributions(st *shapTables, row, out, acc []float64) {
 		stride := e.features + 1
 		for f := range e.features {
 			for c, v := range acc[f*kv : (f+1)*kv] {
-				out[c*stride+f] = v
+				out[c*stride+f] += v
 			}
 		}
 	}
