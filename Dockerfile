@@ -31,6 +31,7 @@ RUN go -C cmd mod download
 COPY *.go ./
 COPY internal/ internal/
 COPY rollout/ rollout/
+COPY treeviz/ treeviz/
 COPY classifyhttp/ classifyhttp/
 COPY classifygrpc/ classifygrpc/
 COPY models/ models/
