@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/ml-production-service/classify/classifygrpc"
 	"github.com/ml-production-service/classify/classifygrpc/inferencepb"
@@ -104,6 +105,10 @@ func TestTracingSpans(t *testing.T) {
 		Inputs: []*inferencepb.ModelInferRequest_InferInputTensor{{Name: "x", Datatype: "FP64", Shape: []int64{1, 4},
 			Contents: &inferencepb.InferTensorContents{Fp64Contents: []float64{5.1, 3.5, 1.4, 0.2}}}}})
 	require.NoError(t, err)
+	// The server ends its span after the reply is sent, so the client can
+	// hold the reply before the span is recorded: wait for it (bounded).
+	require.Eventually(t, func() bool { return len(exp.GetSpans()) > 0 }, 10*time.Second, 5*time.Millisecond,
+		"the gRPC call recorded no span")
 	spans = exp.GetSpans().Snapshots()
 	require.Len(t, spans, 1)
 	assert.Equal(t, "inference.GRPCInferenceService/ModelInfer", spans[0].Name())
