@@ -20,7 +20,10 @@ import (
 // jsonModel.model): one schema, one set of checks. What differs is only
 // what the binary form makes possible: typed arrays of numbers ([$l#n,
 // [$d#n, [$U#n: XGBoost writes every node array that way) are decoded in
-// bulk, and a number keeps its type: an integer array refuses a float.
+// bulk, a number keeps its type (an integer array refuses a float), and a
+// float64 in a float32 array is rounded to float32 directly, not through
+// its shortest decimal (the two differ only on a float64 exactly halfway
+// between two float32 values; XGBoost writes float32 arrays).
 //
 // The reader is bounded: every length and count is checked against the
 // bytes left before anything is allocated or copied, nesting is limited to
