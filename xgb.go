@@ -245,7 +245,13 @@ func (b *Booster) setTrees(m *xgbmodel.Model) error {
 		bound[k] = math.Abs(float64(b.base[k]))
 	}
 	ens := flat.NewSum(b.nFeatures, b.base)
-	var nodes []flat.Node
+	total, most := 0, 0
+	for t := range m.Trees {
+		total += len(m.Trees[t].Nodes)
+		most = max(most, len(m.Trees[t].Nodes))
+	}
+	ens.Reserve(len(m.Trees), total)
+	nodes := make([]flat.Node, 0, most)
 	for t := range m.Trees {
 		nodes = nodes[:0]
 		hi := 0.0

@@ -233,6 +233,33 @@ func (e *Ensemble) Walk() Walk { return e.walk }
 // Missing reports whether the ensemble routes NaN.
 func (e *Ensemble) Missing() bool { return e.missing }
 
+// Reserve makes room for trees more trees of nodes nodes in all, so that
+// adding them does not grow the ensemble's arrays tree by tree (on a
+// 2,000-tree XGBoost model the regrowing took a third of the load). It
+// changes nothing else: adding more than reserved still works, and an
+// ensemble built with or without it is the same. Negative counts reserve
+// nothing.
+func (e *Ensemble) Reserve(trees, nodes int) {
+	trees, nodes = max(trees, 0), max(nodes, 0)
+	e.nodes = slices.Grow(e.nodes, nodes)
+	e.info = slices.Grow(e.info, nodes)
+	e.tags = slices.Grow(e.tags, nodes)
+	if e.missing {
+		e.nanRight = slices.Grow(e.nanRight, nodes)
+	}
+	switch e.combine {
+	case Mean:
+		e.at = slices.Grow(e.at, nodes)
+	case Sum:
+		e.vals = slices.Grow(e.vals, nodes)
+	case Sum64:
+		e.vals64 = slices.Grow(e.vals64, nodes)
+	}
+	e.roots = slices.Grow(e.roots, trees)
+	e.depth = slices.Grow(e.depth, trees)
+	e.group = slices.Grow(e.group, trees)
+}
+
 // AddMean appends a tree to a Mean ensemble. Every leaf's Dist must hold
 // one value per class.
 func (e *Ensemble) AddMean(nodes []Node) error {

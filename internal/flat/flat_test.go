@@ -3,6 +3,7 @@ package flat
 import (
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -357,4 +358,33 @@ func FuzzAdd(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestReserve: an ensemble built after Reserve (too little, exact, too
+// much room) is the ensemble built without it.
+func TestReserve(t *testing.T) {
+	for _, c := range []Combine{Mean, Sum} {
+		for _, room := range [][2]int{{-1, -1}, {3, 10}, {20, 100000}} {
+			e, refs, _ := build(t, rand.New(rand.NewPCG(7, 8)), c, true, 20, 4, 3, 5)
+			r := NewSum(4, e.base)
+			if c == Mean {
+				r = NewMean(4, 3, true)
+			}
+			r.Reserve(room[0], room[1])
+			for _, ref := range refs {
+				var err error
+				if c == Mean {
+					err = r.AddMean(ref.nodes)
+				} else {
+					err = r.AddSum(ref.nodes, ref.group)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			if !reflect.DeepEqual(e, r) {
+				t.Errorf("combine %v, Reserve(%d, %d): the ensembles differ", c, room[0], room[1])
+			}
+		}
+	}
 }

@@ -11,49 +11,64 @@ import (
 
 // jsonModel is the part of XGBoost's JSON model (doc/model.schema) that
 // prediction needs. Unknown fields are ignored, as XGBoost ignores them.
+// The UBJSON reader decodes into the same types, and both readers' results
+// go through the same checks: jsonTree.check as each tree is read, then
+// jsonModel.model.
 type jsonModel struct {
-	Version int32s `json:"version"`
-	Learner *struct {
-		Attributes      attributes `json:"attributes"`
-		FeatureNames    names      `json:"feature_names"`
-		GradientBooster *struct {
-			Name  string         `json:"name"`
-			Model *jsonTreeModel `json:"model"`
-		} `json:"gradient_booster"`
-		LearnerModelParam *struct {
-			BaseScore  string `json:"base_score"`
-			NumClass   string `json:"num_class"`
-			NumFeature string `json:"num_feature"`
-			NumTarget  string `json:"num_target"`
-		} `json:"learner_model_param"`
-		Objective *struct {
-			Name string `json:"name"`
-		} `json:"objective"`
-	} `json:"learner"`
+	Version int32s       `json:"version"`
+	Learner *jsonLearner `json:"learner"`
+}
+
+type jsonLearner struct {
+	Attributes        attributes        `json:"attributes"`
+	FeatureNames      names             `json:"feature_names"`
+	GradientBooster   *jsonBooster      `json:"gradient_booster"`
+	LearnerModelParam *jsonLearnerParam `json:"learner_model_param"`
+	Objective         *jsonObjective    `json:"objective"`
+}
+
+type jsonBooster struct {
+	Name  string         `json:"name"`
+	Model *jsonTreeModel `json:"model"`
+}
+
+type jsonLearnerParam struct {
+	BaseScore  string `json:"base_score"`
+	NumClass   string `json:"num_class"`
+	NumFeature string `json:"num_feature"`
+	NumTarget  string `json:"num_target"`
+}
+
+type jsonObjective struct {
+	Name string `json:"name"`
 }
 
 type jsonTreeModel struct {
-	Param struct {
-		NumParallelTree string `json:"num_parallel_tree"`
-		NumTrees        string `json:"num_trees"`
-	} `json:"gbtree_model_param"`
-	TreeInfo int32s `json:"tree_info"`
-	Trees    trees  `json:"trees"`
+	Param    jsonTreeModelParam `json:"gbtree_model_param"`
+	TreeInfo int32s             `json:"tree_info"`
+	Trees    trees              `json:"trees"`
+}
+
+type jsonTreeModelParam struct {
+	NumParallelTree string `json:"num_parallel_tree"`
+	NumTrees        string `json:"num_trees"`
 }
 
 type jsonTree struct {
-	Param struct {
-		NumNodes       string `json:"num_nodes"`
-		SizeLeafVector string `json:"size_leaf_vector"`
-	} `json:"tree_param"`
-	Left        int32s   `json:"left_children"`
-	Right       int32s   `json:"right_children"`
-	Split       features `json:"split_indices"`
-	Conditions  float32s `json:"split_conditions"`
-	DefaultLeft flags    `json:"default_left"`
-	SplitType   flags    `json:"split_type"`
-	SumHessian  float32s `json:"sum_hessian"`
-	LossChanges float32s `json:"loss_changes"`
+	Param       jsonTreeParam `json:"tree_param"`
+	Left        int32s        `json:"left_children"`
+	Right       int32s        `json:"right_children"`
+	Split       features      `json:"split_indices"`
+	Conditions  float32s      `json:"split_conditions"`
+	DefaultLeft flags         `json:"default_left"`
+	SplitType   flags         `json:"split_type"`
+	SumHessian  float32s      `json:"sum_hessian"`
+	LossChanges float32s      `json:"loss_changes"`
+}
+
+type jsonTreeParam struct {
+	NumNodes       string `json:"num_nodes"`
+	SizeLeafVector string `json:"size_leaf_vector"`
 }
 
 // parseJSON reads a JSON model.

@@ -107,8 +107,7 @@ func atoi64(s []byte, bits uint) (int64, error) {
 }
 
 // UnmarshalJSON parses float32 values as XGBoost writes them; a number out
-// of float32's range (the UBJSON transcoder's 1e999 for a non-finite value)
-// is an error.
+// of float32's range is an error (as a non-finite value is in UBJSON).
 func (a *float32s) UnmarshalJSON(b []byte) (err error) {
 	// encoding/json has checked that every element is a JSON value, so
 	// what ParseFloat takes beyond JSON numbers (inf, 0x1p3) cannot occur.
@@ -120,7 +119,7 @@ func (a *float32s) UnmarshalJSON(b []byte) (err error) {
 }
 
 // flags is an array of booleans written as 0/1 (XGBoost 1.6 on; UBJSON
-// as uint8) or true/false: default_left, and split_type (0 numerical, 1
+// as uint8, ubjson.go) or true/false: default_left, and split_type (0 numerical, 1
 // categorical).
 type flags []bool
 

@@ -30,13 +30,21 @@
 //     MaxFeatures names and attributes at 1024 entries (only scikit_learn
 //     is kept), and trees one at a time, each checked for its node count
 //     and array lengths before the next is read;
-//   - the UBJSON reader transcodes the document into JSON text and reads
-//     that: every length is checked against the bytes left before anything
-//     is allocated or copied, nesting is limited to 64 levels (XGBoost's
-//     documents nest 6 deep), and the text is counted first and then
-//     written once, at most 4 times the input plus 4 KiB and at most
-//     MaxJSONText (a typed array of 1-byte integers is the worst case: 2
-//     bytes of text and 4 bytes decoded per byte).
+//   - the UBJSON reader decodes the document directly into the JSON
+//     reader's document types, as encoding/json would decode the same
+//     document as JSON text, and runs the JSON reader's checks on it (each
+//     tree's shape as it is read, then the model): every length and count
+//     is checked against the bytes left before anything is allocated or
+//     copied, typed arrays of numbers (the node arrays XGBoost writes)
+//     are decoded in bulk into slices of exactly their count (at most 4
+//     bytes for 1 byte of input), nesting is limited to 64 levels
+//     (XGBoost's documents nest 6 deep), and the JSON text the document
+//     stands for, counted at the fewest bytes each value takes, may not
+//     exceed 4 times the input plus 4 KiB nor MaxJSONText (arrays of nulls
+//     and booleans, 1 byte of input and 5 of text each, or none in a typed
+//     array, are what it stops). A number keeps its UBJSON type: an
+//     integer array refuses a float element, which the JSON text of it
+//     ("1" for 1.0) would not show.
 //
 // The tree model keeps only the nodes reachable from each root, numbered in
 // preorder: XGBoost keeps the nodes that gamma pruning deleted in the file,

@@ -1,34 +1,58 @@
 package xgbmodel
 
 import (
+	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"math"
-	"strconv"
+	"strings"
+	"unicode/utf8"
 )
 
-// UBJSON (Universal Binary JSON, ubjson.org, draft 12) is read by
-// transcoding it into JSON text, which the JSON reader then reads: one
-// schema, one set of checks. The transcoder is bounded: every length is
-// checked against the bytes left before anything is allocated or copied,
-// nesting is limited to maxDepth, and the text may not grow beyond 4 times
-// the input (and beyond MaxJSONText) plus 4 KiB: XGBoost's documents
-// transcode to about their own size; only a document of nulls and empty
-// strings could come near.
+// UBJSON (Universal Binary JSON, ubjson.org, draft 12) is decoded directly
+// into the JSON reader's document types (jsonModel and the types under it),
+// as encoding/json would decode the same document written as JSON text:
+// keys matched without regard to case, unknown keys skipped (and checked
+// as UBJSON), a later duplicate winning, null leaving a string or object
+// as it is and an array empty. The decoded document then goes through the
+// JSON reader's checks (jsonTree.check as each tree is read, then
+// jsonModel.model): one schema, one set of checks. What differs is only
+// what the binary form makes possible: typed arrays of numbers ([$l#n,
+// [$d#n, [$U#n: XGBoost writes every node array that way) are decoded in
+// bulk, a number keeps its type (an integer array refuses a float), and a
+// float64 in a float32 array is rounded to float32 directly, not through
+// its shortest decimal (the two differ only on a float64 exactly halfway
+// between two float32 values; XGBoost writes float32 arrays).
+//
+// The reader is bounded: every length and count is checked against the
+// bytes left before anything is allocated or copied, nesting is limited to
+// maxDepth, and the JSON text the document stands for, counted at the
+// fewest bytes each value can take (a number 1 digit, null 4 bytes, plus
+// the separators), may not grow beyond 4 times the input (and beyond
+// MaxJSONText) plus 4 KiB: XGBoost's documents stand for about their own
+// size; only a document of nulls and booleans could come near.
 const maxDepth = 64
 
-// MaxJSONText bounds the JSON text a UBJSON document may transcode to: a
-// document whose JSON form is larger than the 64 MiB classify reads of a
-// JSON model is refused as that JSON model would be.
+// MaxJSONText bounds the JSON text a UBJSON document stands for, each value
+// counted at the fewest bytes of JSON it takes: a document that would be
+// larger than the 64 MiB classify reads of a JSON model even so is refused,
+// as that JSON model would be.
 const MaxJSONText = 64 << 20
+
+// errElementType is what an array element of the wrong type gives: the
+// JSON reader's parse of its text would have failed too, except for a
+// float with an integral value in an integer array, which UBJSON says is a
+// float.
+var errElementType = errors.New("wrong element type")
 
 // parseUBJSON reads a UBJSON model.
 func parseUBJSON(data []byte) (*Model, error) {
-	text, err := transcode(data)
+	doc, err := decodeUBJSON(data)
 	if err != nil {
 		return nil, fmt.Errorf("UBJSON model: %w", err)
 	}
-	m, err := decodeJSON(text)
+	m, err := doc.model()
 	if err != nil {
 		return nil, fmt.Errorf("UBJSON model: %w", err)
 	}
@@ -36,41 +60,50 @@ func parseUBJSON(data []byte) (*Model, error) {
 	return m, nil
 }
 
-// ubj transcodes UBJSON into JSON text. It runs twice: first counting the
-// text's length (writing each piece into a small buffer it then empties),
-// then writing the text into a buffer of exactly that length, so the text
-// is allocated once.
+// decodeUBJSON decodes the single UBJSON value in data, an object, into a
+// document, checking each tree as it is read.
+func decodeUBJSON(data []byte) (*jsonModel, error) {
+	u := newUBJ(data)
+	var doc jsonModel
+	t, err := u.marker()
+	if err != nil {
+		return nil, err
+	}
+	if err := u.object(t, "the document", 0, func(key []byte, t byte, depth int) error {
+		switch keyIndex(key, "version", "learner") {
+		case 0:
+			return u.int32s(t, "version", depth, (*[]int32)(&doc.Version))
+		case 1:
+			return decodePtr(u, t, depth, &doc.Learner, u.learner)
+		}
+		return u.skip(t, depth)
+	}); err != nil {
+		return nil, err
+	}
+	if err := u.end(); err != nil {
+		return nil, err
+	}
+	return &doc, nil
+}
+
+// ubj reads UBJSON.
 type ubj struct {
-	b        []byte
-	pos      int
-	out      []byte
-	limit    int
-	counting bool
-	n        int // counting: bytes of text so far
+	b     []byte
+	pos   int
+	text  int // JSON text the values read so far stand for, at the least
+	limit int // the most text allowed
 }
 
-// transcode returns the JSON text of the single UBJSON value in data.
-func transcode(data []byte) ([]byte, error) {
-	limit := min(4*len(data), MaxJSONText) + 4096
-	u := &ubj{b: data, limit: limit, counting: true, out: make([]byte, 0, 256)}
-	if err := u.document(); err != nil {
-		return nil, err
-	}
-	u = &ubj{b: data, limit: limit, out: make([]byte, 0, u.n)}
-	if err := u.document(); err != nil {
-		return nil, err
-	}
-	return u.out, nil
+func newUBJ(data []byte) *ubj {
+	return &ubj{b: data, limit: min(4*len(data), MaxJSONText) + 4096}
 }
 
-func (u *ubj) document() error {
-	if err := u.value(0); err != nil {
-		return err
-	}
+// end checks that the document is all of the input.
+func (u *ubj) end() error {
 	if u.pos != len(u.b) {
 		return fmt.Errorf("%d unexpected bytes after the document at offset %d", len(u.b)-u.pos, u.pos)
 	}
-	return u.grow()
+	return nil
 }
 
 func (u *ubj) errorf(format string, args ...any) error {
@@ -84,21 +117,16 @@ func (u *ubj) need(n int) error {
 	return nil
 }
 
-// grow accounts for the text written so far and refuses text beyond the
-// limit.
-func (u *ubj) grow() error {
-	n := len(u.out)
-	if u.counting {
-		u.n += n
-		n = u.n
-		u.out = u.out[:0]
-	}
-	if n > u.limit {
+// account adds n bytes to the JSON text the document stands for and
+// refuses text beyond the limit.
+func (u *ubj) account(n int) error {
+	if u.text += n; u.text > u.limit {
 		return u.errorf("the document expands beyond %d bytes of JSON", u.limit)
 	}
 	return nil
 }
 
+// marker reads a value's type marker, skipping no-ops.
 func (u *ubj) marker() (byte, error) {
 	for {
 		if err := u.need(1); err != nil {
@@ -130,28 +158,51 @@ func size(t byte) int {
 	return -1
 }
 
+// minText returns the fewest bytes of JSON text an element of type t
+// stands for, with its separator.
+func minText(t byte) int {
+	switch t {
+	case 'Z', 'T':
+		return 5 // null, true,
+	case 'F':
+		return 6
+	case 'C', 'S':
+		return 3 // "",
+	}
+	return 2 // a digit and a comma; brackets and braces are counted when opened
+}
+
+// isInteger reports whether t is an integer marker.
+func isInteger(t byte) bool {
+	return t == 'i' || t == 'U' || t == 'I' || t == 'l' || t == 'L'
+}
+
+// intAt returns the integer of type t (an integer marker) in p.
+func intAt(t byte, p []byte) int64 {
+	switch t {
+	case 'i':
+		return int64(int8(p[0]))
+	case 'U':
+		return int64(p[0])
+	case 'I':
+		return int64(int16(binary.BigEndian.Uint16(p)))
+	case 'l':
+		return int64(int32(binary.BigEndian.Uint32(p)))
+	}
+	return int64(binary.BigEndian.Uint64(p))
+}
+
 // integer reads an integer of type t (its marker already read).
 func (u *ubj) integer(t byte) (int64, error) {
-	n := size(t)
-	if t == 'd' || t == 'D' || t == 'C' || n <= 0 {
+	if !isInteger(t) {
 		return 0, u.errorf("marker %q is not an integer type", t)
 	}
+	n := size(t)
 	if err := u.need(n); err != nil {
 		return 0, err
 	}
-	b := u.b[u.pos : u.pos+n]
 	u.pos += n
-	switch t {
-	case 'i':
-		return int64(int8(b[0])), nil
-	case 'U':
-		return int64(b[0]), nil
-	case 'I':
-		return int64(int16(binary.BigEndian.Uint16(b))), nil
-	case 'l':
-		return int64(int32(binary.BigEndian.Uint32(b))), nil
-	}
-	return int64(binary.BigEndian.Uint64(b)), nil
+	return intAt(t, u.b[u.pos-n:u.pos]), nil
 }
 
 // length reads a length or count (an integer with its marker) and checks
@@ -177,104 +228,50 @@ func (u *ubj) length(per int) (int, error) {
 	return int(n), nil
 }
 
-// value transcodes one value.
-func (u *ubj) value(depth int) error {
-	t, err := u.marker()
-	if err != nil {
-		return err
+// bytesOf reads the payload of a string (S) or char (C) whose marker is
+// read.
+func (u *ubj) bytesOf(t byte) ([]byte, error) {
+	n := 1
+	if t == 'S' {
+		var err error
+		if n, err = u.length(1); err != nil {
+			return nil, err
+		}
+	} else if err := u.need(1); err != nil {
+		return nil, err
 	}
-	return u.typed(t, depth)
+	u.pos += n
+	if err := u.account(n + 3); err != nil {
+		return nil, err
+	}
+	return u.b[u.pos-n : u.pos], nil
 }
 
-// typed transcodes one value whose type marker t is already read.
-func (u *ubj) typed(t byte, depth int) error {
-	switch t {
-	case 'Z':
-		u.out = append(u.out, "null"...)
-	case 'T':
-		u.out = append(u.out, "true"...)
-	case 'F':
-		u.out = append(u.out, "false"...)
-	case 'i', 'U', 'I', 'l', 'L':
-		v, err := u.integer(t)
-		if err != nil {
-			return err
-		}
-		u.out = strconv.AppendInt(u.out, v, 10)
-	case 'd', 'D':
-		n := size(t)
-		if err := u.need(n); err != nil {
-			return err
-		}
-		var v float64
-		bits := 32
-		if n == 4 {
-			v = float64(math.Float32frombits(binary.BigEndian.Uint32(u.b[u.pos:])))
-		} else {
-			v, bits = math.Float64frombits(binary.BigEndian.Uint64(u.b[u.pos:])), 64
-		}
-		u.pos += n
-		switch {
-		case math.IsNaN(v) || math.IsInf(v, 1):
-			// Not JSON. A number no float type holds: decoding it into
-			// a field the model needs fails; an ignored field passes.
-			u.out = append(u.out, "1e999"...)
-		case math.IsInf(v, -1):
-			u.out = append(u.out, "-1e999"...)
-		default:
-			u.out = strconv.AppendFloat(u.out, v, 'g', -1, bits)
-		}
-	case 'C':
-		if err := u.need(1); err != nil {
-			return err
-		}
-		u.pos++
-		u.out = appendString(u.out, u.b[u.pos-1:u.pos])
-	case 'S':
-		n, err := u.length(1)
-		if err != nil {
-			return err
-		}
-		u.out = appendString(u.out, u.b[u.pos:u.pos+n])
-		u.pos += n
-	case '[', '{':
-		if depth >= maxDepth {
-			return u.errorf("nesting deeper than %d", maxDepth)
-		}
-		return u.container(t, depth+1)
-	default: // 'H', high-precision numbers, among them: XGBoost never writes one
-		return u.errorf("marker %q is not supported", t)
-	}
-	return u.grow()
-}
-
-// container transcodes an array or object whose opening marker is read.
-func (u *ubj) container(open byte, depth int) error {
-	closing := byte(']')
-	if open == '{' {
-		closing = '}'
-	}
-	// Optional type ($) and count (#).
-	elem := byte(0)
-	count := -1
+// header reads the optional type ($) and count (#) of a container whose
+// opening marker is read: elem is 0 for an untyped container, count -1 for
+// one without a count. A count is checked against the bytes left, each
+// element taking at least its marker (or its typed size) and, in an
+// object, its key's length marker.
+func (u *ubj) header(object bool) (elem byte, count int, err error) {
+	count = -1
 	if err := u.need(1); err != nil {
-		return err
+		return 0, 0, err
 	}
 	if u.b[u.pos] == '$' {
 		u.pos++
 		if err := u.need(1); err != nil {
-			return err
+			return 0, 0, err
 		}
 		elem = u.b[u.pos]
 		u.pos++
 		if size(elem) < 0 && elem != 'S' {
-			return u.errorf("element type %q is not supported", elem)
+			return 0, 0, u.errorf("element type %q is not supported", elem)
 		}
 		if err := u.need(1); err != nil {
-			return err
+			return 0, 0, err
 		}
 		if u.b[u.pos] != '#' {
-			return u.errorf("typed container without a count")
+			return 0, 0, u.errorf("typed container without a count")
 		}
 	}
 	if u.b[u.pos] == '#' {
@@ -283,67 +280,561 @@ func (u *ubj) container(open byte, depth int) error {
 		if elem != 0 {
 			per = max(size(elem), 0)
 		}
-		if open == '{' {
+		if object {
 			per++ // and a key takes at least its length's marker
 		}
-		n, err := u.length(per)
-		if err != nil {
-			return err
+		if count, err = u.length(per); err != nil {
+			return 0, 0, err
 		}
-		count = n
 	}
-	u.out = append(u.out, open)
+	return elem, count, u.account(2)
+}
+
+// next reads the marker of element i of a container (elem, count from
+// header): false at its end.
+func (u *ubj) next(closing, elem byte, count, i int) (byte, bool, error) {
+	if count >= 0 {
+		if i == count {
+			return 0, false, nil
+		}
+		if elem != 0 {
+			return elem, true, nil
+		}
+		t, err := u.marker()
+		return t, true, err
+	}
+	t, err := u.marker()
+	if err != nil || t == closing {
+		return 0, false, err
+	}
+	return t, true, nil
+}
+
+// open checks that t opens a container at depth (the depth of the value)
+// and reads its header.
+func (u *ubj) open(t byte, depth int) (elem byte, count int, err error) {
+	if depth >= maxDepth {
+		return 0, 0, u.errorf("nesting deeper than %d", maxDepth)
+	}
+	return u.header(t == '{')
+}
+
+// object reads the object whose marker t is read (null: nothing), calling
+// each with every key, the marker of its value and the value's depth; each
+// reads the value.
+func (u *ubj) object(t byte, what string, depth int, each func(key []byte, t byte, depth int) error) error {
+	if t == 'Z' {
+		return u.account(4)
+	}
+	if t != '{' {
+		return fmt.Errorf("%s is not an object", what)
+	}
+	elem, count, err := u.open(t, depth)
+	if err != nil {
+		return err
+	}
 	for i := 0; count < 0 || i < count; i++ {
 		if count < 0 {
 			c, err := u.marker()
 			if err != nil {
 				return err
 			}
-			if c == closing {
+			if c == '}' {
 				break
 			}
-			u.pos-- // not the end: the marker starts the next entry
+			u.pos-- // not the end: the marker starts the key's length
 		}
-		if i > 0 {
-			u.out = append(u.out, ',')
-		}
-		if open == '{' {
-			n, err := u.length(1)
-			if err != nil {
-				return err
-			}
-			u.out = appendString(u.out, u.b[u.pos:u.pos+n])
-			u.pos += n
-			u.out = append(u.out, ':')
-		}
-		var err error
-		if elem != 0 {
-			err = u.typed(elem, depth)
-		} else {
-			err = u.value(depth)
-		}
+		key, err := u.bytesOf('S')
 		if err != nil {
 			return err
 		}
-	}
-	u.out = append(u.out, closing)
-	return u.grow()
-}
-
-// appendString appends s as a JSON string. Bytes that are not UTF-8 pass
-// through (encoding/json replaces them when it decodes).
-func appendString(out, s []byte) []byte {
-	const hex = "0123456789abcdef"
-	out = append(out, '"')
-	for _, c := range s {
-		switch {
-		case c == '"' || c == '\\':
-			out = append(out, '\\', c)
-		case c < 0x20:
-			out = append(out, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-		default:
-			out = append(out, c)
+		v := elem
+		if v == 0 {
+			if v, err = u.marker(); err != nil {
+				return err
+			}
+		}
+		if err := each(key, v, depth+1); err != nil {
+			return err
 		}
 	}
-	return append(out, '"')
+	return nil
+}
+
+// array reads the array whose marker t is read (null: nothing), calling
+// each with every element's index, marker and depth; each reads the
+// element.
+func (u *ubj) array(t byte, what string, depth int, each func(i int, t byte, depth int) error) error {
+	if t == 'Z' {
+		return u.account(4)
+	}
+	if t != '[' {
+		return fmt.Errorf("%s is not an array", what)
+	}
+	elem, count, err := u.open(t, depth)
+	if err != nil {
+		return err
+	}
+	for i := 0; ; i++ {
+		v, more, err := u.next(']', elem, count, i)
+		if err != nil || !more {
+			return err
+		}
+		if err := each(i, v, depth+1); err != nil {
+			return err
+		}
+	}
+}
+
+// skip reads a value the model does not need, whose marker t is read,
+// checking it as UBJSON.
+func (u *ubj) skip(t byte, depth int) error {
+	switch t {
+	case 'Z', 'T', 'F', 'i', 'U', 'I', 'l', 'L', 'd', 'D':
+		n := size(t)
+		if err := u.need(n); err != nil {
+			return err
+		}
+		u.pos += n
+		return u.account(minText(t))
+	case 'C', 'S':
+		_, err := u.bytesOf(t)
+		return err
+	case '{':
+		return u.object(t, "", depth, func(_ []byte, t byte, depth int) error { return u.skip(t, depth) })
+	case '[':
+		elem, count, err := u.open(t, depth)
+		if err != nil {
+			return err
+		}
+		if n := size(elem); n >= 0 {
+			// Typed numbers: all at once (header has checked the bytes).
+			u.pos += n * count
+			return u.account(minText(elem) * count)
+		}
+		for i := 0; ; i++ {
+			v, more, err := u.next(']', elem, count, i)
+			if err != nil || !more {
+				return err
+			}
+			if err := u.skip(v, depth+1); err != nil {
+				return err
+			}
+		}
+	}
+	// 'H', high-precision numbers, among them: XGBoost never writes one
+	return u.errorf("marker %q is not supported", t)
+}
+
+// keyIndex returns the index of the name key matches, as encoding/json
+// matches a struct's fields: exactly, else without regard to case; -1 for
+// none.
+func keyIndex(key []byte, names ...string) int {
+	for i, name := range names {
+		if string(key) == name {
+			return i
+		}
+	}
+	for i, name := range names {
+		if bytes.EqualFold(key, []byte(name)) {
+			return i
+		}
+	}
+	return -1
+}
+
+// decodePtr decodes into *p, as encoding/json decodes into a pointer to a
+// struct: null sets it to nil, an object is decoded into the struct it
+// points to (a new one if nil).
+func decodePtr[T any](u *ubj, t byte, depth int, p **T, decode func(t byte, depth int, v *T) error) error {
+	if t == 'Z' {
+		*p = nil
+		return u.account(4)
+	}
+	if *p == nil {
+		*p = new(T)
+	}
+	return decode(t, depth, *p)
+}
+
+// str decodes a string into *s; null leaves it as it is.
+func (u *ubj) str(t byte, what string, s *string) error {
+	switch t {
+	case 'Z':
+		return u.account(4)
+	case 'S', 'C':
+		b, err := u.bytesOf(t)
+		if err != nil {
+			return err
+		}
+		*s = jsonString(b)
+		return nil
+	}
+	return fmt.Errorf("%s: marker %q is not a string", what, t)
+}
+
+// jsonString returns b as encoding/json decodes the same bytes in a JSON
+// string: each byte that is not part of valid UTF-8 becomes U+FFFD.
+func jsonString(b []byte) string {
+	if utf8.Valid(b) {
+		return string(b)
+	}
+	var s strings.Builder
+	for len(b) > 0 {
+		r, n := utf8.DecodeRune(b)
+		if r == utf8.RuneError && n == 1 {
+			s.WriteRune(utf8.RuneError)
+		} else {
+			s.Write(b[:n])
+		}
+		b = b[n:]
+	}
+	return s.String()
+}
+
+func (u *ubj) learner(t byte, depth int, l *jsonLearner) error {
+	return u.object(t, "learner", depth, func(key []byte, t byte, depth int) error {
+		switch keyIndex(key, "attributes", "feature_names", "gradient_booster", "learner_model_param", "objective") {
+		case 0:
+			return u.attributes(t, depth, &l.Attributes)
+		case 1:
+			return u.names(t, depth, &l.FeatureNames)
+		case 2:
+			return decodePtr(u, t, depth, &l.GradientBooster, u.booster)
+		case 3:
+			return decodePtr(u, t, depth, &l.LearnerModelParam, u.learnerParam)
+		case 4:
+			return decodePtr(u, t, depth, &l.Objective, func(t byte, depth int, o *jsonObjective) error {
+				return u.object(t, "objective", depth, func(key []byte, t byte, depth int) error {
+					if keyIndex(key, "name") == 0 {
+						return u.str(t, "objective.name", &o.Name)
+					}
+					return u.skip(t, depth)
+				})
+			})
+		}
+		return u.skip(t, depth)
+	})
+}
+
+func (u *ubj) learnerParam(t byte, depth int, p *jsonLearnerParam) error {
+	return u.object(t, "learner_model_param", depth, func(key []byte, t byte, depth int) error {
+		fields := [...]*string{&p.BaseScore, &p.NumClass, &p.NumFeature, &p.NumTarget}
+		if i := keyIndex(key, "base_score", "num_class", "num_feature", "num_target"); i >= 0 {
+			return u.str(t, [...]string{"base_score", "num_class", "num_feature", "num_target"}[i], fields[i])
+		}
+		return u.skip(t, depth)
+	})
+}
+
+func (u *ubj) booster(t byte, depth int, g *jsonBooster) error {
+	return u.object(t, "gradient_booster", depth, func(key []byte, t byte, depth int) error {
+		switch keyIndex(key, "name", "model") {
+		case 0:
+			return u.str(t, "gradient_booster.name", &g.Name)
+		case 1:
+			return decodePtr(u, t, depth, &g.Model, u.treeModel)
+		}
+		return u.skip(t, depth)
+	})
+}
+
+func (u *ubj) treeModel(t byte, depth int, g *jsonTreeModel) error {
+	return u.object(t, "model", depth, func(key []byte, t byte, depth int) error {
+		switch keyIndex(key, "gbtree_model_param", "tree_info", "trees") {
+		case 0:
+			p := &g.Param
+			return u.object(t, "gbtree_model_param", depth, func(key []byte, t byte, depth int) error {
+				fields := [...]*string{&p.NumParallelTree, &p.NumTrees}
+				if i := keyIndex(key, "num_parallel_tree", "num_trees"); i >= 0 {
+					return u.str(t, [...]string{"num_parallel_tree", "num_trees"}[i], fields[i])
+				}
+				return u.skip(t, depth)
+			})
+		case 1:
+			return u.int32s(t, "tree_info", depth, (*[]int32)(&g.TreeInfo))
+		case 2:
+			return u.trees(t, depth, &g.Trees)
+		}
+		return u.skip(t, depth)
+	})
+}
+
+// trees decodes the trees, checking each as soon as it is read (as the
+// JSON reader does), so that each one kept has the nodes its arrays
+// describe.
+func (u *ubj) trees(t byte, depth int, out *trees) error {
+	var ts trees
+	err := u.array(t, "trees", depth, func(i int, t byte, depth int) error {
+		var jt jsonTree
+		if err := u.tree(t, depth, &jt); err != nil {
+			return fmt.Errorf("tree %d: %w", i, err)
+		}
+		if err := jt.check(i); err != nil {
+			return err
+		}
+		ts = append(ts, jt)
+		return nil
+	})
+	*out = ts
+	return err
+}
+
+func (u *ubj) tree(t byte, depth int, jt *jsonTree) error {
+	if t != '{' && t != 'Z' {
+		return errors.New("not an object")
+	}
+	return u.object(t, "tree", depth, func(key []byte, t byte, depth int) error {
+		switch keyIndex(key, "tree_param", "left_children", "right_children", "split_indices",
+			"split_conditions", "default_left", "split_type", "sum_hessian", "loss_changes") {
+		case 0:
+			p := &jt.Param
+			return u.object(t, "tree_param", depth, func(key []byte, t byte, depth int) error {
+				fields := [...]*string{&p.NumNodes, &p.SizeLeafVector}
+				if i := keyIndex(key, "num_nodes", "size_leaf_vector"); i >= 0 {
+					return u.str(t, [...]string{"num_nodes", "size_leaf_vector"}[i], fields[i])
+				}
+				return u.skip(t, depth)
+			})
+		case 1:
+			return u.int32s(t, "left_children", depth, (*[]int32)(&jt.Left))
+		case 2:
+			return u.int32s(t, "right_children", depth, (*[]int32)(&jt.Right))
+		case 3:
+			return u.features(t, "split_indices", depth, (*[]uint32)(&jt.Split))
+		case 4:
+			return u.float32s(t, "split_conditions", depth, (*[]float32)(&jt.Conditions))
+		case 5:
+			return u.flags(t, "default_left", depth, (*[]bool)(&jt.DefaultLeft))
+		case 6:
+			return u.flags(t, "split_type", depth, (*[]bool)(&jt.SplitType))
+		case 7:
+			return u.float32s(t, "sum_hessian", depth, (*[]float32)(&jt.SumHessian))
+		case 8:
+			return u.float32s(t, "loss_changes", depth, (*[]float32)(&jt.LossChanges))
+		}
+		return u.skip(t, depth)
+	})
+}
+
+// names decodes learner.feature_names: at most MaxFeatures strings.
+func (u *ubj) names(t byte, depth int, out *names) error {
+	var ns []string
+	err := u.array(t, "feature_names", depth, func(i int, t byte, _ int) error {
+		if i >= MaxFeatures {
+			return fmt.Errorf("feature_names has more than %d elements", MaxFeatures)
+		}
+		var s string
+		if err := u.str(t, "feature_names", &s); err != nil {
+			return err
+		}
+		ns = append(ns, s)
+		return nil
+	})
+	*out = ns
+	return err
+}
+
+// attributes decodes learner.attributes, keeping only scikit_learn: at
+// most maxAttributes entries, each a string.
+func (u *ubj) attributes(t byte, depth int, a *attributes) error {
+	i := 0
+	return u.object(t, "attributes", depth, func(key []byte, t byte, _ int) error {
+		if i++; i > maxAttributes {
+			return fmt.Errorf("attributes has more than %d entries", maxAttributes)
+		}
+		var v string
+		if err := u.str(t, "attributes", &v); err != nil {
+			return err
+		}
+		if string(key) == "scikit_learn" {
+			a.sklearn, a.has = v, true
+		}
+		return nil
+	})
+}
+
+// The arrays of numbers. Each is read into a slice of exactly its length:
+// a typed array (what XGBoost writes) all at once, with a loop over its
+// bytes for the type XGBoost writes; any other array element by element,
+// each element converted by the array's conversion, which refuses a value
+// the JSON reader would refuse in the same place.
+
+// readNumbers decodes the array whose marker t is read into *out (null: nil),
+// each element with conv (its marker and payload), or with fast, when not
+// nil, for a typed array of fastType.
+func readNumbers[T any](u *ubj, t byte, what string, depth int, out *[]T,
+	conv func(t byte, p []byte) (T, error), fastType byte, fast func(p []byte, out []T) error) error {
+	if t == 'Z' {
+		*out = nil
+		return u.account(4)
+	}
+	if t != '[' {
+		return fmt.Errorf("%s is not an array", what)
+	}
+	elem, count, err := u.open(t, depth)
+	if err != nil {
+		return err
+	}
+	if elem != 0 && elem != 'S' && elem != 'C' {
+		// Typed fixed-size elements: header has checked the bytes, and
+		// the text they stand for bounds a count of payload-less ones.
+		if err := u.account(minText(elem) * count); err != nil {
+			return err
+		}
+		n := size(elem)
+		p := u.b[u.pos : u.pos+n*count]
+		s := make([]T, count)
+		if elem == fastType && fast != nil {
+			if err := fast(p, s); err != nil {
+				return fmt.Errorf("%s: %w", what, err)
+			}
+		} else {
+			for i := range s {
+				if s[i], err = conv(elem, p[n*i:n*i+n]); err != nil {
+					return fmt.Errorf("%s: element %d: %w", what, i, err)
+				}
+			}
+		}
+		u.pos += n * count
+		*out = s
+		return nil
+	}
+	// Elements with markers take at least 2 bytes (1 for true and false).
+	s := make([]T, 0, min(max(count, 0), (len(u.b)-u.pos)/2))
+	for i := 0; ; i++ {
+		v, more, err := u.next(']', elem, count, i)
+		if err != nil {
+			return err
+		}
+		if !more {
+			break
+		}
+		n := size(v)
+		if n < 0 || v == 'C' {
+			return fmt.Errorf("%s: element %d: marker %q: %w", what, i, v, errElementType)
+		}
+		if err := u.need(n); err != nil {
+			return err
+		}
+		u.pos += n
+		x, err := conv(v, u.b[u.pos-n:u.pos])
+		if err != nil {
+			return fmt.Errorf("%s: element %d: %w", what, i, err)
+		}
+		if err := u.account(minText(v)); err != nil {
+			return err
+		}
+		s = append(s, x)
+	}
+	*out = s
+	return nil
+}
+
+func notA(t byte, what string) error {
+	return fmt.Errorf("marker %q is not %s: %w", t, what, errElementType)
+}
+
+// int32s decodes an array of int32 (children, tree_info, version).
+func (u *ubj) int32s(t byte, what string, depth int, out *[]int32) error {
+	return readNumbers(u, t, what, depth, out, func(t byte, p []byte) (int32, error) {
+		if !isInteger(t) {
+			return 0, notA(t, "an integer")
+		}
+		v := intAt(t, p)
+		if v < math.MinInt32 || v > math.MaxInt32 {
+			return 0, fmt.Errorf("%d is outside int32's range", v)
+		}
+		return int32(v), nil
+	}, 'l', func(p []byte, out []int32) error {
+		for i := range out {
+			out[i] = int32(binary.BigEndian.Uint32(p[4*i:]))
+		}
+		return nil
+	})
+}
+
+// features decodes split_indices: one outside [0, 2^32) becomes 2^32-1,
+// refused if a reachable split has it (as the JSON reader does).
+func (u *ubj) features(t byte, what string, depth int, out *[]uint32) error {
+	return readNumbers(u, t, what, depth, out, func(t byte, p []byte) (uint32, error) {
+		if !isInteger(t) {
+			return 0, notA(t, "an integer")
+		}
+		v := intAt(t, p)
+		if v < 0 || v > math.MaxUint32 {
+			v = math.MaxUint32
+		}
+		return uint32(v), nil
+	}, 'l', func(p []byte, out []uint32) error {
+		for i := range out {
+			v := binary.BigEndian.Uint32(p[4*i:])
+			if v >= 1<<31 {
+				v = math.MaxUint32 // negative as int32
+			}
+			out[i] = v
+		}
+		return nil
+	})
+}
+
+// float32s decodes an array of float32: integers are rounded to float32, a
+// float64 too; a value that is not finite (or beyond float32's range) is
+// an error, as the JSON reader's parse of its text is.
+func (u *ubj) float32s(t byte, what string, depth int, out *[]float32) error {
+	return readNumbers(u, t, what, depth, out, func(t byte, p []byte) (float32, error) {
+		var v float32
+		switch t {
+		case 'd':
+			v = math.Float32frombits(binary.BigEndian.Uint32(p))
+		case 'D':
+			v = float32(math.Float64frombits(binary.BigEndian.Uint64(p)))
+		default:
+			if !isInteger(t) {
+				return 0, notA(t, "a number")
+			}
+			v = float32(intAt(t, p))
+		}
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return 0, fmt.Errorf("%v is not a finite float32", v)
+		}
+		return v, nil
+	}, 'd', func(p []byte, out []float32) error {
+		for i := range out {
+			b := binary.BigEndian.Uint32(p[4*i:])
+			if b&0x7f800000 == 0x7f800000 { // NaN or infinite
+				return fmt.Errorf("element %d: %v is not a finite float32", i, math.Float32frombits(b))
+			}
+			out[i] = math.Float32frombits(b)
+		}
+		return nil
+	})
+}
+
+// flags decodes an array of booleans written as 0/1 or true/false.
+func (u *ubj) flags(t byte, what string, depth int, out *[]bool) error {
+	return readNumbers(u, t, what, depth, out, func(t byte, p []byte) (bool, error) {
+		switch {
+		case t == 'T':
+			return true, nil
+		case t == 'F':
+			return false, nil
+		case !isInteger(t):
+			return false, notA(t, "a flag")
+		}
+		switch v := intAt(t, p); v {
+		case 0, 1:
+			return v == 1, nil
+		default:
+			return false, fmt.Errorf("%d is not a flag (0 or 1)", v)
+		}
+	}, 'U', func(p []byte, out []bool) error {
+		for i, c := range p {
+			if c > 1 {
+				return fmt.Errorf("element %d: %d is not a flag (0 or 1)", i, c)
+			}
+			out[i] = c == 1
+		}
+		return nil
+	})
 }
