@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"strings"
 	"sync"
 )
 
@@ -13,8 +14,8 @@ const chunkRows = 1024
 // record is one input record as the reader split it off, not yet parsed.
 type record struct {
 	line   int      // line number where the record starts, from 1
-	fields []string // CSV: the record's fields
-	raw    []byte   // JSON Lines: the line, without its newline
+	fields []string // CSV: the record's fields (for a plain record, once the chunk is split)
+	raw    []byte   // JSON Lines: the line, without its newline; CSV: a plain record's line
 	err    error    // a syntax error the reader found: the record is a bad row
 }
 
@@ -30,9 +31,14 @@ type badRow struct {
 // chunk is a run of consecutive records. A reader fills it, one worker
 // processes it, and the emitter consumes it in input order.
 type chunk struct {
-	recs   []record
-	arena  []byte // backing store for the records' raw bytes
-	out    []byte // output of the scored rows, in order
+	recs  []record
+	arena []byte // backing store for the records' raw bytes
+	// plain counts the plain CSV records: lines without a double quote,
+	// whose fields are the text between their commas. The reader leaves
+	// their fields to split; their lines are all of arena, back to back.
+	plain  int
+	fields []string // backing store for the plain records' fields
+	out    []byte   // output of the scored rows, in order
 	bad    []badRow
 	scored int
 	// eval: one entry per scored row
@@ -47,12 +53,44 @@ func (c *chunk) reset() {
 	clear(c.recs) // drop references to the fields of the last use
 	c.recs = c.recs[:0]
 	c.arena = c.arena[:0]
+	c.plain = 0
+	clear(c.fields)
+	c.fields = c.fields[:0]
 	c.out = c.out[:0]
 	c.bad = c.bad[:0]
 	c.scored = 0
 	clear(c.labels)
 	c.labels = c.labels[:0]
 	c.preds = c.preds[:0]
+}
+
+// split makes the fields of c's plain records: slices of one string
+// holding all their lines, so that a chunk costs two allocations rather than
+// two a row.
+func (c *chunk) split() {
+	if c.plain == 0 {
+		return
+	}
+	lines := string(c.arena)
+	for i := range c.recs {
+		r := &c.recs[i]
+		if r.fields != nil || r.raw == nil {
+			continue
+		}
+		line := lines[:len(r.raw)]
+		lines = lines[len(r.raw):]
+		start := len(c.fields)
+		for {
+			j := strings.IndexByte(line, ',')
+			if j < 0 {
+				break
+			}
+			c.fields = append(c.fields, line[:j])
+			line = line[j+1:]
+		}
+		c.fields = append(c.fields, line)
+		r.fields = c.fields[start:len(c.fields):len(c.fields)]
+	}
 }
 
 // addBad records a bad row found while processing c.
@@ -117,6 +155,7 @@ func (p *pipeline) run(ctx context.Context) error {
 	for range workers {
 		go func() {
 			for c := range jobs {
+				c.split()
 				p.work(c)
 				close(c.done)
 			}

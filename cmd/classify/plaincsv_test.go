@@ -1,11 +1,18 @@
 package main
 
 import (
+	"bufio"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
+	"testing/iotest"
 )
 
 // The tests of the fast paths for plain numeric CSV: each is checked
@@ -71,4 +78,177 @@ func TestAppendFloatRandom(t *testing.T) {
 			t.Fatalf("appendFloat(%v) = %q, want %q", v, got, want)
 		}
 	}
+}
+
+// csvRead is a record as a csvSource reads it, for comparisons.
+type csvRead struct {
+	line   int
+	fields []string
+	err    string
+}
+
+// readCSVRecords reads in through a csvSource limited to maxRecord bytes a
+// record: the header, the records (plain ones split) and the error that
+// ended the reading.
+func readCSVRecords(in io.Reader, maxRecord int64) (header []string, recs []csvRead, err error) {
+	src, err := newCSVSourceLimit("in", in, maxRecord)
+	if err != nil {
+		return nil, nil, err
+	}
+	for {
+		var c chunk
+		more, err := src.read(&c)
+		c.split()
+		for _, r := range c.recs {
+			cr := csvRead{line: r.line, fields: r.fields}
+			if r.err != nil {
+				cr.err = r.err.Error()
+			}
+			recs = append(recs, cr)
+		}
+		if err != nil || !more {
+			return src.header, recs, err
+		}
+	}
+}
+
+// readCSVRecordsReference is readCSVRecords done the way csvSource did it
+// before it read plain lines itself: every record by encoding/csv.
+func readCSVRecordsReference(in io.Reader, maxRecord int64) (header []string, recs []csvRead, err error) {
+	lim := &recordLimiter{r: in, limit: maxRecord + csvBufferSize}
+	r := csv.NewReader(bufio.NewReaderSize(lim, csvBufferSize))
+	r.FieldsPerRecord = -1
+	var start int64
+	next := func() ([]string, error) {
+		fields, err := r.Read()
+		var pe *csv.ParseError
+		if err != nil && !errors.As(err, &pe) {
+			if lim.tripped {
+				return nil, &recordTooLongError{name: "in", max: maxRecord}
+			}
+			return nil, err
+		}
+		end := r.InputOffset()
+		if lim.tripped || end-start > maxRecord {
+			line := 0
+			if pe != nil {
+				line = pe.StartLine
+			} else {
+				line, _ = r.FieldPos(0)
+			}
+			return nil, &recordTooLongError{name: "in", line: line, max: maxRecord}
+		}
+		start = end
+		lim.limit = end + maxRecord + csvBufferSize
+		return fields, err
+	}
+	header, err = next()
+	if err == io.EOF {
+		return nil, nil, errors.New("in: the input is empty: CSV needs a header row")
+	}
+	if err != nil {
+		var tl *recordTooLongError
+		if errors.As(err, &tl) {
+			return nil, nil, err
+		}
+		return nil, nil, fmt.Errorf("in: header: %w", err)
+	}
+	header[0] = strings.TrimPrefix(header[0], "\ufeff")
+	for i, h := range header {
+		header[i] = strings.TrimSpace(h)
+	}
+	for {
+		fields, err := next()
+		if err == io.EOF {
+			return header, recs, nil
+		}
+		if err != nil {
+			var pe *csv.ParseError
+			if !errors.As(err, &pe) {
+				return header, recs, err
+			}
+			recs = append(recs, csvRead{line: pe.StartLine, err: pe.Err.Error()})
+			continue
+		}
+		line, _ := r.FieldPos(0)
+		recs = append(recs, csvRead{line: line, fields: fields})
+	}
+}
+
+// checkCSVSource compares the csvSource on in with the reference, reading
+// in whole and a few bytes at a time (lines cut at the buffer's end).
+func checkCSVSource(t *testing.T, in string, maxRecord int64) {
+	t.Helper()
+	wantH, want, wantErr := readCSVRecordsReference(strings.NewReader(in), maxRecord)
+	for name, r := range map[string]io.Reader{
+		"whole":    strings.NewReader(in),
+		"one byte": iotest.OneByteReader(strings.NewReader(in)),
+		"half":     iotest.HalfReader(strings.NewReader(in)),
+	} {
+		gotH, got, gotErr := readCSVRecords(r, maxRecord)
+		if fmt.Sprint(gotErr) != fmt.Sprint(wantErr) {
+			t.Fatalf("%s: %q: error %v, want %v", name, in, gotErr, wantErr)
+		}
+		if !reflect.DeepEqual(gotH, wantH) {
+			t.Fatalf("%s: %q: header %q, want %q", name, in, gotH, wantH)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("%s: %q: records\n%+v\nwant\n%+v", name, in, got, want)
+		}
+	}
+}
+
+var csvSourceCases = []string{
+	"",
+	"\n",
+	"h\n",
+	"a,b\n1,2\n3,4",
+	"a,b\r\n1,2\r\n\r\n3,4\r",
+	"a,b\n1,2\n\n\n3,4\n5\n6,7,8\n",
+	"a,b\n1,\"2\"\n3,4\n\"x\ny\",5\n6,7\n",
+	"a,b\n1,2\"\n3,4\n",
+	"a,b\n1,\"2\n",
+	"a,b\n\"1\"\"\",2\n3,4\n",
+	"\ufeff a ,b\n 1,\t2\n\\.,x\n",
+	"a\n1\r2\n\r\n\r\r\n3\n",
+	"a,b\n,\n,,\n",
+	"a\n" + strings.Repeat("x", 63) + "\n" + strings.Repeat("y", 64) + "\nz\n",
+	"a\n" + strings.Repeat("\n", 70) + "z\n",
+	"a\n\"" + strings.Repeat("q\n", 40) + "\"\nz\n",
+	"sepal_length,sepal_width,petal_length,petal_width\n5.1,3.5,1.4,0.2\n6.3,3.3,6,2.5\n",
+}
+
+func TestCSVSourceMatchesEncodingCSV(t *testing.T) {
+	for _, in := range csvSourceCases {
+		checkCSVSource(t, in, 64)
+		checkCSVSource(t, in, maxRecordBytes)
+	}
+	// Many chunks, quoted records among plain ones, a buffer's worth and
+	// more of lines.
+	var b strings.Builder
+	b.WriteString("a,b,c\n")
+	r := rand.New(rand.NewPCG(3, 4))
+	for i := range 3*chunkRows + 17 {
+		switch r.IntN(20) {
+		case 0:
+			fmt.Fprintf(&b, "\"%d\n\",x,y\n", i)
+		case 1:
+			b.WriteString("\r\n")
+		case 2:
+			fmt.Fprintf(&b, "%d,\"b\"\"\",c\r\n", i)
+		default:
+			fmt.Fprintf(&b, "%d.5,%d,%s\n", i, r.IntN(100), strings.Repeat("z", r.IntN(300)))
+		}
+	}
+	checkCSVSource(t, b.String(), maxRecordBytes)
+	checkCSVSource(t, b.String(), 200)
+}
+
+func FuzzCSVSource(f *testing.F) {
+	for _, in := range csvSourceCases {
+		f.Add(in, uint8(64))
+	}
+	f.Fuzz(func(t *testing.T, in string, max uint8) {
+		checkCSVSource(t, in, int64(max%128)+1)
+	})
 }
