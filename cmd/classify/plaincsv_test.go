@@ -252,3 +252,49 @@ func FuzzCSVSource(f *testing.F) {
 		checkCSVSource(t, in, int64(max%128)+1)
 	})
 }
+
+// parseDecimal answers what strconv.ParseFloat answers, or declines.
+func FuzzParseDecimal(f *testing.F) {
+	for _, s := range []string{"", ".", "5.1", "0", "0.0", "12", ".5", "3.", "1e5", "-1", "+1", " 1", "1_0", "0x1p3",
+		"9007199254740991", "9007199254740992", "900719925474099.1", "0.0000000000000000000001", "0.00000000000000000000001",
+		"1.2.3", "00000000000000000000000000001.5", "nan", "inf", "0.30000000000000004", "123456789012345.6"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		v, ok := parseDecimal(s)
+		if !ok {
+			return
+		}
+		want, err := strconv.ParseFloat(s, 64)
+		if err != nil || math.Float64bits(v) != math.Float64bits(want) {
+			t.Fatalf("parseDecimal(%q) = %v, want %v, %v", s, v, want, err)
+		}
+	})
+}
+
+func TestParseDecimalRandom(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	taken := 0
+	for range 200_000 {
+		digits := 1 + r.IntN(17)
+		b := make([]byte, 0, 20)
+		for range digits {
+			b = append(b, byte('0'+r.IntN(10)))
+		}
+		if p := r.IntN(digits + 2); p <= digits {
+			b = append(b[:p], append([]byte{'.'}, b[p:]...)...)
+		}
+		s := string(b)
+		v, ok := parseDecimal(s)
+		if !ok {
+			continue
+		}
+		taken++
+		if want, err := strconv.ParseFloat(s, 64); err != nil || math.Float64bits(v) != math.Float64bits(want) {
+			t.Fatalf("parseDecimal(%q) = %v, want %v, %v", s, v, want, err)
+		}
+	}
+	if taken < 100_000 {
+		t.Errorf("parseDecimal took %d of 200,000 decimals: the fast path is hardly taken", taken)
+	}
+}
