@@ -1,10 +1,6 @@
 package main
 
-import (
-	"context"
-	"strings"
-	"sync"
-)
+import "context"
 
 // chunkRows is how many records a chunk holds: large enough that handing
 // chunks between goroutines costs little, small enough that the chunks in
@@ -54,8 +50,7 @@ func (c *chunk) reset() {
 	c.recs = c.recs[:0]
 	c.arena = c.arena[:0]
 	c.plain = 0
-	clear(c.fields)
-	c.fields = c.fields[:0]
+	c.fields = c.fields[:0] // overwritten by the next split
 	c.out = c.out[:0]
 	c.bad = c.bad[:0]
 	c.scored = 0
@@ -80,15 +75,14 @@ func (c *chunk) split() {
 		line := lines[:len(r.raw)]
 		lines = lines[len(r.raw):]
 		start := len(c.fields)
-		for {
-			j := strings.IndexByte(line, ',')
-			if j < 0 {
-				break
+		from := 0
+		for j := 0; j < len(line); j++ { // fields are short: no IndexByte
+			if line[j] == ',' {
+				c.fields = append(c.fields, line[from:j])
+				from = j + 1
 			}
-			c.fields = append(c.fields, line[:j])
-			line = line[j+1:]
 		}
-		c.fields = append(c.fields, line)
+		c.fields = append(c.fields, line[from:])
 		r.fields = c.fields[start:len(c.fields):len(c.fields)]
 	}
 }
@@ -119,7 +113,9 @@ func (p *pipeline) run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	workers := max(p.workers, 1)
-	pool := sync.Pool{New: func() any { return &chunk{recs: make([]record, 0, chunkRows)} }}
+	// Emitted chunks are kept for reuse, with the buffers they have grown
+	// (a sync.Pool would drop them at every garbage collection).
+	free := make(chan *chunk, 3*workers+1)
 	jobs := make(chan *chunk, workers)
 	ordered := make(chan *chunk, 2*workers)
 	readErr := make(chan error, 1)
@@ -128,7 +124,12 @@ func (p *pipeline) run(ctx context.Context) error {
 		defer close(jobs)
 		defer close(ordered)
 		for {
-			c := pool.Get().(*chunk)
+			var c *chunk
+			select {
+			case c = <-free:
+			default:
+				c = &chunk{recs: make([]record, 0, chunkRows)}
+			}
 			c.reset()
 			more, err := p.read(c)
 			if len(c.recs) > 0 {
@@ -170,7 +171,10 @@ func (p *pipeline) run(ctx context.Context) error {
 		if err := p.emit(c); err != nil {
 			return err
 		}
-		pool.Put(c)
+		select {
+		case free <- c:
+		default:
+		}
 	}
 	return <-readErr
 }

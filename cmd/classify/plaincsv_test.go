@@ -298,3 +298,22 @@ func TestParseDecimalRandom(t *testing.T) {
 		t.Errorf("parseDecimal took %d of 200,000 decimals: the fast path is hardly taken", taken)
 	}
 }
+
+// plainNeedsQuotes is csvNeedsQuotes of any of the line's fields.
+func FuzzPlainNeedsQuotes(f *testing.F) {
+	for _, s := range []string{"", ",", "5.1,3.5", " a,b", "a, b", "a,\tb", `\.`, `a,\.`, `\.,a`, `\.a`, `a\.`, `\`, `a,\`, "a\rb", ",,"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, line string) {
+		if strings.ContainsAny(line, "\"\n") {
+			return // not a plain record
+		}
+		want := false
+		for _, field := range strings.Split(line, ",") {
+			want = want || csvNeedsQuotes(field)
+		}
+		if got := plainNeedsQuotes([]byte(line)); got != want {
+			t.Fatalf("plainNeedsQuotes(%q) = %v, want %v", line, got, want)
+		}
+	})
+}

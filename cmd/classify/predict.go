@@ -107,9 +107,13 @@ func newPredictionEncoder(info classify.Info, format string) *predictionEncoder 
 
 func (e *predictionEncoder) append(dst []byte, rec *record, p classify.Prediction) []byte {
 	if e.csv {
-		for _, f := range rec.fields {
-			dst = appendCSVField(dst, f)
-			dst = append(dst, ',')
+		if rec.raw != nil && !plainNeedsQuotes(rec.raw) {
+			dst = append(append(dst, rec.raw...), ',') // its fields as appendCSVField writes them
+		} else {
+			for _, f := range rec.fields {
+				dst = appendCSVField(dst, f)
+				dst = append(dst, ',')
+			}
 		}
 		dst = appendCSVField(dst, p.Label)
 		for _, v := range p.Probabilities {

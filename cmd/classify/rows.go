@@ -327,6 +327,29 @@ func csvNeedsQuotes(f string) bool {
 	return false
 }
 
+// plainNeedsQuotes reports whether csvNeedsQuotes holds for any field of
+// the line of a plain CSV record: its fields are the text between its
+// commas, and none holds a double quote or a line break.
+func plainNeedsQuotes(line []byte) bool {
+	start := true // at the start of a field
+	for i := 0; i < len(line); i++ {
+		c := line[i]
+		switch {
+		case c == ',':
+			start = true
+			continue
+		case c == '\r':
+			return true
+		case start && (c == ' ' || c == '\t'):
+			return true
+		case start && c == '\\' && i+1 < len(line) && line[i+1] == '.' && (i+2 == len(line) || line[i+2] == ','):
+			return true // the field `\.`
+		}
+		start = false
+	}
+	return false
+}
+
 // appendFloat writes v in the shortest form that parses back to v:
 // strconv.AppendFloat(dst, v, 'g', -1, 64), byte for byte. 0 and 1, the
 // probabilities of most rows of a pure leaf, are written without it.
