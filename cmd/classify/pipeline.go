@@ -29,9 +29,12 @@ type badRow struct {
 type chunk struct {
 	recs  []record
 	arena []byte // backing store for the records' raw bytes
-	// plain counts the plain CSV records: lines without a double quote,
-	// whose fields are the text between their commas. The reader leaves
-	// their fields to split; their lines are all of arena, back to back.
+	// plain counts the plain CSV records not split yet: lines without a
+	// double quote, whose fields are the text between their commas. The
+	// reader leaves them unsplit (their fields nil, raw their line); their
+	// lines are all of arena, back to back. The csvColumns parser reads
+	// most from their lines; split makes the fields of all of them when
+	// something needs them.
 	plain  int
 	fields []string // backing store for the plain records' fields
 	out    []byte   // output of the scored rows, in order
@@ -61,7 +64,7 @@ func (c *chunk) reset() {
 
 // split makes the fields of c's plain records: slices of one string
 // holding all their lines, so that a chunk costs two allocations rather than
-// two a row.
+// two a row. Once is enough: later calls do nothing.
 func (c *chunk) split() {
 	if c.plain == 0 {
 		return
@@ -85,6 +88,7 @@ func (c *chunk) split() {
 		c.fields = append(c.fields, line[from:])
 		r.fields = c.fields[start:len(c.fields):len(c.fields)]
 	}
+	c.plain = 0
 }
 
 // addBad records a bad row found while processing c.
@@ -156,7 +160,6 @@ func (p *pipeline) run(ctx context.Context) error {
 	for range workers {
 		go func() {
 			for c := range jobs {
-				c.split()
 				p.work(c)
 				close(c.done)
 			}

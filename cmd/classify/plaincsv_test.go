@@ -317,3 +317,95 @@ func FuzzPlainNeedsQuotes(f *testing.F) {
 		}
 	})
 }
+
+// quoteFields rewrites every line of in without a double quote as the same
+// fields, each quoted: the record encoding/csv reads from it is the same,
+// on the same line, but no line is plain any more.
+func quoteFields(in string) string {
+	var b strings.Builder
+	for line := range strings.SplitAfterSeq(in, "\n") {
+		content, br := strings.CutSuffix(line, "\n")
+		if br {
+			if c, ok := strings.CutSuffix(content, "\r"); ok {
+				content, line = c, "\r\n"
+			} else {
+				line = "\n"
+			}
+		} else {
+			line = ""
+		}
+		if content != "" && !strings.Contains(content, `"`) && !strings.HasSuffix(content, "\r") {
+			content = `"` + strings.ReplaceAll(content, ",", `","`) + `"`
+		}
+		b.WriteString(content + line)
+	}
+	return b.String()
+}
+
+// plainCases are inputs for predict with plain lines of every kind: values
+// parsePlain reads and values it leaves to parseValue, bad rows, fields to
+// quote on output, quoted records among them.
+var plainCases = []string{
+	"sepal_length,sepal_width,petal_length,petal_width\n5.1,3.5,1.4,0.2\n6.3,3.3,6,2.5\n\n5.9,3.0,5.1,1.8\r\n",
+	"petal_width,id,sepal_length,petal_length,sepal_width\n0.2,a,5.1,1.4,3.5\n1.8, b ,5.9,5.1,3.0\n2.5,\\.,6.3,6,3.3\n2.5,\tx,6.3,6,3.3\n2.5,x\ry,6.3,6,3.3\n",
+	"sepal_length,sepal_width,petal_length,petal_width\n1e0,+3.5,1.40,.2\n5.,3.5, 1.4,0.2\n0,3.5,1.4,0.2\n-1,3.5,1.4,0.2\nx,3.5,1.4,0.2\n,3.5,1.4,0.2\nNaN,3.5,1.4,0.2\n1e400,1,1,1\n",
+	"sepal_length,sepal_width,petal_length,petal_width\n5.1,3.5,1.4\n5.1,3.5,1.4,0.2,9\n5.1,\"3.5\",1.4,0.2\n5.1,3\"5,1.4,0.2\n7,3.2,4.7,1.4",
+	"sepal_length,sepal_width,petal_length,petal_width,sepal_length\n5.1,3.5,1.4,0.2,9\n",
+	"sepal_length,sepal_width,petal_length,petal_width\n12345678901234567890,3.5,1.4,0.2\n0.00000000000000000000000001,3.5,1.4,0.2\n3.4028236e38,1,1,1\n",
+}
+
+// checkPlainPredict runs predict and eval on in and on quoteFields(in)
+// with each set of flags and wants the same results.
+func checkPlainPredict(t *testing.T, in string) {
+	t.Helper()
+	quoted := quoteFields(in)
+	for _, args := range [][]string{
+		{"predict", "-format", "csv", "-model", "decision_tree"},
+		{"predict", "-format", "csv", "-model", "xgboost", "-allow-non-positive"},
+		{"predict", "-format", "csv", "-registry", compatRegistry, "-model", "decision_tree", "-on-error", "fail"},
+		{"eval", "-format", "csv", "-model", "random_forest", "-label", "sepal_length"},
+		{"explain", "-format", "csv", "-model", "decision_tree", "-keep", "sepal_length"},
+	} {
+		got, want := inProcess(t, in, args...), inProcess(t, quoted, args...)
+		if got != want {
+			t.Fatalf("classify %v on %q:\n%+v\nwith every field quoted (%q):\n%+v", args, in, got, quoted, want)
+		}
+	}
+}
+
+func TestPredictPlainMatchesQuoted(t *testing.T) {
+	if q := quoteFields("a,b\n\nc\r\n\"d\",e\nf"); q != "\"a\",\"b\"\n\n\"c\"\r\n\"d\",e\n\"f\"" {
+		t.Fatalf("quoteFields: %q", q)
+	}
+	for _, in := range plainCases {
+		checkPlainPredict(t, in)
+		// Each line alone too: the first line parsePlain declines has the
+		// chunk split, and the lines after it parsed from their fields.
+		header, body, _ := strings.Cut(in, "\n")
+		for line := range strings.SplitAfterSeq(body, "\n") {
+			checkPlainPredict(t, header+"\n"+line)
+		}
+	}
+	// More than a chunk, one unusual value among plain ones.
+	var b strings.Builder
+	b.WriteString("sepal_length,sepal_width,petal_length,petal_width\n")
+	for i := range 2*chunkRows + 5 {
+		if i == chunkRows+3 {
+			b.WriteString("5e0,3.5,1.4,0.2\n")
+		}
+		fmt.Fprintf(&b, "%d.%d,3.%d,%d.4,0.%d\n", 4+i%4, i%10, i%7, 1+i%6, 1+i%9)
+	}
+	checkPlainPredict(t, b.String())
+}
+
+func FuzzPredictPlain(f *testing.F) {
+	for _, in := range plainCases {
+		f.Add(in)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		if strings.Count(in, "\n") > 50 {
+			return
+		}
+		checkPlainPredict(t, in)
+	})
+}

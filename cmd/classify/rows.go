@@ -32,7 +32,14 @@ type csvColumns struct {
 	label    int   // the label's column, or -1
 	nfields  int   // the header's field count
 	rules    valueRules
+	// byCol[j]: the feature in column j, or -1; nil when plain records
+	// cannot be parsed without their fields (a label column).
+	byCol []int
 }
+
+// errUnsplit is what csvColumns.parse returns for a plain record whose
+// fields it needs: the caller splits the chunk (chunk.split) and asks again.
+var errUnsplit = errors.New("the record's fields are not split")
 
 // valueRules says which feature values a row may hold.
 type valueRules struct {
@@ -66,12 +73,31 @@ func newCSVColumns(header, features []string, label string, rules valueRules) (*
 		return nil, fmt.Errorf("the header has no column %s (it has: %s)",
 			strings.Join(missing, ", "), strings.Join(header, ", "))
 	}
+	if label == "" {
+		c.byCol = make([]int, len(header))
+		for j := range c.byCol {
+			c.byCol[j] = -1
+		}
+		for i, j := range c.cols {
+			if c.byCol[j] >= 0 { // two features of one name
+				c.byCol = nil
+				break
+			}
+			c.byCol[j] = i
+		}
+	}
 	return c, nil
 }
 
 func (c *csvColumns) parse(rec *record, row []float64) (string, error) {
 	if rec.err != nil {
 		return "", rec.err
+	}
+	if rec.fields == nil { // a plain record, not split
+		if c.parsePlain(rec.raw, row) {
+			return "", nil
+		}
+		return "", errUnsplit
 	}
 	if len(rec.fields) != c.nfields {
 		return "", fmt.Errorf("%d fields, the header has %d", len(rec.fields), c.nfields)
@@ -91,6 +117,38 @@ func (c *csvColumns) parse(rec *record, row []float64) (string, error) {
 		return "", errors.New("the label is missing")
 	}
 	return label, nil
+}
+
+// parsePlain reads the feature values of a plain record from its line in
+// one pass, without making its fields, when each is a positive decimal
+// parseDecimal reads and the line has the header's field count: the values
+// parse would find from its fields. Otherwise it returns false, and the
+// record is left to parse, whose messages say what is wrong with it.
+func (c *csvColumns) parsePlain(line []byte, row []float64) bool {
+	if c.byCol == nil {
+		return false
+	}
+	col, from := 0, 0
+	for i := 0; ; i++ {
+		if i < len(line) && line[i] != ',' {
+			continue
+		}
+		if col == len(c.byCol) {
+			return false // more fields than the header
+		}
+		if f := c.byCol[col]; f >= 0 {
+			v, ok := parseDecimal(line[from:i])
+			if !ok || !(v > 0) {
+				return false
+			}
+			row[f] = v
+		}
+		col++
+		if i == len(line) {
+			return col == len(c.byCol)
+		}
+		from = i + 1
+	}
 }
 
 // takesNone ends the message for a missing value given to a model that
@@ -145,7 +203,7 @@ var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
 // float64, so the one rounding of the division gives the float64 nearest
 // the decimal value, which is ParseFloat's answer (the same fast path as
 // its own, Clinger's).
-func parseDecimal(s string) (v float64, ok bool) {
+func parseDecimal[T string | []byte](s T) (v float64, ok bool) {
 	var m uint64
 	digits, k := 0, -1 // k: digits after the point, -1 before it
 	for i := 0; i < len(s); i++ {
@@ -291,29 +349,25 @@ func appendCSVRecord(dst []byte, fields ...string) []byte {
 	return append(dst, '\n')
 }
 
-func appendCSVField(dst []byte, f string) []byte {
+func appendCSVField[T string | []byte](dst []byte, f T) []byte {
 	if !csvNeedsQuotes(f) {
 		return append(dst, f...)
 	}
 	dst = append(dst, '"')
-	for {
-		i := strings.IndexByte(f, '"')
-		if i < 0 {
-			break
+	for i := 0; i < len(f); i++ {
+		dst = append(dst, f[i])
+		if f[i] == '"' {
+			dst = append(dst, '"')
 		}
-		dst = append(dst, f[:i+1]...)
-		dst = append(dst, '"')
-		f = f[i+1:]
 	}
-	dst = append(dst, f...)
 	return append(dst, '"')
 }
 
-func csvNeedsQuotes(f string) bool {
-	if f == "" {
+func csvNeedsQuotes[T string | []byte](f T) bool {
+	if len(f) == 0 {
 		return false
 	}
-	if f == `\.` || f[0] == ' ' || f[0] == '\t' {
+	if string(f) == `\.` || f[0] == ' ' || f[0] == '\t' {
 		return true
 	}
 	// A loop rather than strings.ContainsAny, which costs several times as
@@ -334,6 +388,13 @@ func plainNeedsQuotes(line []byte) bool {
 	start := true // at the start of a field
 	for i := 0; i < len(line); i++ {
 		c := line[i]
+		if c > ',' { // digits, '.', letters: nothing to quote but a field `\.`
+			if start && c == '\\' && i+1 < len(line) && line[i+1] == '.' && (i+2 == len(line) || line[i+2] == ',') {
+				return true
+			}
+			start = false
+			continue
+		}
 		switch {
 		case c == ',':
 			start = true
@@ -342,8 +403,6 @@ func plainNeedsQuotes(line []byte) bool {
 			return true
 		case start && (c == ' ' || c == '\t'):
 			return true
-		case start && c == '\\' && i+1 < len(line) && line[i+1] == '.' && (i+2 == len(line) || line[i+2] == ','):
-			return true // the field `\.`
 		}
 		start = false
 	}
