@@ -137,7 +137,11 @@ type csvSource struct {
 	start      int64 // input offset where the next record starts
 	plainLines int   // lines the source read itself (plain records, blank lines)
 	plainBytes int64 // their bytes
-	header     []string
+	// clean is how many of the buffered bytes are known to hold no double
+	// quote; quote, whether a quote follows them.
+	clean  int
+	quote  bool
+	header []string
 }
 
 func newCSVSource(name string, r io.Reader) (*csvSource, error) {
@@ -207,6 +211,7 @@ func (s *csvSource) ended(end int64, line int) error {
 // not it parsed. The csv.Reader counts only the lines it read; line numbers
 // here (and in the ParseError) count them all.
 func (s *csvSource) next() ([]string, error) {
+	s.clean, s.quote = 0, false // the buffer moves on
 	fields, err := s.r.Read()
 	var pe *csv.ParseError
 	if err != nil && !errors.As(err, &pe) {
@@ -262,17 +267,25 @@ func (s *csvSource) read(c *chunk) (bool, error) {
 // is, and blank lines are skipped.
 func (s *csvSource) readPlain(c *chunk) error {
 	buf, _ := s.br.Peek(s.br.Buffered())
+	if !s.quote && s.clean < len(buf) { // one search a buffer, not one a line
+		if q := bytes.IndexByte(buf[s.clean:], '"'); q >= 0 {
+			s.clean, s.quote = s.clean+q, true
+		} else {
+			s.clean = len(buf)
+		}
+	}
+	buf = buf[:s.clean] // the lines that end before a quote are plain
 	pos := 0
-	defer func() { s.br.Discard(pos) }()
+	defer func() {
+		s.br.Discard(pos)
+		s.clean -= pos
+	}()
 	for len(c.recs) < chunkRows {
 		i := bytes.IndexByte(buf[pos:], '\n')
 		if i < 0 {
 			return nil
 		}
 		line := buf[pos : pos+i]
-		if bytes.IndexByte(line, '"') >= 0 {
-			return nil
-		}
 		pos += i + 1
 		s.plainLines++
 		s.plainBytes += int64(i + 1)
