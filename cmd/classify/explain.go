@@ -111,6 +111,7 @@ func explainCmd(ctx context.Context, args []string, e env) error {
 	}
 	stride := len(cm.Outputs()) * (len(info.Features) + 1)
 	work := func(c *chunk) {
+		c.split() // keptValues reads the fields
 		c.batch.score(c, s.model, s.parser, info)
 		c.batch.contribute(cm, info, stride)
 		for i := range c.recs {

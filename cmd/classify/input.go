@@ -117,13 +117,31 @@ const maxRecordBytes = maxLineBytes
 const csvBufferSize = 256 << 10
 
 // csvSource splits CSV input into records after its header row.
+//
+// A line without a double quote, the whole of a numeric file, is a record
+// whose fields are the text between its commas: encoding/csv reads nothing
+// else from it. The source takes such lines from its buffer itself, copying
+// them to the chunk as plain records (chunk.split makes their fields). Any
+// other line, and one not whole in the buffer yet, is left to the
+// csv.Reader, which reads from the same buffer a line at a time
+// (lineFeeder), so that it never holds input the source has not given it.
+// The two paths agree on every byte of every field, on line numbers and on
+// offsets, so the records are those encoding/csv alone would read.
 type csvSource struct {
-	name      string // for messages
-	r         *csv.Reader
-	lim       *recordLimiter
-	maxRecord int64 // see maxRecordBytes
-	start     int64 // input offset where the next record starts
-	header    []string
+	name       string // for messages
+	br         *bufio.Reader
+	feed       *lineFeeder // br, for r
+	r          *csv.Reader
+	lim        *recordLimiter
+	maxRecord  int64 // see maxRecordBytes
+	start      int64 // input offset where the next record starts
+	plainLines int   // lines the source read itself (plain records, blank lines)
+	plainBytes int64 // their bytes
+	// clean is how many of the buffered bytes are known to hold no double
+	// quote; quote, whether a quote follows them.
+	clean  int
+	quote  bool
+	header []string
 }
 
 func newCSVSource(name string, r io.Reader) (*csvSource, error) {
@@ -133,9 +151,11 @@ func newCSVSource(name string, r io.Reader) (*csvSource, error) {
 // newCSVSourceLimit is newCSVSource with records bounded to maxRecord bytes.
 func newCSVSourceLimit(name string, r io.Reader, maxRecord int64) (*csvSource, error) {
 	lim := &recordLimiter{r: r, limit: maxRecord + csvBufferSize}
-	cr := csv.NewReader(bufio.NewReaderSize(lim, csvBufferSize))
+	br := bufio.NewReaderSize(lim, csvBufferSize)
+	feed := &lineFeeder{br: br}
+	cr := csv.NewReader(feed)
 	cr.FieldsPerRecord = -1 // a wrong field count is a bad row, reported by the decoder
-	s := &csvSource{name: name, r: cr, lim: lim, maxRecord: maxRecord}
+	s := &csvSource{name: name, br: br, feed: feed, r: cr, lim: lim, maxRecord: maxRecord}
 	header, err := s.next()
 	if err == io.EOF {
 		return nil, fmt.Errorf("%s: the input is empty: CSV needs a header row", name)
@@ -170,10 +190,28 @@ func (e *recordTooLongError) Error() string {
 		"stopped, as the rest of the input cannot be split into records reliably", e.name, e.line, e.max)
 }
 
-// next reads the next record: its fields, a *csv.ParseError for a record
-// with a syntax error (a bad row), io.EOF, or a fatal error. A record longer
-// than s.maxRecord bytes is fatal, whether or not it parsed.
+// offset is the input offset of the next byte to read.
+func (s *csvSource) offset() int64 { return s.feed.n + s.plainBytes }
+
+// ended records that a record ends at offset end: it is fatal when it is
+// longer than s.maxRecord bytes (counting the blank lines before it), and
+// the limiter may let the reading run to maxRecord bytes past it.
+func (s *csvSource) ended(end int64, line int) error {
+	if s.lim.tripped || end-s.start > s.maxRecord {
+		return &recordTooLongError{name: s.name, line: line, max: s.maxRecord}
+	}
+	s.start = end
+	s.lim.limit = end + s.maxRecord + csvBufferSize
+	return nil
+}
+
+// next reads the next record with the csv.Reader: its fields, a
+// *csv.ParseError for a record with a syntax error (a bad row), io.EOF, or
+// a fatal error. A record longer than s.maxRecord bytes is fatal, whether or
+// not it parsed. The csv.Reader counts only the lines it read; line numbers
+// here (and in the ParseError) count them all.
 func (s *csvSource) next() ([]string, error) {
+	s.clean, s.quote = 0, false // the buffer moves on
 	fields, err := s.r.Read()
 	var pe *csv.ParseError
 	if err != nil && !errors.As(err, &pe) {
@@ -182,23 +220,30 @@ func (s *csvSource) next() ([]string, error) {
 		}
 		return nil, err
 	}
-	end := s.r.InputOffset()
-	if s.lim.tripped || end-s.start > s.maxRecord {
-		line := 0
-		if pe != nil {
-			line = pe.StartLine
-		} else {
-			line, _ = s.r.FieldPos(0)
-		}
-		return nil, &recordTooLongError{name: s.name, line: line, max: s.maxRecord}
+	line := 0
+	if pe != nil {
+		pe.StartLine += s.plainLines
+		pe.Line += s.plainLines
+		line = pe.StartLine
+	} else {
+		line, _ = s.r.FieldPos(0)
+		line += s.plainLines
 	}
-	s.start = end
-	s.lim.limit = end + s.maxRecord + csvBufferSize
+	if err := s.ended(s.offset(), line); err != nil {
+		return nil, err
+	}
 	return fields, err
 }
 
 func (s *csvSource) read(c *chunk) (bool, error) {
-	for len(c.recs) < chunkRows {
+	for {
+		if err := s.readPlain(c); err != nil {
+			return false, err
+		}
+		if len(c.recs) >= chunkRows {
+			return true, nil
+		}
+		// The next line holds a quote or is not whole in the buffer.
 		fields, err := s.next()
 		if err == io.EOF {
 			return false, nil
@@ -212,9 +257,87 @@ func (s *csvSource) read(c *chunk) (bool, error) {
 			continue
 		}
 		line, _ := s.r.FieldPos(0)
-		c.recs = append(c.recs, record{line: line, fields: fields})
+		c.recs = append(c.recs, record{line: line + s.plainLines, fields: fields})
 	}
-	return true, nil
+}
+
+// readPlain adds to c, while it has room, the plain records of the whole
+// lines in the buffer, up to the first line that holds a double quote. It
+// does what the csv.Reader would: a line's "\r\n" is a line break as "\n"
+// is, and blank lines are skipped.
+func (s *csvSource) readPlain(c *chunk) error {
+	buf, _ := s.br.Peek(s.br.Buffered())
+	if !s.quote && s.clean < len(buf) { // one search a buffer, not one a line
+		if q := bytes.IndexByte(buf[s.clean:], '"'); q >= 0 {
+			s.clean, s.quote = s.clean+q, true
+		} else {
+			s.clean = len(buf)
+		}
+	}
+	buf = buf[:s.clean] // the lines that end before a quote are plain
+	pos := 0
+	defer func() {
+		s.br.Discard(pos)
+		s.clean -= pos
+	}()
+	for len(c.recs) < chunkRows {
+		i := bytes.IndexByte(buf[pos:], '\n')
+		if i < 0 {
+			return nil
+		}
+		line := buf[pos : pos+i]
+		pos += i + 1
+		s.plainLines++
+		s.plainBytes += int64(i + 1)
+		if n := len(line); n > 0 && line[n-1] == '\r' {
+			line = line[:n-1]
+		}
+		if len(line) == 0 {
+			continue
+		}
+		if err := s.ended(s.offset(), s.feed.lines+s.plainLines); err != nil {
+			return err
+		}
+		c.arena = append(c.arena, line...)
+		c.recs = append(c.recs, record{line: s.feed.lines + s.plainLines, raw: c.arena[len(c.arena)-len(line) : len(c.arena) : len(c.arena)]})
+		c.plain++
+	}
+	return nil
+}
+
+// lineFeeder is the csv.Reader's input: the csvSource's buffer, given a
+// line at most at a time, so that the csv.Reader's own buffer never holds
+// more than the line it is reading. Once it returns a record the
+// csv.Reader has read nothing past it, and the source reads on from there.
+type lineFeeder struct {
+	br      *bufio.Reader
+	pending []byte // the rest of the line being given, in br's buffer
+	err     error  // br's error, returned once pending is given
+	n       int64  // bytes given
+	lines   int    // line breaks given
+}
+
+func (f *lineFeeder) Read(p []byte) (int, error) {
+	if len(f.pending) == 0 {
+		if f.err != nil {
+			return 0, f.err
+		}
+		line, err := f.br.ReadSlice('\n')
+		if err != nil && err != bufio.ErrBufferFull {
+			f.err = err
+		}
+		if len(line) == 0 {
+			return 0, f.err
+		}
+		f.pending = line
+	}
+	n := copy(p, f.pending)
+	f.pending = f.pending[n:]
+	f.n += int64(n)
+	if len(f.pending) == 0 && p[n-1] == '\n' {
+		f.lines++
+	}
+	return n, nil
 }
 
 // recordLimiter keeps a csv.Reader from reading far past the start of the

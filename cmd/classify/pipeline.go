@@ -1,9 +1,6 @@
 package main
 
-import (
-	"context"
-	"sync"
-)
+import "context"
 
 // chunkRows is how many records a chunk holds: large enough that handing
 // chunks between goroutines costs little, small enough that the chunks in
@@ -13,8 +10,8 @@ const chunkRows = 1024
 // record is one input record as the reader split it off, not yet parsed.
 type record struct {
 	line   int      // line number where the record starts, from 1
-	fields []string // CSV: the record's fields
-	raw    []byte   // JSON Lines: the line, without its newline
+	fields []string // CSV: the record's fields (for a plain record, once the chunk is split)
+	raw    []byte   // JSON Lines: the line, without its newline; CSV: a plain record's line
 	err    error    // a syntax error the reader found: the record is a bad row
 }
 
@@ -30,9 +27,17 @@ type badRow struct {
 // chunk is a run of consecutive records. A reader fills it, one worker
 // processes it, and the emitter consumes it in input order.
 type chunk struct {
-	recs   []record
-	arena  []byte // backing store for the records' raw bytes
-	out    []byte // output of the scored rows, in order
+	recs  []record
+	arena []byte // backing store for the records' raw bytes
+	// plain counts the plain CSV records not split yet: lines without a
+	// double quote, whose fields are the text between their commas. The
+	// reader leaves them unsplit (their fields nil, raw their line); their
+	// lines are all of arena, back to back. The csvColumns parser reads
+	// most from their lines; split makes the fields of all of them when
+	// something needs them.
+	plain  int
+	fields []string // backing store for the plain records' fields
+	out    []byte   // output of the scored rows, in order
 	bad    []badRow
 	scored int
 	// eval: one entry per scored row
@@ -47,12 +52,43 @@ func (c *chunk) reset() {
 	clear(c.recs) // drop references to the fields of the last use
 	c.recs = c.recs[:0]
 	c.arena = c.arena[:0]
+	c.plain = 0
+	c.fields = c.fields[:0] // overwritten by the next split
 	c.out = c.out[:0]
 	c.bad = c.bad[:0]
 	c.scored = 0
 	clear(c.labels)
 	c.labels = c.labels[:0]
 	c.preds = c.preds[:0]
+}
+
+// split makes the fields of c's plain records: slices of one string
+// holding all their lines, so that a chunk costs two allocations rather than
+// two a row. Once is enough: later calls do nothing.
+func (c *chunk) split() {
+	if c.plain == 0 {
+		return
+	}
+	lines := string(c.arena)
+	for i := range c.recs {
+		r := &c.recs[i]
+		if r.fields != nil || r.raw == nil {
+			continue
+		}
+		line := lines[:len(r.raw)]
+		lines = lines[len(r.raw):]
+		start := len(c.fields)
+		from := 0
+		for j := 0; j < len(line); j++ { // fields are short: no IndexByte
+			if line[j] == ',' {
+				c.fields = append(c.fields, line[from:j])
+				from = j + 1
+			}
+		}
+		c.fields = append(c.fields, line[from:])
+		r.fields = c.fields[start:len(c.fields):len(c.fields)]
+	}
+	c.plain = 0
 }
 
 // addBad records a bad row found while processing c.
@@ -81,7 +117,9 @@ func (p *pipeline) run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	workers := max(p.workers, 1)
-	pool := sync.Pool{New: func() any { return &chunk{recs: make([]record, 0, chunkRows)} }}
+	// Emitted chunks are kept for reuse, with the buffers they have grown
+	// (a sync.Pool would drop them at every garbage collection).
+	free := make(chan *chunk, 3*workers+1)
 	jobs := make(chan *chunk, workers)
 	ordered := make(chan *chunk, 2*workers)
 	readErr := make(chan error, 1)
@@ -90,7 +128,12 @@ func (p *pipeline) run(ctx context.Context) error {
 		defer close(jobs)
 		defer close(ordered)
 		for {
-			c := pool.Get().(*chunk)
+			var c *chunk
+			select {
+			case c = <-free:
+			default:
+				c = &chunk{recs: make([]record, 0, chunkRows)}
+			}
 			c.reset()
 			more, err := p.read(c)
 			if len(c.recs) > 0 {
@@ -131,7 +174,10 @@ func (p *pipeline) run(ctx context.Context) error {
 		if err := p.emit(c); err != nil {
 			return err
 		}
-		pool.Put(c)
+		select {
+		case free <- c:
+		default:
+		}
 	}
 	return <-readErr
 }

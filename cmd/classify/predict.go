@@ -91,6 +91,7 @@ func predictCmd(ctx context.Context, args []string, e env) error {
 type predictionEncoder struct {
 	csv     bool
 	classes []string
+	cells   [][]byte // CSV: each class as a field
 	keys    [][]byte // JSON Lines: each class as a quoted JSON key with its colon
 	labels  [][]byte // JSON Lines: each class as a JSON string
 }
@@ -98,6 +99,7 @@ type predictionEncoder struct {
 func newPredictionEncoder(info classify.Info, format string) *predictionEncoder {
 	e := &predictionEncoder{csv: format == formatCSV, classes: info.Classes}
 	for _, c := range info.Classes {
+		e.cells = append(e.cells, appendCSVField(nil, c))
 		k, _ := json.Marshal(c)
 		e.labels = append(e.labels, k)
 		e.keys = append(e.keys, append(append([]byte{}, k...), ':'))
@@ -107,11 +109,21 @@ func newPredictionEncoder(info classify.Info, format string) *predictionEncoder 
 
 func (e *predictionEncoder) append(dst []byte, rec *record, p classify.Prediction) []byte {
 	if e.csv {
-		for _, f := range rec.fields {
-			dst = appendCSVField(dst, f)
-			dst = append(dst, ',')
+		switch {
+		case rec.fields != nil:
+			for _, f := range rec.fields {
+				dst = appendCSVField(dst, f)
+				dst = append(dst, ',')
+			}
+		case !plainNeedsQuotes(rec.raw): // a plain record: its fields as appendCSVField writes them
+			dst = append(append(dst, rec.raw...), ',')
+		default:
+			for f := range bytes.SplitSeq(rec.raw, []byte{','}) {
+				dst = appendCSVField(dst, f)
+				dst = append(dst, ',')
+			}
 		}
-		dst = appendCSVField(dst, p.Label)
+		dst = append(dst, e.cells[p.Class]...)
 		for _, v := range p.Probabilities {
 			dst = appendFloat(append(dst, ','), v)
 		}

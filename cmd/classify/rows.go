@@ -32,7 +32,14 @@ type csvColumns struct {
 	label    int   // the label's column, or -1
 	nfields  int   // the header's field count
 	rules    valueRules
+	// byCol[j]: the feature in column j, or -1; nil when plain records
+	// cannot be parsed without their fields (a label column).
+	byCol []int
 }
+
+// errUnsplit is what csvColumns.parse returns for a plain record whose
+// fields it needs: the caller splits the chunk (chunk.split) and asks again.
+var errUnsplit = errors.New("the record's fields are not split")
 
 // valueRules says which feature values a row may hold.
 type valueRules struct {
@@ -66,12 +73,31 @@ func newCSVColumns(header, features []string, label string, rules valueRules) (*
 		return nil, fmt.Errorf("the header has no column %s (it has: %s)",
 			strings.Join(missing, ", "), strings.Join(header, ", "))
 	}
+	if label == "" {
+		c.byCol = make([]int, len(header))
+		for j := range c.byCol {
+			c.byCol[j] = -1
+		}
+		for i, j := range c.cols {
+			if c.byCol[j] >= 0 { // two features of one name
+				c.byCol = nil
+				break
+			}
+			c.byCol[j] = i
+		}
+	}
 	return c, nil
 }
 
 func (c *csvColumns) parse(rec *record, row []float64) (string, error) {
 	if rec.err != nil {
 		return "", rec.err
+	}
+	if rec.fields == nil { // a plain record, not split
+		if c.parsePlain(rec.raw, row) {
+			return "", nil
+		}
+		return "", errUnsplit
 	}
 	if len(rec.fields) != c.nfields {
 		return "", fmt.Errorf("%d fields, the header has %d", len(rec.fields), c.nfields)
@@ -93,6 +119,38 @@ func (c *csvColumns) parse(rec *record, row []float64) (string, error) {
 	return label, nil
 }
 
+// parsePlain reads the feature values of a plain record from its line in
+// one pass, without making its fields, when each is a positive decimal
+// parseDecimal reads and the line has the header's field count: the values
+// parse would find from its fields. Otherwise it returns false, and the
+// record is left to parse, whose messages say what is wrong with it.
+func (c *csvColumns) parsePlain(line []byte, row []float64) bool {
+	if c.byCol == nil {
+		return false
+	}
+	col, from := 0, 0
+	for i := 0; ; i++ {
+		if i < len(line) && line[i] != ',' {
+			continue
+		}
+		if col == len(c.byCol) {
+			return false // more fields than the header
+		}
+		if f := c.byCol[col]; f >= 0 {
+			v, ok := parseDecimal(line[from:i])
+			if !ok || !(v > 0) {
+				return false
+			}
+			row[f] = v
+		}
+		col++
+		if i == len(line) {
+			return col == len(c.byCol)
+		}
+		from = i + 1
+	}
+}
+
 // takesNone ends the message for a missing value given to a model that
 // takes none.
 const takesNone = " (the model takes no missing values)"
@@ -103,6 +161,9 @@ const takesNone = " (the model takes no missing values)"
 // included, -Inf too) is a bad row unless rules.nonPositive is set, as the
 // HTTP server's gt=0 rule has it; infinities are bad rows anyway.
 func parseValue(name, s string, rules valueRules) (float64, error) {
+	if v, ok := parseDecimal(s); ok && v > 0 {
+		return v, nil // what the rest would make of s
+	}
 	t := strings.TrimSpace(s)
 	if t == "" {
 		if rules.missing {
@@ -127,6 +188,46 @@ func parseValue(name, s string, rules valueRules) (float64, error) {
 		return 0, fmt.Errorf("%s: %q is not a finite number", name, s)
 	}
 	return v, nil
+}
+
+// pow10 are the powers of ten a float64 holds exactly.
+var pow10 = [...]float64{1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22}
+
+// parseDecimal reads the common spelling of a feature value, digits with
+// at most one decimal point ("5.1", "12", ".5", "3."), as
+// strconv.ParseFloat(s, 64) does, for several times less; ok is false
+// for anything else (a sign, an exponent, spaces, more than 2^53 as an
+// integer once the point is dropped), which is left to ParseFloat. The
+// value is m / 10^k for integers m < 2^53 and k <= 22, both exact in a
+// float64, so the one rounding of the division gives the float64 nearest
+// the decimal value, which is ParseFloat's answer (the same fast path as
+// its own, Clinger's).
+func parseDecimal[T string | []byte](s T) (v float64, ok bool) {
+	var m uint64
+	digits, k := 0, -1 // k: digits after the point, -1 before it
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			if m >= 1<<53/10 {
+				return 0, false // 10m + 9 may not be below 2^53
+			}
+			m = m*10 + uint64(c-'0')
+			digits++
+			if k >= 0 {
+				k++
+			}
+		case c == '.' && k < 0:
+			k = 0
+		default:
+			return 0, false
+		}
+	}
+	if digits == 0 || k > 22 {
+		return 0, false
+	}
+	return float64(m) / pow10[max(k, 0)], true
 }
 
 // jsonFields reads the model's features (and the label) from JSON objects.
@@ -248,36 +349,76 @@ func appendCSVRecord(dst []byte, fields ...string) []byte {
 	return append(dst, '\n')
 }
 
-func appendCSVField(dst []byte, f string) []byte {
+func appendCSVField[T string | []byte](dst []byte, f T) []byte {
 	if !csvNeedsQuotes(f) {
 		return append(dst, f...)
 	}
 	dst = append(dst, '"')
-	for {
-		i := strings.IndexByte(f, '"')
-		if i < 0 {
-			break
+	for i := 0; i < len(f); i++ {
+		dst = append(dst, f[i])
+		if f[i] == '"' {
+			dst = append(dst, '"')
 		}
-		dst = append(dst, f[:i+1]...)
-		dst = append(dst, '"')
-		f = f[i+1:]
 	}
-	dst = append(dst, f...)
 	return append(dst, '"')
 }
 
-func csvNeedsQuotes(f string) bool {
-	if f == "" {
+func csvNeedsQuotes[T string | []byte](f T) bool {
+	if len(f) == 0 {
 		return false
 	}
-	if f == `\.` || f[0] == ' ' || f[0] == '\t' {
+	if string(f) == `\.` || f[0] == ' ' || f[0] == '\t' {
 		return true
 	}
-	return strings.ContainsAny(f, ",\"\r\n")
+	// A loop rather than strings.ContainsAny, which costs several times as
+	// much on the short fields of a numeric CSV file.
+	for i := 0; i < len(f); i++ {
+		switch f[i] {
+		case ',', '"', '\r', '\n':
+			return true
+		}
+	}
+	return false
 }
 
-// appendFloat writes v in the shortest form that parses back to v.
+// plainNeedsQuotes reports whether csvNeedsQuotes holds for any field of
+// the line of a plain CSV record: its fields are the text between its
+// commas, and none holds a double quote or a line break.
+func plainNeedsQuotes(line []byte) bool {
+	start := true // at the start of a field
+	for i := 0; i < len(line); i++ {
+		c := line[i]
+		if c > ',' { // digits, '.', letters: nothing to quote but a field `\.`
+			if start && c == '\\' && i+1 < len(line) && line[i+1] == '.' && (i+2 == len(line) || line[i+2] == ',') {
+				return true
+			}
+			start = false
+			continue
+		}
+		switch {
+		case c == ',':
+			start = true
+			continue
+		case c == '\r':
+			return true
+		case start && (c == ' ' || c == '\t'):
+			return true
+		}
+		start = false
+	}
+	return false
+}
+
+// appendFloat writes v in the shortest form that parses back to v:
+// strconv.AppendFloat(dst, v, 'g', -1, 64), byte for byte. 0 and 1, the
+// probabilities of most rows of a pure leaf, are written without it.
 func appendFloat(dst []byte, v float64) []byte {
+	switch math.Float64bits(v) {
+	case 0: // +0; -0 is "-0"
+		return append(dst, '0')
+	case 0x3ff0000000000000: // 1
+		return append(dst, '1')
+	}
 	return strconv.AppendFloat(dst, v, 'g', -1, 64)
 }
 

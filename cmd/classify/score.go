@@ -28,6 +28,10 @@ func (b *batch) score(c *chunk, m classify.Model, parse rowParser, info classify
 	k := 0
 	for i := range c.recs {
 		label, err := parse.parse(&c.recs[i], b.rows[k*nf:(k+1)*nf])
+		if err == errUnsplit {
+			c.split()
+			label, err = parse.parse(&c.recs[i], b.rows[k*nf:(k+1)*nf])
+		}
 		b.labels[i] = label
 		if err != nil {
 			b.errs[i], b.row[i] = err.Error(), -1
