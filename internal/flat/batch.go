@@ -151,8 +151,13 @@ func (e *Ensemble) blockSum(rows []float64, m int, out []float64, stride int, na
 			a[r] = e.base[g]
 		}
 		for j, t := range trees {
+			first := j == 0 && g == e.first
+			if t.coff >= 0 && !nan && !(first && tags != nil) {
+				addComplete(e.cnodes, t, rows, e.features, a)
+				continue
+			}
 			e.walkRows(t, rows, lv, nan)
-			if j == 0 && g == e.first {
+			if first {
 				for r := range tags {
 					tags[r] = e.tags[lv[r]]
 				}

@@ -148,6 +148,10 @@ type Ensemble struct {
 
 	base  []float32 // Sum: per group, the margin it starts from
 	first int       // the group of the first tree added (Mean: 0)
+	// Sum: the complete layout of trees of depth at most maxComplete
+	// (complete.go), and whether every tree has one.
+	cnodes   []cnode
+	complete bool
 
 	// Sum64: per node, the leaf's value (zero at splits); per group, the
 	// value it starts from.
@@ -188,8 +192,11 @@ type nodeInfo struct {
 	missingLeft            bool
 }
 
-// tree is a tree as the walks take it.
-type tree struct{ root, depth int32 }
+// tree is a tree as the walks take it: its root and depth in the
+// preorder nodes and, in a Sum ensemble, where its complete layout
+// (complete.go) starts in cnodes (coff, -1 for a tree not laid out
+// complete).
+type tree struct{ root, depth, coff int32 }
 
 // Errors of the builder. Loaders check their files before they build, so
 // these mean a loader let something through.
@@ -306,7 +313,9 @@ func (e *Ensemble) add(nodes []Node, g int) error {
 		e.info = append(e.info, nodeInfo{cover: cover, threshold: nd.Threshold, gain: nd.Gain, missingLeft: nd.MissingLeft})
 	}
 	e.addExpectation(nodes, off, g)
-	e.groups[g] = append(e.groups[g], tree{root: off, depth: int32(depth)})
+	t := e.layComplete(nodes, tree{root: off, depth: int32(depth)})
+	e.complete = t.coff >= 0 && (e.complete || len(e.roots) == 1)
+	e.groups[g] = append(e.groups[g], t)
 	e.nodes = slices.Grow(e.nodes, n)
 	e.tags = slices.Grow(e.tags, n)
 	if e.missing {

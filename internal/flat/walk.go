@@ -178,7 +178,7 @@ func (e *Ensemble) Leaf(t int, row []float64) int32 {
 	if e.cat != nil {
 		return e.walkCat(e.roots[t], row, e.missing && HasNaN(row))
 	}
-	return e.walk1(tree{e.roots[t], e.depth[t]}, row, e.missing && HasNaN(row))
+	return e.walk1(tree{root: e.roots[t], depth: e.depth[t]}, row, e.missing && HasNaN(row))
 }
 
 // Root returns the node index of tree t's root.
@@ -313,6 +313,10 @@ func (e *Ensemble) predictSum(row, out []float64, nan bool) int32 {
 			tag = e.LeafTag(i)
 			s += vals[i]
 			trees = trees[1:]
+		}
+		if e.complete && !nan {
+			out[g] = float64(sumComplete(e.cnodes, trees, row, s))
+			continue
 		}
 		if e.walk == Fixed {
 			for ; len(trees) >= 4; trees = trees[4:] {
