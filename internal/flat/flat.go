@@ -149,9 +149,8 @@ type Ensemble struct {
 	base  []float32 // Sum: per group, the margin it starts from
 	first int       // the group of the first tree added (Mean: 0)
 	// Sum: the complete layout of trees of depth at most maxComplete
-	// (complete.go), and whether every tree has one.
-	cnodes   []cnode
-	complete bool
+	// (complete.go).
+	cnodes []cnode
 
 	// Sum64: per node, the leaf's value (zero at splits); per group, the
 	// value it starts from.
@@ -314,7 +313,6 @@ func (e *Ensemble) add(nodes []Node, g int) error {
 	}
 	e.addExpectation(nodes, off, g)
 	t := e.layComplete(nodes, tree{root: off, depth: int32(depth)})
-	e.complete = t.coff >= 0 && (e.complete || len(e.roots) == 1)
 	e.groups[g] = append(e.groups[g], t)
 	e.nodes = slices.Grow(e.nodes, n)
 	e.tags = slices.Grow(e.tags, n)

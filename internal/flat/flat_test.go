@@ -175,7 +175,7 @@ func TestPredict(t *testing.T) {
 		{"sum/binary", Sum, true, 9, 3, 1, 4},
 		{"sum/many-groups", Sum, true, 41, 4, 11, 4},
 		{"sum/long-rows", Sum, true, 8, 100, 2, 6},
-		{"sum/shallow", Sum, true, 60, 5, 3, 3},
+		{"sum/shallow", Sum, true, 150, 5, 2, 3}, // chunks of Predict
 		{"sum/deep", Sum, true, 40, 6, 3, 9},
 	} {
 		for _, w := range []Walk{Branching, Fixed} {

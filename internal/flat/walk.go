@@ -314,10 +314,6 @@ func (e *Ensemble) predictSum(row, out []float64, nan bool) int32 {
 			s += vals[i]
 			trees = trees[1:]
 		}
-		if e.complete && !nan {
-			out[g] = float64(sumComplete(e.cnodes, trees, row, s))
-			continue
-		}
 		if e.walk == Fixed {
 			for ; len(trees) >= 4; trees = trees[4:] {
 				i0, i1, i2, i3 := e.walk4(trees, row, nan)
