@@ -56,18 +56,16 @@ type cnode struct {
 	feature int32
 }
 
-// layComplete lays out nodes (a checked tree of depth t.depth, in
-// preorder) complete in a Sum ensemble when it is shallow enough, and
-// returns t with its offset in cnodes; t.coff stays -1 otherwise.
-func (e *Ensemble) layComplete(nodes []Node, t tree) tree {
-	t.coff = -1
-	if e.combine != Sum || t.depth > maxComplete {
-		return t
+// layComplete lays out nodes (a checked tree of depth d, in preorder)
+// complete when it is shallow enough, and returns its offset in cnodes,
+// or -1.
+func (e *Ensemble) layComplete(nodes []Node, d int) int32 {
+	if d > maxComplete {
+		return -1
 	}
-	d := int(t.depth)
-	t.coff = int32(len(e.cnodes))
+	off := int32(len(e.cnodes))
 	e.cnodes = append(e.cnodes, make([]cnode, 1<<(d+1)-1)...)
-	cn := e.cnodes[t.coff:]
+	cn := e.cnodes[off:]
 	// fill places node i at slot k of the given level.
 	var fill func(i, k, level int)
 	fill = func(i, k, level int) {
@@ -86,7 +84,7 @@ func (e *Ensemble) layComplete(nodes []Node, t tree) tree {
 		}
 	}
 	fill(0, 0, 0)
-	return t
+	return off
 }
 
 // b2u is 1 for true, 0 for false: the compiler makes it a SETcc.
@@ -98,11 +96,11 @@ func b2u(b bool) uint {
 }
 
 // addComplete adds to acc[r] the leaf value row r of rows (nf values
-// each) reaches in t (complete layout): PredictBatch's loop for a block
-// of finite rows.
-func addComplete(cn []cnode, t tree, rows []float64, nf int, acc []float32) {
-	nodes := cn[uint(t.coff):][:1<<(t.depth+1)-1]
-	switch t.depth {
+// each) reaches in the tree of depth d laid out complete at cn[off:]:
+// PredictBatch's loop for a block of finite rows.
+func addComplete(cn []cnode, off, d int32, rows []float64, nf int, acc []float32) {
+	nodes := cn[uint(off):][:1<<(d+1)-1]
+	switch d {
 	case 0:
 		v := float32(nodes[0].bound)
 		for r := range acc {
@@ -115,7 +113,7 @@ func addComplete(cn []cnode, t tree, rows []float64, nf int, acc []float32) {
 	case 3:
 		addDepth3((*[15]cnode)(nodes), rows, nf, acc)
 	default:
-		addDepth(nodes, int(t.depth), rows, nf, acc)
+		addDepth(nodes, int(d), rows, nf, acc)
 	}
 }
 
