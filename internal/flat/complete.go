@@ -47,7 +47,7 @@ import "math"
 // The padding is why the layout stops at maxComplete: a tree of depth d
 // takes 16*(2^(d+1)-1) bytes whatever its number of nodes (2 KiB at
 // depth 6). At 8, perf/reference.py's large model (2,000 trees of depth
-// 8, 50 features) took 16 MiB of complete layout and its batch about
+// 8, 50 features) took 16 MB of complete layout and its batch about
 // 40% more CPU time than the preorder walk (256 rows, BenchmarkCompare).
 
 // maxComplete is the depth of the deepest tree laid out complete.
