@@ -150,9 +150,15 @@ func (e *Ensemble) blockSum(rows []float64, m int, out []float64, stride int, na
 		for r := range a {
 			a[r] = e.base[g]
 		}
+		coffs := e.coffs[g][:len(trees)]
 		for j, t := range trees {
+			first := j == 0 && g == e.first
+			if off := coffs[j]; off >= 0 && !nan && !(first && tags != nil) {
+				addComplete(e.cnodes, off, t.depth, rows, e.features, a)
+				continue
+			}
 			e.walkRows(t, rows, lv, nan)
-			if j == 0 && g == e.first {
+			if first {
 				for r := range tags {
 					tags[r] = e.tags[lv[r]]
 				}

@@ -176,6 +176,8 @@ func TestPredict(t *testing.T) {
 		{"sum/binary", Sum, true, 9, 3, 1, 4},
 		{"sum/many-groups", Sum, true, 41, 4, 11, 4},
 		{"sum/long-rows", Sum, true, 8, 100, 2, 6},
+		{"sum/shallow", Sum, true, 150, 5, 2, 3}, // chunks of Predict
+		{"sum/deep", Sum, true, 40, 6, 3, 9},
 	} {
 		for _, w := range []Walk{Branching, Fixed} {
 			t.Run(tc.name+"/"+w.String(), func(t *testing.T) {
@@ -185,30 +187,46 @@ func TestPredict(t *testing.T) {
 				if e.Trees() != tc.trees || e.Features() != tc.features || e.Outputs() != tc.outputs || e.Combine() != tc.combine {
 					t.Fatalf("Trees %d Features %d Outputs %d Combine %d", e.Trees(), e.Features(), e.Outputs(), e.Combine())
 				}
-				nan := tc.missing || tc.combine == Sum
-				for _, n := range []int{0, 1, 3, 4, 5, 63, 64, 65, 200} {
-					rows := randomRows(rng, n, tc.features, bounds, nan)
-					stride := tc.outputs + 1
-					out := make([]float64, n*stride)
-					tags := make([]int32, n)
-					e.PredictBatch(rows, n, out, stride, tags, nan)
-					got := make([]float64, tc.outputs)
-					for r := 0; r < n; r++ {
-						row := rows[r*tc.features : (r+1)*tc.features]
-						w, wtag := want(e, refs, row)
-						tag := e.Predict(row, got, HasNaN(row))
-						if !same(got, w) || tag != wtag {
-							t.Fatalf("row %v: Predict %v tag %d, want %v tag %d", row, got, tag, w, wtag)
-						}
-						if b := out[r*stride:][:tc.outputs]; !same(b, w) || tags[r] != wtag {
-							t.Fatalf("batch of %d, row %d %v: %v tag %d, want %v tag %d", n, r, row, b, tags[r], w, wtag)
-						}
-						if l := e.Leaf(0, row); e.LeafTag(l) != wtag {
-							t.Fatalf("row %v: Leaf's tag %d, want %d", row, e.LeafTag(l), wtag)
-						}
+				// Rows with NaN where the ensemble takes them, then finite
+				// rows, which a Sum ensemble walks in its complete layout.
+				for _, nan := range []bool{tc.missing || tc.combine == Sum, false} {
+					for _, n := range []int{0, 1, 3, 4, 5, 63, 64, 65, 200} {
+						checkRows(t, e, refs, randomRows(rng, n, tc.features, bounds, nan), n, nan)
 					}
 				}
 			})
+		}
+	}
+}
+
+// checkRows compares Predict, PredictBatch (with and without tags) and
+// Leaf on the n rows with the reference.
+func checkRows(t *testing.T, e *Ensemble, refs []refTree, rows []float64, n int, nan bool) {
+	t.Helper()
+	k, nf := e.Outputs(), e.Features()
+	stride := k + 1
+	out := make([]float64, n*stride)
+	tags := make([]int32, n)
+	e.PredictBatch(rows, n, out, stride, tags, nan)
+	// Without tags, the first tree walks as the others.
+	untagged := make([]float64, n*stride)
+	e.PredictBatch(rows, n, untagged, stride, nil, nan)
+	got := make([]float64, k)
+	for r := 0; r < n; r++ {
+		row := rows[r*nf : (r+1)*nf]
+		w, wtag := want(e, refs, row)
+		tag := e.Predict(row, got, HasNaN(row))
+		if !same(got, w) || tag != wtag {
+			t.Fatalf("row %v: Predict %v tag %d, want %v tag %d", row, got, tag, w, wtag)
+		}
+		if b := out[r*stride:][:k]; !same(b, w) || tags[r] != wtag {
+			t.Fatalf("batch of %d, row %d %v: %v tag %d, want %v tag %d", n, r, row, b, tags[r], w, wtag)
+		}
+		if b := untagged[r*stride:][:k]; !same(b, w) {
+			t.Fatalf("batch of %d without tags, row %d %v: %v, want %v", n, r, row, b, w)
+		}
+		if l := e.Leaf(0, row); e.LeafTag(l) != wtag {
+			t.Fatalf("row %v: Leaf's tag %d, want %d", row, e.LeafTag(l), wtag)
 		}
 	}
 }

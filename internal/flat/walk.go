@@ -178,7 +178,7 @@ func (e *Ensemble) Leaf(t int, row []float64) int32 {
 	if e.cat != nil {
 		return e.walkCat(e.roots[t], row, e.missing && HasNaN(row))
 	}
-	return e.walk1(tree{e.roots[t], e.depth[t]}, row, e.missing && HasNaN(row))
+	return e.walk1(tree{root: e.roots[t], depth: e.depth[t]}, row, e.missing && HasNaN(row))
 }
 
 // Root returns the node index of tree t's root.
@@ -256,6 +256,16 @@ func add3(a []float64, dist []float64, at int32) {
 func (e *Ensemble) predictMean(row, out []float64, nan bool) int32 {
 	out = out[:e.outputs]
 	trees := e.groups[0]
+	if len(trees) == 1 && e.walk == Branching && !nan && len(out) == 3 {
+		// A single tree of three classes (a DecisionTree): the walk, three
+		// stores and the tag, without walk1's and setDist's calls and
+		// slices (callgrind: 30 instructions a row fewer).
+		i := leafOf(e.nodes, trees[0].root, row, 0)
+		o, d := uint(uint32(e.at[i])), e.dist
+		_ = d[o+2]
+		out[0], out[1], out[2] = d[o], d[o+1], d[o+2]
+		return e.tags[i]
+	}
 	first := e.walk1(trees[0], row, nan)
 	e.setDist(out, first)
 	if len(trees) == 1 {
