@@ -157,16 +157,7 @@ func (s *Service) ModelInfer(ctx context.Context, req *inferencepb.ModelInferReq
 	}
 	if res.Probabilities != nil {
 		t := &inferencepb.ModelInferResponse_InferOutputTensor{Name: "probabilities", Datatype: "FP64", Shape: []int64{n, int64(len(res.Classes))}}
-		if len(raw) > 0 {
-			b := make([]byte, 0, 8*len(res.Probabilities))
-			for _, p := range res.Probabilities {
-				b = binary.LittleEndian.AppendUint64(b, math.Float64bits(p))
-			}
-			out.RawOutputContents = append(out.RawOutputContents, b)
-		} else {
-			t.Contents = &inferencepb.InferTensorContents{Fp64Contents: res.Probabilities}
-		}
-		out.Outputs = append(out.Outputs, t)
+		addFP64(out, t, res.Probabilities, len(raw) > 0)
 	}
 	if res.Contributions != nil {
 		str := func(s string) *inferencepb.InferParameter {
@@ -177,18 +168,25 @@ func (s *Service) ModelInfer(ctx context.Context, req *inferencepb.ModelInferReq
 		t := &inferencepb.ModelInferResponse_InferOutputTensor{Name: "contributions", Datatype: "FP64",
 			Shape:      []int64{n, int64(len(res.ContributionOutputs)), int64(len(res.Features) + 1)},
 			Parameters: map[string]*inferencepb.InferParameter{"outputs": str(string(outs)), "features": str(string(feats)), "raw_output": str(res.RawOutput)}}
-		if len(raw) > 0 {
-			b := make([]byte, 0, 8*len(res.Contributions))
-			for _, v := range res.Contributions {
-				b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v))
-			}
-			out.RawOutputContents = append(out.RawOutputContents, b)
-		} else {
-			t.Contents = &inferencepb.InferTensorContents{Fp64Contents: res.Contributions}
-		}
-		out.Outputs = append(out.Outputs, t)
+		addFP64(out, t, res.Contributions, len(raw) > 0)
 	}
 	return out, nil
+}
+
+// addFP64 appends the FP64 output t holding v to out: as raw little-endian
+// bytes in out.RawOutputContents when the request sent raw inputs, else
+// as t's typed contents.
+func addFP64(out *inferencepb.ModelInferResponse, t *inferencepb.ModelInferResponse_InferOutputTensor, v []float64, raw bool) {
+	if raw {
+		b := make([]byte, 0, 8*len(v))
+		for _, x := range v {
+			b = binary.LittleEndian.AppendUint64(b, math.Float64bits(x))
+		}
+		out.RawOutputContents = append(out.RawOutputContents, b)
+	} else {
+		t.Contents = &inferencepb.InferTensorContents{Fp64Contents: v}
+	}
+	out.Outputs = append(out.Outputs, t)
 }
 
 // statusOf maps a classifyhttp.InferError to the gRPC status the protocol
