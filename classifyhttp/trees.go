@@ -2,6 +2,7 @@ package classifyhttp
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -38,29 +39,24 @@ func (h *Handler) routeTrees(mux *http.ServeMux) {
 	mux.HandleFunc("GET /models/{name}/trees/{file}", h.handleTree)
 }
 
-// treeModel returns the tree model name addresses, or answers the error
-// and returns nil.
+// treeModel returns the tree model name addresses (h.lookup's rule, and
+// the shadow model by its model name), or answers the error and returns
+// nil.
 func (h *Handler) treeModel(w http.ResponseWriter, r *http.Request) (classify.TreeModel, string) {
 	name := r.PathValue("name")
-	v := h.view()
-	if v.primary() == nil {
-		h.noModel(w, r)
-		return nil, ""
-	}
 	var m classify.Model
-	for _, sv := range v.served {
-		if sv != nil && (sv.variant == name || m == nil && sv.name == name) {
-			m = sv.model
-			if sv.variant == name {
-				break
-			}
-		}
-	}
-	if m == nil && v.challenger != nil && modelName(v.challenger.Info()) == name {
-		m = v.challenger
-	}
-	if m == nil {
-		writeDetail(w, http.StatusNotFound, fmt.Sprintf("model %q is not served here", name))
+	c, err := h.lookup(name, "")
+	var ie *InferError
+	switch ch := h.view().challenger; {
+	case err == nil:
+		m = c.model
+	case errors.As(err, &ie) && ie.Status == http.StatusNotFound && ch != nil && modelName(ch.Info()) == name:
+		m = ch
+	case ie != nil:
+		writeDetail(w, ie.Status, ie.Message)
+		return nil, ""
+	default:
+		writeStatusError(w, r.URL.Path, http.StatusInternalServerError)
 		return nil, ""
 	}
 	tm, ok := m.(classify.TreeModel)
