@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"github.com/ml-production-service/classify/internal/flat"
+	"github.com/ml-production-service/classify/internal/skboost"
 )
 
 // Tree is a scikit-learn DecisionTreeClassifier, loaded from a
@@ -176,28 +177,10 @@ func checkVersionFields(f *treesFile) error {
 	return nil
 }
 
-// checkStats checks a version 3 tree's node statistics: one of each per
-// node, counts non-negative (JSON numbers are finite; an impurity may sit
-// a rounding below zero).
+// checkStats checks a version 3 tree's node statistics
+// (skboost.CheckNodeStats, which sklearn-gb v2 shares).
 func checkStats(t *treeDump) error {
-	n := len(t.Feature)
-	for _, a := range []struct {
-		name string
-		len  int
-	}{{"n_node_samples", len(t.NNodeSamples)}, {"weighted_n_node_samples", len(t.WeightedNNodeSamples)}, {"impurity", len(t.Impurity)}} {
-		if a.len != n {
-			return fmt.Errorf("%s has %d entries for %d nodes", a.name, a.len, n)
-		}
-	}
-	for id := range n {
-		switch {
-		case t.NNodeSamples[id] < 0:
-			return fmt.Errorf("node %d: n_node_samples %d is negative", id, t.NNodeSamples[id])
-		case !(t.WeightedNNodeSamples[id] >= 0):
-			return fmt.Errorf("node %d: weighted_n_node_samples %v is negative", id, t.WeightedNNodeSamples[id])
-		}
-	}
-	return nil
+	return skboost.CheckNodeStats(len(t.Feature), t.NNodeSamples, t.WeightedNNodeSamples, t.Impurity)
 }
 
 // sklearnStats returns a node's cover (weighted_n_node_samples) and gain

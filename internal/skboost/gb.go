@@ -135,22 +135,29 @@ func (t *RegTree) checkStats(version int) error {
 		}
 		return nil
 	}
-	n := len(t.Value)
+	return CheckNodeStats(len(t.Value), t.NNodeSamples, t.WeightedNNodeSamples, t.Impurity)
+}
+
+// CheckNodeStats checks a scikit-learn tree's node statistics, as
+// classify/sklearn-trees v3 and sklearn-gb v2 carry them: one of each per
+// node of n, counts non-negative. Impurities are finite (JSON has no other
+// numbers) and may sit a rounding below zero (friedman_mse), so only the
+// counts are checked for sign.
+func CheckNodeStats[I ~int | ~int32](n int, nSamples []I, weighted, impurity []float64) error {
 	for _, a := range []struct {
 		name string
 		len  int
-	}{{"n_node_samples", len(t.NNodeSamples)}, {"weighted_n_node_samples", len(t.WeightedNNodeSamples)}, {"impurity", len(t.Impurity)}} {
+	}{{"n_node_samples", len(nSamples)}, {"weighted_n_node_samples", len(weighted)}, {"impurity", len(impurity)}} {
 		if a.len != n {
 			return fmt.Errorf("%s has %d entries for %d nodes", a.name, a.len, n)
 		}
 	}
-	// Impurities are finite (JSON has no other numbers) and may sit a
-	// rounding below zero (friedman_mse): only the counts must not be
-	// negative.
-	for i := range n {
-		if t.NNodeSamples[i] < 0 || !(t.WeightedNNodeSamples[i] >= 0) {
-			return fmt.Errorf("node %d: n_node_samples %d, weighted_n_node_samples %v: want non-negative counts",
-				i, t.NNodeSamples[i], t.WeightedNNodeSamples[i])
+	for id := range n {
+		switch {
+		case nSamples[id] < 0:
+			return fmt.Errorf("node %d: n_node_samples %d is negative", id, nSamples[id])
+		case !(weighted[id] >= 0):
+			return fmt.Errorf("node %d: weighted_n_node_samples %v is negative", id, weighted[id])
 		}
 	}
 	return nil

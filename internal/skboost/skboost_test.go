@@ -288,7 +288,7 @@ func TestRefusals(t *testing.T) {
 				tr["n_node_samples"], tr["weighted_n_node_samples"], tr["impurity"] = []int{2, 1, 1}, []float64{2, 1, 1}, []float64{0.5, 0, 0}
 			}
 			tree("weighted_n_node_samples", []float64{2, -1, 1})(d)
-		}, "node 1: n_node_samples 1, weighted_n_node_samples -1: want non-negative counts"},
+		}, "node 1: weighted_n_node_samples -1 is negative"},
 		{"trailing", true, nil, "trailing data"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
