@@ -26,15 +26,12 @@ func evalCmd(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	if len(pos) > 1 {
-		return usagef("eval takes one input file, got %d", len(pos))
+	path, err := inputArg("eval", pos)
+	if err != nil {
+		return err
 	}
 	if *label == "" {
 		return usagef("-label must name a column")
-	}
-	path := ""
-	if len(pos) == 1 {
-		path = pos[0]
 	}
 	s, err := openScan("eval", &f, given(fs), path, *label, nil, e)
 	if err != nil {

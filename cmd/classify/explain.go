@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -39,15 +37,13 @@ func explainCmd(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	if len(pos) > 1 {
-		return usagef("explain takes one input file, got %d", len(pos))
+	path, err := inputArg("explain", pos)
+	if err != nil {
+		return err
 	}
-	switch *outFormat {
-	case "", formatCSV, formatJSONL:
-	case "ndjson":
-		*outFormat = formatJSONL
-	default:
-		return usagef("-output-format %q: use csv or jsonl", *outFormat)
+	format, err := parseFormat("-output-format", *outFormat)
+	if err != nil {
+		return err
 	}
 	var kept []string
 	if *keep != "" {
@@ -62,21 +58,11 @@ func explainCmd(ctx context.Context, args []string, e env) error {
 			kept = append(kept, k)
 		}
 	}
-	path := ""
-	if len(pos) == 1 {
-		path = pos[0]
-	}
-	s, err := openScan("explain", &f, given(fs), path, "", nil, e)
+	s, cm, err := openContribScan("explain", &f, given(fs), path, e)
 	if err != nil {
-		return err
-	}
-	cm, err := contributor("explain", s.model)
-	if err != nil {
-		s.in.close()
 		return err
 	}
 	info := s.model.Info()
-	format := *outFormat
 	if format == "" {
 		format = s.in.format
 	}
@@ -92,26 +78,19 @@ func explainCmd(ctx context.Context, args []string, e env) error {
 		}
 	}
 
-	out := e.stdout
-	var file *os.File
-	if *outPath != "" && *outPath != "-" {
-		if err := notDirectory("explain", "-o "+*outPath, *outPath); err != nil {
-			s.in.close()
-			return err
-		}
-		if file, err = os.Create(*outPath); err != nil {
-			s.in.close()
-			return err
-		}
-		out = file
+	out, err := openOutput("explain", *outPath, e.stdout)
+	if err != nil {
+		s.in.close()
+		return err
 	}
-	bw := bufio.NewWriterSize(out, 256<<10)
 	if format == formatCSV {
-		bw.Write(appendCSVRecord(nil, enc.header()...))
+		out.Write(appendCSVRecord(nil, enc.header()...))
 	}
 	stride := len(cm.Outputs()) * (len(info.Features) + 1)
 	work := func(c *chunk) {
-		c.split() // keptValues reads the fields
+		if len(kept) > 0 {
+			c.split() // keptValues reads the fields
+		}
 		c.batch.score(c, s.model, s.parser, info)
 		c.batch.contribute(cm, info, stride)
 		for i := range c.recs {
@@ -126,25 +105,26 @@ func explainCmd(ctx context.Context, args []string, e env) error {
 			c.scored++
 		}
 	}
-	emit := func(c *chunk, _, off int) error {
-		return writeTo(bw, c.out[:off])
-	}
-	err = s.run(ctx, work, emit)
-	if ferr := bw.Flush(); err == nil || err == errSkipped {
-		if ferr != nil {
-			err = ferr
-		}
-	}
-	if file != nil {
-		if cerr := file.Close(); cerr != nil && (err == nil || err == errSkipped) {
-			err = cerr
-		}
-	}
-	return err
+	return out.finish(s.run(ctx, work, out.emit))
 }
 
 // lineName is the column (or key) explain writes each row's input line in.
 const lineName = "line"
+
+// openContribScan is openScan for the rows of path with the model as
+// contributor checks it, for command cmd.
+func openContribScan(cmd string, f *scanFlags, set map[string]bool, path string, e env) (*scan, classify.Contributor, error) {
+	s, err := openScan(cmd, f, set, path, "", nil, e)
+	if err != nil {
+		return nil, nil, err
+	}
+	cm, err := contributor(cmd, s.model)
+	if err != nil {
+		s.in.close()
+		return nil, nil, err
+	}
+	return s, cm, nil
+}
 
 // contributor returns m as a classify.Contributor, after checking that
 // its artifact can explain (a tree dump without node covers cannot: the

@@ -47,13 +47,8 @@ func importanceCmd(ctx context.Context, args []string, e env) error {
 		}
 		imp = newImportanceReport(m)
 	} else {
-		s, err := openScan("importance", &f, given(fs), pos[0], "", nil, e)
+		s, cm, err := openContribScan("importance", &f, given(fs), pos[0], e)
 		if err != nil {
-			return err
-		}
-		cm, err := contributor("importance", s.model)
-		if err != nil {
-			s.in.close()
 			return err
 		}
 		imp = newImportanceReport(s.model)

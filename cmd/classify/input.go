@@ -35,12 +35,9 @@ type input struct {
 // its format: format when given, else the file's extension. A directory,
 // as path or as stdin, is an error (exit status 1), whatever the format.
 func openInput(cmd, path, format string, stdin io.Reader) (*input, error) {
-	switch format {
-	case "", formatCSV, formatJSONL:
-	case "ndjson":
-		format = formatJSONL
-	default:
-		return nil, usagef("-format %q: use csv or jsonl", format)
+	format, err := parseFormat("-format", format)
+	if err != nil {
+		return nil, err
 	}
 	in := &input{name: path, format: format, size: -1, close: func() error { return nil }}
 	if path == "" || path == "-" {
@@ -81,6 +78,76 @@ func openInput(cmd, path, format string, stdin io.Reader) (*input, error) {
 	in.r = &countingReader{r: f}
 	in.close = f.Close
 	return in, nil
+}
+
+// parseFormat checks the value of a format flag (named flag in the
+// message): "" (unset), csv or jsonl, ndjson being jsonl.
+func parseFormat(flag, format string) (string, error) {
+	switch format {
+	case "", formatCSV, formatJSONL:
+		return format, nil
+	case "ndjson":
+		return formatJSONL, nil
+	}
+	return "", usagef("%s %q: use csv or jsonl", flag, format)
+}
+
+// inputArg is the input file among the positional arguments pos of
+// command cmd: "" (stdin) when there is none, a usage error for more
+// than one.
+func inputArg(cmd string, pos []string) (string, error) {
+	switch len(pos) {
+	case 0:
+		return "", nil
+	case 1:
+		return pos[0], nil
+	}
+	return "", usagef("%s takes one input file, got %d", cmd, len(pos))
+}
+
+// output is where predict and explain write: the -o file, or stdout.
+type output struct {
+	*bufio.Writer
+	file *os.File // nil for stdout
+}
+
+// openOutput opens -o path for command cmd: stdout when path is "" or "-".
+func openOutput(cmd, path string, stdout io.Writer) (*output, error) {
+	o := &output{}
+	w := stdout
+	if path != "" && path != "-" {
+		if err := notDirectory(cmd, "-o "+path, path); err != nil {
+			return nil, err
+		}
+		f, err := os.Create(path)
+		if err != nil {
+			return nil, err
+		}
+		o.file, w = f, f
+	}
+	o.Writer = bufio.NewWriterSize(w, 256<<10)
+	return o, nil
+}
+
+// emit writes the output before off of c: a scan's emit function.
+func (o *output) emit(c *chunk, _, off int) error {
+	return writeTo(o.Writer, c.out[:off])
+}
+
+// finish flushes and closes the output after a scan that returned err: a
+// write error replaces nil or errSkipped, not another error.
+func (o *output) finish(err error) error {
+	if ferr := o.Flush(); err == nil || err == errSkipped {
+		if ferr != nil {
+			err = ferr
+		}
+	}
+	if o.file != nil {
+		if cerr := o.file.Close(); cerr != nil && (err == nil || err == errSkipped) {
+			err = cerr
+		}
+	}
+	return err
 }
 
 // notDirectory returns an error when path names a directory where command

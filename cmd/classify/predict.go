@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
-	"os"
 
 	"github.com/ml-production-service/classify"
 )
@@ -22,12 +20,9 @@ func predictCmd(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	if len(pos) > 1 {
-		return usagef("predict takes one input file, got %d", len(pos))
-	}
-	path := ""
-	if len(pos) == 1 {
-		path = pos[0]
+	path, err := inputArg("predict", pos)
+	if err != nil {
+		return err
 	}
 	refuse := func(info classify.Info) []string {
 		return append(outputColumns(info), probabilitiesName)
@@ -37,25 +32,16 @@ func predictCmd(ctx context.Context, args []string, e env) error {
 		return err
 	}
 
-	out := e.stdout
-	var file *os.File
-	if *outPath != "" && *outPath != "-" {
-		if err := notDirectory("predict", "-o "+*outPath, *outPath); err != nil {
-			s.in.close()
-			return err
-		}
-		if file, err = os.Create(*outPath); err != nil {
-			s.in.close()
-			return err
-		}
-		out = file
+	out, err := openOutput("predict", *outPath, e.stdout)
+	if err != nil {
+		s.in.close()
+		return err
 	}
-	bw := bufio.NewWriterSize(out, 256<<10)
 	info := s.model.Info()
 	enc := newPredictionEncoder(info, s.in.format)
 	if s.in.format == formatCSV {
 		header := append(append([]string{}, s.header...), outputColumns(info)...)
-		bw.Write(appendCSVRecord(nil, header...))
+		out.Write(appendCSVRecord(nil, header...))
 	}
 	work := func(c *chunk) {
 		c.batch.score(c, s.model, s.parser, info)
@@ -70,34 +56,19 @@ func predictCmd(ctx context.Context, args []string, e env) error {
 			c.scored++
 		}
 	}
-	emit := func(c *chunk, _, off int) error {
-		return writeTo(bw, c.out[:off])
-	}
-	err = s.run(ctx, work, emit)
-	if ferr := bw.Flush(); err == nil || err == errSkipped {
-		if ferr != nil {
-			err = ferr
-		}
-	}
-	if file != nil {
-		if cerr := file.Close(); cerr != nil && (err == nil || err == errSkipped) {
-			err = cerr
-		}
-	}
-	return err
+	return out.finish(s.run(ctx, work, out.emit))
 }
 
 // predictionEncoder appends a scored record to the output.
 type predictionEncoder struct {
-	csv     bool
-	classes []string
-	cells   [][]byte // CSV: each class as a field
-	keys    [][]byte // JSON Lines: each class as a quoted JSON key with its colon
-	labels  [][]byte // JSON Lines: each class as a JSON string
+	csv    bool
+	cells  [][]byte // CSV: each class as a field
+	keys   [][]byte // JSON Lines: each class as a quoted JSON key with its colon
+	labels [][]byte // JSON Lines: each class as a JSON string
 }
 
 func newPredictionEncoder(info classify.Info, format string) *predictionEncoder {
-	e := &predictionEncoder{csv: format == formatCSV, classes: info.Classes}
+	e := &predictionEncoder{csv: format == formatCSV}
 	for _, c := range info.Classes {
 		e.cells = append(e.cells, appendCSVField(nil, c))
 		k, _ := json.Marshal(c)
