@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"math"
 	"strconv"
-	"strings"
 )
 
 // The JSON model's arrays decode themselves, so that what a document can
@@ -251,25 +250,27 @@ func (jt *jsonTree) decode(b []byte) error {
 	if b[0] != '{' {
 		return errors.New("not an object")
 	}
-	return fields(b, func(key string, v []byte) error {
-		switch {
-		case strings.EqualFold(key, "tree_param"):
+	return fields(b, func(key, v []byte) error {
+		// The keys as the UBJSON reader's tree matches them.
+		switch keyIndex(key, "tree_param", "left_children", "right_children", "split_indices",
+			"split_conditions", "default_left", "split_type", "sum_hessian", "loss_changes") {
+		case 0:
 			return json.Unmarshal(v, &jt.Param)
-		case strings.EqualFold(key, "left_children"):
+		case 1:
 			return jt.Left.UnmarshalJSON(v)
-		case strings.EqualFold(key, "right_children"):
+		case 2:
 			return jt.Right.UnmarshalJSON(v)
-		case strings.EqualFold(key, "split_indices"):
+		case 3:
 			return jt.Split.UnmarshalJSON(v)
-		case strings.EqualFold(key, "split_conditions"):
+		case 4:
 			return jt.Conditions.UnmarshalJSON(v)
-		case strings.EqualFold(key, "default_left"):
+		case 5:
 			return jt.DefaultLeft.UnmarshalJSON(v)
-		case strings.EqualFold(key, "split_type"):
+		case 6:
 			return jt.SplitType.UnmarshalJSON(v)
-		case strings.EqualFold(key, "sum_hessian"):
+		case 7:
 			return jt.SumHessian.UnmarshalJSON(v)
-		case strings.EqualFold(key, "loss_changes"):
+		case 8:
 			return jt.LossChanges.UnmarshalJSON(v)
 		}
 		return nil
@@ -278,7 +279,7 @@ func (jt *jsonTree) decode(b []byte) error {
 
 // fields calls each for every member of the JSON object b, valid JSON,
 // with its key unquoted and its value's bytes.
-func fields(b []byte, each func(key string, v []byte) error) error {
+func fields(b []byte, each func(key, v []byte) error) error {
 	i := 1 // after '{'
 	for {
 		i = skipSpace(b, i)
@@ -287,13 +288,13 @@ func fields(b []byte, each func(key string, v []byte) error) error {
 		}
 		end := stringEnd(b, i)
 		raw := b[i:end]
-		var key string
+		key := raw[1 : len(raw)-1]
 		if bytes.IndexByte(raw, '\\') >= 0 {
-			if err := json.Unmarshal(raw, &key); err != nil {
+			var s string
+			if err := json.Unmarshal(raw, &s); err != nil {
 				return err
 			}
-		} else {
-			key = string(raw[1 : len(raw)-1])
+			key = []byte(s)
 		}
 		i = skipSpace(b, end) + 1 // past ':'
 		i = skipSpace(b, i)

@@ -117,6 +117,15 @@ func (u *ubj) need(n int) error {
 	return nil
 }
 
+// take returns the next n bytes and moves past them.
+func (u *ubj) take(n int) ([]byte, error) {
+	if err := u.need(n); err != nil {
+		return nil, err
+	}
+	u.pos += n
+	return u.b[u.pos-n : u.pos], nil
+}
+
 // account adds n bytes to the JSON text the document stands for and
 // refuses text beyond the limit.
 func (u *ubj) account(n int) error {
@@ -197,12 +206,11 @@ func (u *ubj) integer(t byte) (int64, error) {
 	if !isInteger(t) {
 		return 0, u.errorf("marker %q is not an integer type", t)
 	}
-	n := size(t)
-	if err := u.need(n); err != nil {
+	p, err := u.take(size(t))
+	if err != nil {
 		return 0, err
 	}
-	u.pos += n
-	return intAt(t, u.b[u.pos-n:u.pos]), nil
+	return intAt(t, p), nil
 }
 
 // length reads a length or count (an integer with its marker) and checks
@@ -237,14 +245,15 @@ func (u *ubj) bytesOf(t byte) ([]byte, error) {
 		if n, err = u.length(1); err != nil {
 			return nil, err
 		}
-	} else if err := u.need(1); err != nil {
+	}
+	b, err := u.take(n)
+	if err != nil {
 		return nil, err
 	}
-	u.pos += n
 	if err := u.account(n + 3); err != nil {
 		return nil, err
 	}
-	return u.b[u.pos-n : u.pos], nil
+	return b, nil
 }
 
 // header reads the optional type ($) and count (#) of a container whose
@@ -290,24 +299,26 @@ func (u *ubj) header(object bool) (elem byte, count int, err error) {
 	return elem, count, u.account(2)
 }
 
-// next reads the marker of element i of a container (elem, count from
-// header): false at its end.
-func (u *ubj) next(closing, elem byte, count, i int) (byte, bool, error) {
-	if count >= 0 {
-		if i == count {
-			return 0, false, nil
+// items reads the elements of an array whose header (elem, count) is
+// read, calling each with every element's index, marker and depth (the
+// array's depth+1); each reads the element.
+func (u *ubj) items(elem byte, count, depth int, each func(i int, t byte, depth int) error) error {
+	for i := 0; count < 0 || i < count; i++ {
+		t := elem
+		if t == 0 {
+			var err error
+			if t, err = u.marker(); err != nil {
+				return err
+			}
+			if count < 0 && t == ']' {
+				return nil
+			}
 		}
-		if elem != 0 {
-			return elem, true, nil
+		if err := each(i, t, depth+1); err != nil {
+			return err
 		}
-		t, err := u.marker()
-		return t, true, err
 	}
-	t, err := u.marker()
-	if err != nil || t == closing {
-		return 0, false, err
-	}
-	return t, true, nil
+	return nil
 }
 
 // open checks that t opens a container at depth (the depth of the value)
@@ -375,15 +386,7 @@ func (u *ubj) array(t byte, what string, depth int, each func(i int, t byte, dep
 	if err != nil {
 		return err
 	}
-	for i := 0; ; i++ {
-		v, more, err := u.next(']', elem, count, i)
-		if err != nil || !more {
-			return err
-		}
-		if err := each(i, v, depth+1); err != nil {
-			return err
-		}
-	}
+	return u.items(elem, count, depth, each)
 }
 
 // skip reads a value the model does not need, whose marker t is read,
@@ -391,11 +394,9 @@ func (u *ubj) array(t byte, what string, depth int, each func(i int, t byte, dep
 func (u *ubj) skip(t byte, depth int) error {
 	switch t {
 	case 'Z', 'T', 'F', 'i', 'U', 'I', 'l', 'L', 'd', 'D':
-		n := size(t)
-		if err := u.need(n); err != nil {
+		if _, err := u.take(size(t)); err != nil {
 			return err
 		}
-		u.pos += n
 		return u.account(minText(t))
 	case 'C', 'S':
 		_, err := u.bytesOf(t)
@@ -412,15 +413,7 @@ func (u *ubj) skip(t byte, depth int) error {
 			u.pos += n * count
 			return u.account(minText(elem) * count)
 		}
-		for i := 0; ; i++ {
-			v, more, err := u.next(']', elem, count, i)
-			if err != nil || !more {
-				return err
-			}
-			if err := u.skip(v, depth+1); err != nil {
-				return err
-			}
-		}
+		return u.items(elem, count, depth, func(_ int, t byte, depth int) error { return u.skip(t, depth) })
 	}
 	// 'H', high-precision numbers, among them: XGBoost never writes one
 	return u.errorf("marker %q is not supported", t)
@@ -518,10 +511,16 @@ func (u *ubj) learner(t byte, depth int, l *jsonLearner) error {
 }
 
 func (u *ubj) learnerParam(t byte, depth int, p *jsonLearnerParam) error {
-	return u.object(t, "learner_model_param", depth, func(key []byte, t byte, depth int) error {
-		fields := [...]*string{&p.BaseScore, &p.NumClass, &p.NumFeature, &p.NumTarget}
-		if i := keyIndex(key, "base_score", "num_class", "num_feature", "num_target"); i >= 0 {
-			return u.str(t, [...]string{"base_score", "num_class", "num_feature", "num_target"}[i], fields[i])
+	return u.strFields(t, "learner_model_param", depth, []string{"base_score", "num_class", "num_feature", "num_target"},
+		&p.BaseScore, &p.NumClass, &p.NumFeature, &p.NumTarget)
+}
+
+// strFields decodes an object of string fields (the params), the value of
+// keys[i] into *fields[i]; other keys are skipped.
+func (u *ubj) strFields(t byte, what string, depth int, keys []string, fields ...*string) error {
+	return u.object(t, what, depth, func(key []byte, t byte, depth int) error {
+		if i := keyIndex(key, keys...); i >= 0 {
+			return u.str(t, keys[i], fields[i])
 		}
 		return u.skip(t, depth)
 	})
@@ -543,14 +542,8 @@ func (u *ubj) treeModel(t byte, depth int, g *jsonTreeModel) error {
 	return u.object(t, "model", depth, func(key []byte, t byte, depth int) error {
 		switch keyIndex(key, "gbtree_model_param", "tree_info", "trees") {
 		case 0:
-			p := &g.Param
-			return u.object(t, "gbtree_model_param", depth, func(key []byte, t byte, depth int) error {
-				fields := [...]*string{&p.NumParallelTree, &p.NumTrees}
-				if i := keyIndex(key, "num_parallel_tree", "num_trees"); i >= 0 {
-					return u.str(t, [...]string{"num_parallel_tree", "num_trees"}[i], fields[i])
-				}
-				return u.skip(t, depth)
-			})
+			return u.strFields(t, "gbtree_model_param", depth, []string{"num_parallel_tree", "num_trees"},
+				&g.Param.NumParallelTree, &g.Param.NumTrees)
 		case 1:
 			return u.int32s(t, "tree_info", depth, (*[]int32)(&g.TreeInfo))
 		case 2:
@@ -588,14 +581,8 @@ func (u *ubj) tree(t byte, depth int, jt *jsonTree) error {
 		switch keyIndex(key, "tree_param", "left_children", "right_children", "split_indices",
 			"split_conditions", "default_left", "split_type", "sum_hessian", "loss_changes") {
 		case 0:
-			p := &jt.Param
-			return u.object(t, "tree_param", depth, func(key []byte, t byte, depth int) error {
-				fields := [...]*string{&p.NumNodes, &p.SizeLeafVector}
-				if i := keyIndex(key, "num_nodes", "size_leaf_vector"); i >= 0 {
-					return u.str(t, [...]string{"num_nodes", "size_leaf_vector"}[i], fields[i])
-				}
-				return u.skip(t, depth)
-			})
+			return u.strFields(t, "tree_param", depth, []string{"num_nodes", "size_leaf_vector"},
+				&jt.Param.NumNodes, &jt.Param.SizeLeafVector)
 		case 1:
 			return u.int32s(t, "left_children", depth, (*[]int32)(&jt.Left))
 		case 2:
@@ -702,30 +689,23 @@ func readNumbers[T any](u *ubj, t byte, what string, depth int, out *[]T,
 	}
 	// Elements with markers take at least 2 bytes (1 for true and false).
 	s := make([]T, 0, min(max(count, 0), (len(u.b)-u.pos)/2))
-	for i := 0; ; i++ {
-		v, more, err := u.next(']', elem, count, i)
+	if err := u.items(elem, count, depth, func(i int, t byte, _ int) error {
+		n := size(t)
+		if n < 0 || t == 'C' {
+			return fmt.Errorf("%s: element %d: marker %q: %w", what, i, t, errElementType)
+		}
+		p, err := u.take(n)
 		if err != nil {
 			return err
 		}
-		if !more {
-			break
-		}
-		n := size(v)
-		if n < 0 || v == 'C' {
-			return fmt.Errorf("%s: element %d: marker %q: %w", what, i, v, errElementType)
-		}
-		if err := u.need(n); err != nil {
-			return err
-		}
-		u.pos += n
-		x, err := conv(v, u.b[u.pos-n:u.pos])
+		x, err := conv(t, p)
 		if err != nil {
 			return fmt.Errorf("%s: element %d: %w", what, i, err)
 		}
-		if err := u.account(minText(v)); err != nil {
-			return err
-		}
 		s = append(s, x)
+		return u.account(minText(t))
+	}); err != nil {
+		return err
 	}
 	*out = s
 	return nil
