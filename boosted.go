@@ -1,7 +1,6 @@
 package classify
 
 import (
-	"fmt"
 	"math"
 	"sync"
 
@@ -110,11 +109,8 @@ func (b *Boosted) PredictBatch(rows []float64, classes []int, proba []float64) e
 		hi := min(lo+flat.Block, len(classes))
 		blk := rows[lo*nf : hi*nf]
 		nan := false
-		for r := lo; r < hi; r++ {
-			row := rows[r*nf : (r+1)*nf]
-			if !rowOK(row, nf, b.float32Input, b.info.Missing) {
-				return fmt.Errorf("classify: %s: row %d: %w", b.info.Kind, r, rowError(row, nf, b.float32Input, b.info.Missing))
-			}
+		if bad := firstBadRow(rows, lo, hi, nf, b.float32Input, b.info.Missing); bad < hi {
+			return batchRowError("classify: "+string(b.info.Kind)+": ", rows, bad, nf, b.float32Input, b.info.Missing)
 		}
 		if b.pre != nil {
 			x := rowBuf[:len(blk)]

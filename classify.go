@@ -327,6 +327,25 @@ func rowOK(row []float64, n int, float32Input, missing bool) bool {
 	return true
 }
 
+// firstBadRow returns the index of the first of rows lo..hi-1 (nf values
+// each, back to back in rows) that rowOK refuses, or hi when none is:
+// the row check of a block of a batch (Boosted.PredictBatch and
+// contribution.batch).
+func firstBadRow(rows []float64, lo, hi, nf int, float32Input, missing bool) int {
+	for r := lo; r < hi; r++ {
+		if !rowOK(rows[r*nf:(r+1)*nf], nf, float32Input, missing) {
+			return r
+		}
+	}
+	return hi
+}
+
+// batchRowError is the error of a batch stopped at row r, which rowOK
+// refused, prefixed with prefix ("classify: <kind>: ").
+func batchRowError(prefix string, rows []float64, r, nf int, float32Input, missing bool) error {
+	return fmt.Errorf("%srow %d: %w", prefix, r, rowError(rows[r*nf:(r+1)*nf], nf, float32Input, missing))
+}
+
 // rowError says why rowOK refused a row.
 func rowError(row []float64, n int, float32Input, missing bool) error {
 	e := &InputError{Feature: -1, Got: len(row), Want: n, Limit: math.MaxFloat64}

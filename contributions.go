@@ -114,13 +114,7 @@ func (c contribution) batch(rows, out []float64) error {
 	}
 	for lo := 0; lo < n; lo += flat.Block {
 		hi := min(lo+flat.Block, n)
-		bad := hi
-		for r := lo; r < hi; r++ {
-			if !rowOK(rows[r*nf:(r+1)*nf], nf, c.float32Input, c.info.Missing) {
-				bad = r
-				break
-			}
-		}
+		bad := firstBadRow(rows, lo, hi, nf, c.float32Input, c.info.Missing)
 		blk := rows[lo*nf : bad*nf]
 		if c.pre != nil {
 			for r := range bad - lo {
@@ -132,12 +126,11 @@ func (c contribution) batch(rows, out []float64) error {
 		c.ens.ContributionsBatch(blk, bad-lo, o)
 		c.scale(o)
 		if bad < hi {
-			row := rows[bad*nf : (bad+1)*nf]
 			prefix := c.prefix
 			if c.kindPrefix {
 				prefix = "classify: " + string(c.info.Kind) + ": "
 			}
-			return fmt.Errorf("%srow %d: %w", prefix, bad, rowError(row, nf, c.float32Input, c.info.Missing))
+			return batchRowError(prefix, rows, bad, nf, c.float32Input, c.info.Missing)
 		}
 	}
 	return nil

@@ -169,18 +169,16 @@ type Ensemble struct {
 	// Inspection and explanation (shap.go), never read by a prediction:
 	// per node what Node hands back beyond the walk's fields, per tree
 	// its output group. covered is false once a node without a cover is
-	// added; expect holds, per tree, its expected value (one per class
-	// in a Mean ensemble, else one), and expectSum their sum per output.
+	// added; expectSum holds, per output, the sum of the trees' expected
+	// values (one per class in a Mean ensemble, else one per tree).
 	info      []nodeInfo
 	group     []int32
 	covered   bool
 	maxDepth  int
-	expect    []float64
 	expectSum []float64
-	// paths holds *shapScratch (pathLen path elements): Contributions'
+	// paths holds *shapScratch (pathLen() path elements): Contributions'
 	// scratch. No New function: made on first need.
-	paths   sync.Pool
-	pathLen int
+	paths sync.Pool
 	// How each tree is explained (shaptable.go), with its tables, built
 	// on the first explanation; methods (tests) restricts the ways.
 	planOnce sync.Once
@@ -248,23 +246,30 @@ func (e *Ensemble) Missing() bool { return e.missing }
 // nothing.
 func (e *Ensemble) Reserve(trees, nodes int) {
 	trees, nodes = max(trees, 0), max(nodes, 0)
-	e.nodes = slices.Grow(e.nodes, nodes)
 	e.info = slices.Grow(e.info, nodes)
-	e.tags = slices.Grow(e.tags, nodes)
-	if e.missing {
-		e.nanRight = slices.Grow(e.nanRight, nodes)
-	}
-	switch e.combine {
-	case Mean:
-		e.at = slices.Grow(e.at, nodes)
-	case Sum:
-		e.vals = slices.Grow(e.vals, nodes)
-	case Sum64:
-		e.vals64 = slices.Grow(e.vals64, nodes)
-	}
+	e.growNodes(nodes)
 	e.roots = slices.Grow(e.roots, trees)
 	e.depth = slices.Grow(e.depth, trees)
 	e.group = slices.Grow(e.group, trees)
+}
+
+// growNodes makes room for n more nodes in the per-node arrays add
+// appends to (all but info, which add grows first): Reserve and add
+// share it so that a new per-node array is grown in one place.
+func (e *Ensemble) growNodes(n int) {
+	e.nodes = slices.Grow(e.nodes, n)
+	e.tags = slices.Grow(e.tags, n)
+	if e.missing {
+		e.nanRight = slices.Grow(e.nanRight, n)
+	}
+	switch e.combine {
+	case Mean:
+		e.at = slices.Grow(e.at, n)
+	case Sum:
+		e.vals = slices.Grow(e.vals, n)
+	case Sum64:
+		e.vals64 = slices.Grow(e.vals64, n)
+	}
 }
 
 // AddMean appends a tree to a Mean ensemble. Every leaf's Dist must hold
@@ -344,19 +349,7 @@ func (e *Ensemble) add(nodes []Node, g int) error {
 	if e.combine == Sum {
 		e.coffs[g] = append(e.coffs[g], e.layComplete(nodes, depth))
 	}
-	e.nodes = slices.Grow(e.nodes, n)
-	e.tags = slices.Grow(e.tags, n)
-	if e.missing {
-		e.nanRight = slices.Grow(e.nanRight, n)
-	}
-	switch e.combine {
-	case Mean:
-		e.at = slices.Grow(e.at, n)
-	case Sum:
-		e.vals = slices.Grow(e.vals, n)
-	case Sum64:
-		e.vals64 = slices.Grow(e.vals64, n)
-	}
+	e.growNodes(n)
 	if e.cat == nil && words > 0 {
 		// The first categorical split: every node so far is numerical.
 		e.cat = make([]int32, len(e.nodes), len(e.nodes)+n)

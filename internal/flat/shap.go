@@ -123,24 +123,16 @@ func (e *Ensemble) Explainable() error {
 	return nil
 }
 
-// addExpectation computes the expected value of the tree just added
-// (nodes, whose info is at off) when every node has a cover: the
+// addExpectation adds the expected value of the tree just added (nodes,
+// whose info is at off) to expectSum when every node has a cover: the
 // cover-weighted mean of its leaves, by children before parents.
 func (e *Ensemble) addExpectation(nodes []Node, off int32, g int) {
-	// The scratch: level d of a walk holds a path of at most min(d,
-	// features)+1 elements, and every level's path is kept until the
-	// walk leaves it.
-	e.pathLen = 0
-	for d := 0; d <= min(e.maxDepth, MaxExplainDepth); d++ {
-		e.pathLen += min(d, e.features) + 1
+	if !e.covered {
+		return
 	}
 	k := 1
 	if e.combine == Mean {
 		k = e.outputs
-	}
-	if !e.covered {
-		e.expect = append(e.expect, make([]float64, k)...)
-		return
 	}
 	n := len(nodes)
 	mean := make([]float64, n*k)
@@ -164,7 +156,6 @@ func (e *Ensemble) addExpectation(nodes []Node, off int32, g int) {
 			m[c] = wl*l[c] + wr*r[c]
 		}
 	}
-	e.expect = append(e.expect, mean[:k]...)
 	if e.combine == Mean {
 		for c, v := range mean[:k] {
 			e.expectSum[c] += v
@@ -220,11 +211,22 @@ type shapScratch struct {
 	acc  []float64
 }
 
+// pathLen is the length of Algorithm 2's path scratch: level d of a walk
+// holds a path of at most min(d, features)+1 elements, and every level's
+// path is kept until the walk leaves it.
+func (e *Ensemble) pathLen() int {
+	n := 0
+	for d := 0; d <= min(e.maxDepth, MaxExplainDepth); d++ {
+		n += min(d, e.features) + 1
+	}
+	return n
+}
+
 func (e *Ensemble) scratch() *shapScratch {
 	if s, ok := e.paths.Get().(*shapScratch); ok {
 		return s
 	}
-	return &shapScratch{path: make([]pathElem, e.pathLen), acc: make([]float64, e.features*e.outputs)}
+	return &shapScratch{path: make([]pathElem, e.pathLen()), acc: make([]float64, e.features*e.outputs)}
 }
 
 func (e *Ensemble) contributions(row, out []float64, s *shapScratch) {

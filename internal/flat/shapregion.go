@@ -85,9 +85,9 @@ func (rt *regionTables) cell(t *regionTree, row []float64) uint {
 	cell := uint(0)
 	for _, f := range rt.feats[t.feats:][:t.k] {
 		x := row[f.feature]
-		i := bit(x != x) * uint(f.nan)
+		i := b2u(x != x) * uint(f.nan)
 		for _, b := range rt.bounds[f.bounds:][:f.n] {
-			i += bit(x > b)
+			i += b2u(x > b)
 		}
 		cell += i * uint(f.stride)
 	}
@@ -116,7 +116,7 @@ type split struct {
 }
 
 func (e *Ensemble) newRegionBuilder() *regionBuilder {
-	return &regionBuilder{e: e, path: make([]pathElem, e.pathLen), row: make([]float64, e.features),
+	return &regionBuilder{e: e, path: make([]pathElem, e.pathLen()), row: make([]float64, e.features),
 		scratch: make([]float64, e.outputs*(e.features+1)), acc: make([]float64, e.features*e.outputs)}
 }
 

@@ -307,13 +307,13 @@ func (e *Ensemble) tableContributions(st *shapTables, row, out, acc []float64) {
 			for j := range cs {
 				c := &cs[j]
 				x := row[c.feature]
-				m |= (bit(x > c.lo)&bit(x <= c.hi) | bit(x != x)&bit(c.nan)) << (uint(j) & 63)
+				m |= (b2u(x > c.lo)&b2u(x <= c.hi) | b2u(x != x)&b2u(c.nan)) << (uint(j) & 63)
 			}
 		} else {
 			for j := range cs {
 				c := &cs[j]
 				x := row[c.feature]
-				m |= bit(x > c.lo) & bit(x <= c.hi) << (uint(j) & 63)
+				m |= b2u(x > c.lo) & b2u(x <= c.hi) << (uint(j) & 63)
 			}
 		}
 		n := k * uint(kv)
@@ -352,13 +352,4 @@ func (e *Ensemble) tableContributions(st *shapTables, row, out, acc []float64) {
 			}
 		}
 	}
-}
-
-// bit is 1 for true, 0 for false; the compiler makes it a SETcc.
-func bit(b bool) uint {
-	var u uint
-	if b {
-		u = 1
-	}
-	return u
 }
