@@ -76,8 +76,7 @@ XGBOOST_SUITE = ROOT / "testdata" / "xgboost"
 XGBOOST_VERSIONS = ("1.7.4", "2.1.4", "3.2.0")
 
 
-def rel(p):
-    return Path(p).resolve().relative_to(ROOT).as_posix()
+rel = common.rel
 
 
 def versions():
@@ -193,6 +192,13 @@ def shap_explain(model, X):
     out[:, :, :f] = vals.transpose(0, 2, 1)
     out[:, :, f] = ev
     return out
+
+
+def shap_reference(of, raw):
+    """The `reference` text of a contribution file computed by shap_explain."""
+    import shap
+
+    return f"shap {shap.__version__} TreeExplainer(feature_perturbation='tree_path_dependent') of {of}; raw: {raw}"
 
 
 def as_float32_rows(X):
@@ -415,15 +421,15 @@ def outputs_of(classes, n_raw):
 
 
 def sklearn_tree_reference(est, X):
-    import shap
+    import sklearn
 
     X32 = as_float32_rows(X)
     contribs = shap_explain(est, X32)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         raw = est.predict_proba(X)
-    return contribs, raw, (f"shap {shap.__version__} TreeExplainer(feature_perturbation='tree_path_dependent') "
-                           f"of scikit-learn {versions()['sklearn']}'s {type(est).__name__}; raw: predict_proba")
+    return contribs, raw, shap_reference(f"scikit-learn {sklearn.__version__}'s {type(est).__name__}",
+                                         "predict_proba")
 
 
 def check_bytes(what, got, path):
@@ -572,7 +578,6 @@ def xgboost_suite(out):
 
 def boosting_suite(out):
     import lightgbm
-    import shap
     import sklearn
     from classify_export import sklearn_gb, sklearn_hgb
 
@@ -621,24 +626,22 @@ def boosting_suite(out):
                                "(categorical splits: shap does not read them); raw: decision_function")
                     else:
                         contribs = shap_explain(est, X)
-                        ref = (f"shap {shap.__version__} TreeExplainer(feature_perturbation='tree_path_dependent') "
-                               f"of scikit-learn {sklearn.__version__}'s HistGradientBoostingClassifier; "
-                               "raw: decision_function")
+                        ref = shap_reference(f"scikit-learn {sklearn.__version__}'s HistGradientBoostingClassifier",
+                                             "decision_function")
                 else:
                     check_bytes(name, sklearn_gb.artifact_bytes(est, feats, classes), art)
                     imp = sklearn_importance(est)
                     X32 = as_float32_rows(X)
                     if n_raw == 1 and not isinstance(est.init_, str):
                         contribs = shap_explain(est, X32)
-                        ref = (f"shap {shap.__version__} TreeExplainer(feature_perturbation='tree_path_dependent') "
-                               f"of scikit-learn {sklearn.__version__}'s GradientBoostingClassifier; "
-                               "raw: decision_function")
+                        ref = shap_reference(f"scikit-learn {sklearn.__version__}'s GradientBoostingClassifier",
+                                             "decision_function")
                     else:
                         contribs = shap_explain(gb_multiclass_dict(est), X32)
-                        ref = (f"shap {shap.__version__} TreeExplainer(feature_perturbation='tree_path_dependent') "
-                               f"of a model dict of scikit-learn {sklearn.__version__}'s GradientBoostingClassifier "
-                               "(each stage's class tree, value * learning_rate, base_offset the init raw "
-                               "prediction: shap refuses multi-class GradientBoosting); raw: decision_function")
+                        ref = shap_reference(
+                            f"a model dict of scikit-learn {sklearn.__version__}'s GradientBoostingClassifier "
+                            "(each stage's class tree, value * learning_rate, base_offset the init raw "
+                            "prediction: shap refuses multi-class GradientBoosting)", "decision_function")
             size += emit(out, group, name, kind=kind, artifact=rel(art), artifacts=[rel(art)], reference=ref,
                          tolerance=TOL_FLOAT64, features=features, outputs=outputs_of(classes, raw.shape[1]),
                          importance=imp, rows=rows, raw=raw, contribs=contribs)

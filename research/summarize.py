@@ -74,7 +74,7 @@ configuration and folds):
 Evaluated, not in production (issue 11's boosting families; same protocol, folds and seed; the
 decision is in each EXPERIMENT.md):
 
-{explib.md_table(["model", "LOOCV", "k-fold (mean ± std)", "resubstitution", "promoted"], candidate_rows(loaded))}
+{explib.md_table(["model", "LOOCV", "k-fold (mean ± std)", "resubstitution", "promoted"], candidate_rows())}
 
 Production models take the four raw features (see each EXPERIMENT.md for the decision).
 Per-experiment details: `research/experiments/<name>/EXPERIMENT.md`.
@@ -90,14 +90,18 @@ Per-experiment details: `research/experiments/<name>/EXPERIMENT.md`.
 CANDIDATES = ["lightgbm", "hist_gradient_boosting"]
 
 
-def candidate_rows(loaded):
-    rows = []
+def candidate_results():
+    """(name, results JSON, its metrics by method) of each candidate whose results exist."""
     for name in CANDIDATES:
         path = common.RESULTS / f"{name}.json"
-        if not path.exists():
-            continue
-        r = json.loads(path.read_text())
-        m = {x["method"]: x for x in r["metrics"]}
+        if path.exists():
+            r = json.loads(path.read_text())
+            yield name, r, {x["method"]: x for x in r["metrics"]}
+
+
+def candidate_rows():
+    rows = []
+    for name, r, m in candidate_results():
         loo, kf = m[common.LOOCV_METHOD], m[common.KFOLD_METHOD]
         rows.append([f"`{name}`", f"{explib.pct(loo['value'])} ({loo['n_errors']}/{loo['n']} wrong)",
                      f"{explib.pct(kf['value'])} ± {100 * kf['std']:.1f} pp", explib.pct(m["resubstitution"]["value"]),
@@ -109,12 +113,7 @@ def candidate_rows(loaded):
 def boosting_story():
     """Section 8 of the journey: the boosting families of issue 11, from their results JSON."""
     parts = []
-    for name in CANDIDATES:
-        path = common.RESULTS / f"{name}.json"
-        if not path.exists():
-            continue
-        r = json.loads(path.read_text())
-        m = {x["method"]: x for x in r["metrics"]}
+    for name, r, m in candidate_results():
         verdict = "promoted" if r["production_comparison"]["promote"] else "not promoted"
         parts.append(f"`{name}` LOOCV {explib.pct(m[common.LOOCV_METHOD]['value'])} "
                      f"({m[common.LOOCV_METHOD]['n_errors']} errors), k-fold {explib.pm(m[common.KFOLD_METHOD])}: "

@@ -19,9 +19,9 @@ RandomForestClassifier, ExtraTreesClassifier, HistGradientBoostingClassifier,
 GradientBoostingClassifier, XGBClassifier, XGBRFClassifier, LGBMClassifier or
 lightgbm.Booster, or an XGBoost model file (.json, .ubj, legacy binary), or a
 LightGBM text model file. Writes into --out:
-  trees, forests: NAME.json (classify/sklearn-trees v2)
-  HistGradientBoosting: NAME.json (classify/sklearn-hgb v1)
-  GradientBoosting:     NAME.json (classify/sklearn-gb v1)
+  trees, forests: NAME.json (classify/sklearn-trees v3)
+  HistGradientBoosting: NAME.json (classify/sklearn-hgb v2)
+  GradientBoosting:     NAME.json (classify/sklearn-gb v2)
   XGBoost:      the model file (yours unchanged, or NAME.ubj saved from the
                 pickled estimator) and FILE.meta.json (classify/xgboost-meta v1)
   LightGBM:     the text model file (yours unchanged, or NAME.txt as

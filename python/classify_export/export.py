@@ -145,7 +145,7 @@ def export(model, out, *, name=None, features=None, classes=None, rows=None, row
             nan_ok = sklearn_gb.accepts_nan(est)
             if nan_ok:
                 raise ExportError(f"{what}: this scikit-learn's GradientBoostingClassifier takes NaN, "
-                                  "which classify/sklearn-gb v1 does not describe")
+                                  f"which classify/sklearn-gb v{sklearn_gb.FORMAT_VERSION} does not describe")
             art = sklearn_gb.artifact_bytes(est, feats, classes_)
             splits = sklearn_gb.split_thresholds(est)
         art_name = f"{name}.json"

@@ -15,7 +15,10 @@ import numpy as np
 
 from . import jsonio
 from .errors import ExportError
-from .sklearn_trees import _index, _threshold, covers, predict_frame
+# shared with the trees and forests: the same estimator attributes, the same tree_ arrays, the same
+# scikit-learn predict/predict_proba reference
+from .sklearn_trees import (model_class_labels, model_feature_names, n_features, predict_takes_nan,  # noqa: F401
+                            reference, tree_arrays, tree_splits)
 
 FORMAT = "classify/sklearn-gb"
 FORMAT_VERSION = 2
@@ -38,19 +41,6 @@ def check_fitted(est, what):
         raise ExportError(f"{what}: {k} trees per stage for {len(est.classes_)} classes")
 
 
-def n_features(est) -> int:
-    return int(est.n_features_in_)
-
-
-def model_feature_names(est):
-    names = getattr(est, "feature_names_in_", None)
-    return None if names is None else [str(n) for n in names]
-
-
-def model_class_labels(est):
-    return list(est.classes_)
-
-
 def init_raw(est):
     """The init raw prediction, one per class tree, from scikit-learn's own _raw_predict_init."""
     row = np.zeros((1, n_features(est)), dtype=np.float32)
@@ -64,15 +54,7 @@ def _tree_dict(reg):
     t = reg.tree_
     if t.n_outputs != 1 or t.value.shape[1:] != (1, 1):
         raise ExportError("a stage's regression tree is not single-output")
-    d = {
-        "children_left": t.children_left.tolist(),
-        "children_right": t.children_right.tolist(),
-        "feature": t.feature.tolist(),
-        "threshold": [_threshold(v) for v in t.threshold.tolist()],
-        "value": t.value[:, 0, 0].astype(np.float64).tolist(),
-    }
-    d.update(covers(t))
-    return d
+    return tree_arrays(t, t.value[:, 0, 0])
 
 
 def document(est, features, classes):
@@ -101,35 +83,8 @@ def artifact_bytes(est, features, classes) -> bytes:
 
 def accepts_nan(est) -> bool:
     """Whether predict_proba takes a row holding NaN (scikit-learn 1.9.1: it does not)."""
-    row = np.zeros((1, n_features(est)), dtype=np.float64)
-    row[0, 0] = np.nan
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            est.predict_proba(predict_frame(est, row))
-    except ValueError:
-        return False
-    return True
+    return predict_takes_nan(est)
 
 
 def split_thresholds(est):
-    out = set()
-    for stage in est.estimators_:
-        for reg in stage:
-            t = reg.tree_
-            split = t.children_left != -1
-            out.update(zip(t.feature[split].tolist(), t.threshold[split].tolist()))
-    return sorted(out)
-
-
-def reference(est, X, classes):
-    import sklearn
-
-    labels = list(est.classes_)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        frame = predict_frame(est, X)
-        pred = est.predict(frame)
-        proba = est.predict_proba(frame)
-    return ([classes[_index(labels, p)] for p in pred], [[float(v) for v in row] for row in proba],
-            f"scikit-learn {sklearn.__version__}")
+    return tree_splits(reg.tree_ for stage in est.estimators_ for reg in stage)

@@ -12,13 +12,15 @@ children by, and the split gain importance).
 from __future__ import annotations
 
 import math
-import sys
 import warnings
 
 import numpy as np
 
 from . import jsonio
 from .errors import ExportError
+# shared with the trees and forests: the same estimator attributes, the same DataFrame rebuilding
+from .sklearn_trees import _threshold, model_class_labels, model_feature_names, n_features, predict_frame  # noqa: F401
+from .sklearn_trees import reference as _sklearn_reference
 
 FORMAT = "classify/sklearn-hgb"
 FORMAT_VERSION = 2
@@ -35,29 +37,6 @@ def check_fitted(est, what):
     k = int(est.n_trees_per_iteration_)
     if k != (1 if len(est.classes_) == 2 else len(est.classes_)):
         raise ExportError(f"{what}: {k} trees per iteration for {len(est.classes_)} classes")
-
-
-def n_features(est) -> int:
-    return int(est.n_features_in_)
-
-
-def model_feature_names(est):
-    names = getattr(est, "feature_names_in_", None)
-    return None if names is None else [str(n) for n in names]
-
-
-def model_class_labels(est):
-    return list(est.classes_)
-
-
-def _threshold(v):
-    """num_threshold as a JSON number: +/-inf (a split that sends only NaN right) as +/-max float64."""
-    v = float(v)
-    if math.isnan(v):
-        raise ExportError("a predictor has a NaN threshold")
-    if math.isinf(v):
-        return math.copysign(sys.float_info.max, v)
-    return v
 
 
 def _gain(v):
@@ -130,7 +109,8 @@ def _predictor_dict(p):
     return {
         "value": n["value"].astype(np.float64).tolist(),
         "feature_idx": n["feature_idx"].astype(np.int64).tolist(),
-        "num_threshold": [_threshold(v) for v in n["num_threshold"].tolist()],
+        # +/-inf (a split that sends only NaN right) as +/-max float64
+        "num_threshold": [_threshold(v, "a predictor") for v in n["num_threshold"].tolist()],
         "missing_go_to_left": n["missing_go_to_left"].astype(int).tolist(),
         "left": n["left"].astype(np.int64).tolist(),
         "right": n["right"].astype(np.int64).tolist(),
@@ -206,27 +186,8 @@ def split_thresholds(est, what="the estimator"):
     return sorted(out)
 
 
-def predict_frame(est, X):
-    names = getattr(est, "feature_names_in_", None)
-    if names is None:
-        return X
-    import pandas as pd
-
-    return pd.DataFrame(X, columns=list(names))
-
-
 def reference(est, X, classes):
-    """scikit-learn's own predict and predict_proba on X, labels as class names."""
-    import sklearn
-
-    from .sklearn_trees import _index
-
-    labels = list(est.classes_)
+    """scikit-learn's own predict and predict_proba on X, labels as class names, once the
+    exporter's reading of the preprocessing is checked to be scikit-learn's on X."""
     check_encoding(est, X)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        frame = predict_frame(est, X)
-        pred = est.predict(frame)
-        proba = est.predict_proba(frame)
-    return ([classes[_index(labels, p)] for p in pred], [[float(v) for v in row] for row in proba],
-            f"scikit-learn {sklearn.__version__}")
+    return _sklearn_reference(est, X, classes)

@@ -65,6 +65,11 @@ def accepts_nan(est) -> bool:
     """
     if not all(hasattr(t.tree_, "missing_go_to_left") for t in trees_of(est)):
         return False
+    return predict_takes_nan(est)
+
+
+def predict_takes_nan(est) -> bool:
+    """Whether est.predict_proba accepts a row holding NaN (it raises ValueError when not)."""
     row = np.zeros((1, n_features(est)), dtype=np.float64)
     row[0, 0] = np.nan
     try:
@@ -88,8 +93,8 @@ def predict_frame(est, X):
     return pd.DataFrame(X, columns=list(names))
 
 
-def _threshold(v):
-    """tree_.threshold as a JSON number.
+def _threshold(v, holder="a tree"):
+    """tree_.threshold (or a HistGradientBoosting predictor's num_threshold) as a JSON number.
 
     A tree trained with NaN may split missing from present values with a
     threshold of +inf (every finite value goes left). JSON has no infinity, so
@@ -99,7 +104,7 @@ def _threshold(v):
     """
     v = float(v)
     if math.isnan(v):
-        raise ExportError("a tree has a NaN threshold")
+        raise ExportError(f"{holder} has a NaN threshold")
     if math.isinf(v):
         return math.copysign(sys.float_info.max, v)
     return v
@@ -116,16 +121,23 @@ def covers(t):
     }
 
 
-def _tree_dict(tree, with_missing):
-    t = tree.tree_
+def tree_arrays(t, value):
+    """A tree_'s node arrays in the artifact's key order: structure, the given value array,
+    then the covers (sklearn-trees v3, sklearn-gb v2)."""
     d = {  # tolist() gives Python ints and floats (the same float64 values)
         "children_left": t.children_left.tolist(),
         "children_right": t.children_right.tolist(),
         "feature": t.feature.tolist(),
         "threshold": [_threshold(v) for v in t.threshold.tolist()],
-        "value": t.value[:, 0, :].astype(np.float64).tolist(),
+        "value": value.astype(np.float64).tolist(),
     }
     d.update(covers(t))
+    return d
+
+
+def _tree_dict(tree, with_missing):
+    t = tree.tree_
+    d = tree_arrays(t, t.value[:, 0, :])
     if with_missing:
         d["missing_go_to_left"] = np.asarray(t.missing_go_to_left).astype(int).tolist()
     return d
@@ -154,9 +166,13 @@ def artifact_bytes(est, features, classes, nan_ok) -> bytes:
 
 def split_thresholds(est):
     """Sorted unique (feature index, threshold) over all split nodes of all trees."""
+    return tree_splits(tree.tree_ for tree in trees_of(est))
+
+
+def tree_splits(tree_objs):
+    """Sorted unique (feature index, threshold) over all split nodes of the given tree_ objects."""
     out = set()
-    for tree in trees_of(est):
-        t = tree.tree_
+    for t in tree_objs:
         split = t.children_left != -1
         out.update(zip(t.feature[split].tolist(), t.threshold[split].tolist()))
     return sorted(out)
