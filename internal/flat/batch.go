@@ -192,6 +192,9 @@ func (e *Ensemble) walkRows(t tree, rows []float64, leaves []int32, nan bool) {
 	}
 	nodes := e.nodes
 	r := 0
+	if !nan && t.depth > shallow {
+		r = walkRows8(nodes, t, rows, nf, leaves)
+	}
 	for ; r+4 <= len(leaves); r += 4 {
 		// One base and constant offsets: four row slices would take
 		// eight registers and spill the walk's state.
@@ -208,10 +211,10 @@ func (e *Ensemble) walkRows(t tree, rows []float64, leaves []int32, nan bool) {
 		} else {
 			for d := t.depth; d > 0; d-- {
 				n0, n1, n2, n3 := &nodes[i0], &nodes[i1], &nodes[i2], &nodes[i3]
-				i0 = step(n0, i0, o[n0.feature])
-				i1 = step(n1, i1, o[int(n1.feature)+nf])
-				i2 = step(n2, i2, o[int(n2.feature)+2*nf])
-				i3 = step(n3, i3, o[int(n3.feature)+3*nf])
+				i0 = stepBranch(n0, i0, o[n0.feature])
+				i1 = stepBranch(n1, i1, o[int(n1.feature)+nf])
+				i2 = stepBranch(n2, i2, o[int(n2.feature)+2*nf])
+				i3 = stepBranch(n3, i3, o[int(n3.feature)+3*nf])
 			}
 		}
 		leaves[r], leaves[r+1], leaves[r+2], leaves[r+3] = i0, i1, i2, i3
@@ -219,4 +222,29 @@ func (e *Ensemble) walkRows(t tree, rows []float64, leaves []int32, nan bool) {
 	for ; r < len(leaves); r++ {
 		leaves[r] = e.walkFixed(t, rows[r*nf:][:nf], nan)
 	}
+}
+
+// walkRows8 walks rows through t eight rows at a time, branch-free, and
+// returns how many rows it walked (a multiple of 8).
+func walkRows8(nodes []node, t tree, rows []float64, nf int, leaves []int32) int {
+	r := 0
+	for ; r+8 <= len(leaves); r += 8 {
+		o := rows[r*nf : (r+8)*nf]
+		i0, i1, i2, i3, i4, i5, i6, i7 := t.root, t.root, t.root, t.root, t.root, t.root, t.root, t.root
+		for d := t.depth; d > 0; d-- {
+			n0, n1, n2, n3 := &nodes[i0], &nodes[i1], &nodes[i2], &nodes[i3]
+			n4, n5, n6, n7 := &nodes[i4], &nodes[i5], &nodes[i6], &nodes[i7]
+			i0 = step(n0, i0, o[n0.feature])
+			i1 = step(n1, i1, o[int(n1.feature)+nf])
+			i2 = step(n2, i2, o[int(n2.feature)+2*nf])
+			i3 = step(n3, i3, o[int(n3.feature)+3*nf])
+			i4 = step(n4, i4, o[int(n4.feature)+4*nf])
+			i5 = step(n5, i5, o[int(n5.feature)+5*nf])
+			i6 = step(n6, i6, o[int(n6.feature)+6*nf])
+			i7 = step(n7, i7, o[int(n7.feature)+7*nf])
+		}
+		l := leaves[r : r+8]
+		l[0], l[1], l[2], l[3], l[4], l[5], l[6], l[7] = i0, i1, i2, i3, i4, i5, i6, i7
+	}
+	return r
 }

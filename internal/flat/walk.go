@@ -9,16 +9,20 @@ package flat
 // path (the same rows again, or trees whose paths barely vary); every
 // mispredicted split costs a pipeline flush.
 //
-// walkFixed (Fixed) takes exactly the tree's depth in steps,
+// walkFixed (Fixed) takes exactly the tree's depth in steps, and walks
+// are interleaved (four trees for one row; four rows, or eight in deep
+// trees, for one tree in a batch) so that their chains of loads overlap.
+// A leaf sends every number to itself, so a row that reaches a leaf early
+// stays on it. A step in a deep tree is computed without a branch (step:
+// the comparison's outcome masks the distance to the right child), so
+// no branch depends on the row; in a shallow tree it is an if, a branch
+// (stepBranch). Go 1.26 turns neither form of
 //
 //	next := i + 1
 //	if x > n.bound { next = n.right }
 //
-// which the compiler turns into a conditional move: no branch depends on
-// the row, only the chain of loads from one node to the next, and four
-// walks (four trees for one row, four rows for one tree in a batch) are
-// interleaved so that four chains overlap. A leaf sends every number to
-// itself, so a row that reaches a leaf early stays on it.
+// into a conditional move when the comparison is of floats: until this
+// was noticed, every Fixed walk branched.
 //
 // A NaN fails x > bound and would go left; rows holding NaN, in an
 // ensemble that takes them, walk with the NaN variants, which read
@@ -65,8 +69,25 @@ func (e *Ensemble) walkLeafNaN(i int32, row []float64) int32 {
 }
 
 // step is the node a number x at node n (index i) goes to, without a
-// branch.
+// branch: the outcome (a SETcc, see b2u) is turned into a mask that keeps
+// or clears the distance to the right child. Written as an if, the
+// compiler makes it a branch (Go 1.26 does not turn a float comparison
+// into a conditional move), which mispredicts on half of the splits of
+// an unpredictable walk.
 func step(n *node, i int32, x float64) int32 {
+	return to(n, i, b2u(x > n.bound))
+}
+
+// to is the node after n (index i) for outcome right (1: the right
+// child, 0: the left one, i+1).
+func to(n *node, i int32, right uint) int32 {
+	return i + 1 + (n.right-i-1)&-int32(right)
+}
+
+// stepBranch is step written as an if, which the compiler makes a
+// branch: on shallow trees (see shallow) the branch predictor guesses
+// most splits and the walk's chain of loads is shorter than step's.
+func stepBranch(n *node, i int32, x float64) int32 {
 	next := i + 1
 	if x > n.bound {
 		next = n.right
@@ -74,16 +95,17 @@ func step(n *node, i int32, x float64) int32 {
 	return next
 }
 
+// shallow is the depth up to which a Fixed walk branches (stepBranch)
+// rather than computing each step (step). On the production XGBoost model
+// (300 trees of depth 0 to 5, four at a time), branching took 26% less
+// time a row; on perf/reference.py's large model (2,000 trees of depth
+// 8), computing took half the time of branching (benchstat of alternating
+// runs, BenchmarkCompare).
+const shallow = 4
+
 // stepNaN is step for an x that may be NaN.
 func (e *Ensemble) stepNaN(n *node, i int32, x float64) int32 {
-	next := i + 1
-	if x > n.bound {
-		next = n.right
-	}
-	if x != x && e.nanRight[i] {
-		next = n.right
-	}
-	return next
+	return to(n, i, b2u(x > n.bound)|b2u(x != x)&b2u(e.nanRight[i]))
 }
 
 // walkFixed walks row through t for t's depth in steps, branch-free.
@@ -93,6 +115,13 @@ func (e *Ensemble) walkFixed(t tree, row []float64, nan bool) int32 {
 	if nan {
 		for d := t.depth; d > 0; d-- {
 			i = e.stepNaN(&nodes[i], i, row[nodes[i].feature])
+		}
+		return i
+	}
+	if t.depth <= shallow {
+		for d := t.depth; d > 0; d-- {
+			n := &nodes[i]
+			i = stepBranch(n, i, row[n.feature])
 		}
 		return i
 	}
@@ -130,6 +159,16 @@ func (e *Ensemble) walk4(ts []tree, row []float64, nan bool) (i0, i1, i2, i3 int
 			i1 = e.stepNaN(n1, i1, row[n1.feature])
 			i2 = e.stepNaN(n2, i2, row[n2.feature])
 			i3 = e.stepNaN(n3, i3, row[n3.feature])
+		}
+		return
+	}
+	if d <= shallow {
+		for ; d > 0; d-- {
+			n0, n1, n2, n3 := &nodes[i0], &nodes[i1], &nodes[i2], &nodes[i3]
+			i0 = stepBranch(n0, i0, row[n0.feature])
+			i1 = stepBranch(n1, i1, row[n1.feature])
+			i2 = stepBranch(n2, i2, row[n2.feature])
+			i3 = stepBranch(n3, i3, row[n3.feature])
 		}
 		return
 	}
