@@ -50,6 +50,21 @@ func (e *Ensemble) blockMean(rows []float64, m int, out []float64, stride int, n
 		}
 		return
 	}
+	if e.walk == Branching && !nan {
+		// Row by row, every tree for one row before the next row: the
+		// trees of a forest mostly agree, so the branches of one row's
+		// walks predict each other's, where the same tree's walks of
+		// different rows do not (the production forest: about 2.5 times
+		// less CPU time a row than tree by tree over the block).
+		nf := e.features
+		for r := range m {
+			t := e.predictMean(rows[r*nf:][:nf], out[r*stride:][:k], false)
+			if tags != nil {
+				tags[r] = t
+			}
+		}
+		return
+	}
 	e.walkRows(trees[0], rows, lv, nan)
 	for r := range tags {
 		tags[r] = e.tags[lv[r]]
