@@ -50,7 +50,7 @@ func (e *Ensemble) blockMean(rows []float64, m int, out []float64, stride int, n
 		}
 		return
 	}
-	if e.walk == Branching && !nan {
+	if e.walk == Branching {
 		// Row by row, every tree for one row before the next row: the
 		// trees of a forest mostly agree, so the branches of one row's
 		// walks predict each other's, where the same tree's walks of
@@ -58,7 +58,7 @@ func (e *Ensemble) blockMean(rows []float64, m int, out []float64, stride int, n
 		// less CPU time a row than tree by tree over the block).
 		nf := e.features
 		for r := range m {
-			t := e.predictMean(rows[r*nf:][:nf], out[r*stride:][:k], false)
+			t := e.predictMean(rows[r*nf:][:nf], out[r*stride:][:k], nan)
 			if tags != nil {
 				tags[r] = t
 			}
@@ -101,10 +101,10 @@ func (e *Ensemble) blockMean(rows []float64, m int, out []float64, stride int, n
 	}
 }
 
-// blockMean3 is blockMean's sum for three classes, in acc (one per
-// row), lv holding the first tree's leaves: sums in an array of [3]float64
-// on the stack, and the Branching walk fused with the addition, cost a
-// fraction of the general loop's bounds checks and index arithmetic.
+// blockMean3 is blockMean's sum for three classes with the Fixed walk,
+// in acc (one per row), lv holding the first tree's leaves: sums in an
+// array of [3]float64 on the stack cost a fraction of the general loop's
+// bounds checks and index arithmetic.
 func (e *Ensemble) blockMean3(rows []float64, lv []int32, acc [][3]float64, trees []tree, nan bool) {
 	at, dist := e.at, e.dist
 	lv = lv[:len(acc)]
@@ -112,32 +112,11 @@ func (e *Ensemble) blockMean3(rows []float64, lv []int32, acc [][3]float64, tree
 		d := dist[at[lv[r]]:][:3]
 		acc[r] = [3]float64{d[0], d[1], d[2]}
 	}
-	nodes, nf := e.nodes, e.features
 	for _, t := range trees[1:] {
-		if e.walk == Branching && !nan {
-			addTree3(nodes, t.root, rows, nf, at, dist, acc)
-			continue
-		}
 		e.walkRows(t, rows, lv, nan)
 		for r := range acc {
 			add3(acc[r][:], dist, at[lv[r]])
 		}
-	}
-}
-
-// addTree3 adds to acc[r] the distribution (of three classes) of the
-// leaf row r reaches in the tree at root, walking with leafOf: one tree
-// over a block in a function of its own, whose loop keeps all it needs
-// in registers.
-func addTree3(nodes []node, root int32, rows []float64, nf int, at []int32, dist []float64, acc [][3]float64) {
-	for r := range acc {
-		i := leafOf(nodes, root, rows, r*nf)
-		o := uint(uint32(at[i]))
-		_ = dist[o+2]
-		a := &acc[r]
-		a[0] += dist[o]
-		a[1] += dist[o+1]
-		a[2] += dist[o+2]
 	}
 }
 
