@@ -3,6 +3,7 @@ package classify
 import (
 	"bufio"
 	"bytes"
+	"github.com/ml-production-service/classify/internal/flat"
 	"io/fs"
 	"math"
 	"math/rand/v2"
@@ -194,11 +195,15 @@ func TestEngineMatchesLeaves(t *testing.T) {
 			flatRows := make([]float64, 0, len(rows)*b.nFeatures)
 			want := make([][]float64, len(rows))
 			for i, row := range rows {
-				b.e.ens.Predict(row, p, true)
 				ref := ref.margins(t, row)
-				for k, v := range ref {
-					if float32(p[k]) != v || float64(float32(p[k])) != p[k] {
-						t.Fatalf("row %d %v: group %d: engine margin %v, leaves %v", i, row, k, p[k], v)
+				// Both walks of one row: the preorder walk that takes NaN,
+				// and, for a finite row, the complete layout's plan.
+				for _, nan := range []bool{true, flat.HasNaN(row)} {
+					b.e.ens.Predict(row, p, nan)
+					for k, v := range ref {
+						if float32(p[k]) != v || float64(float32(p[k])) != p[k] {
+							t.Fatalf("row %d %v (nan %v): group %d: engine margin %v, leaves %v", i, row, nan, k, p[k], v)
+						}
 					}
 				}
 				pred, err := b.Predict(row, nil)
