@@ -104,7 +104,8 @@ def report(d, command, seconds, quick):
       "the reference models are the production models (scikit-learn's estimators are refitted as "
       "research/train.py fits them, and must export to the registry's files byte for byte and give "
       "classify's probabilities on the batch), then times both sides on the same rows in one run. "
-      "Medians of several repetitions. See issue 14 for the targets.\n")
+      "Medians of several repetitions. See issue 14 for the targets, and "
+      "[perf/PROFILES.md](perf/PROFILES.md) for where the time goes where they are not met.\n")
     if quick:
         w("**QUICK run** (fewer CSV rows, a smaller large model, fewer repetitions): a smoke test, "
           "not figures to quote.\n")

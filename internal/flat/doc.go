@@ -25,11 +25,17 @@
 //
 // Two walks read the same nodes (walk.go): Branching, until the leaf with
 // one branch per split, for Mean ensembles; Fixed, each tree's full depth
-// with a conditional move per step and four walks interleaved, for Sum
-// ensembles. Both were measured on both families; each family takes the
-// one that executes fewer instructions on it and is not slower by the
-// clock (on this noisy machine the clock could not tell them apart for
-// XGBoost; Fixed cannot mispredict on rows less regular than Iris's).
+// with walks interleaved, for Sum ensembles. Both were measured on both
+// families; each family takes the one that executes fewer instructions on
+// it and is not slower by the clock. A Fixed step is computed without a
+// branch in trees deeper than 4 and is a branch in shallower ones (Go
+// does not turn a float comparison into a conditional move: until that
+// was noticed every Fixed step branched, and the large 2,000-tree depth-8
+// model of perf/reference.py took twice the time it takes now). A
+// branching Mean ensemble's batch walks row by row, every tree for a row
+// before the next row: a forest's trees mostly agree, so one row's walks
+// predict one another's branches (half the CPU time a row of walking one
+// tree over a block of rows).
 //
 // A Sum ensemble's batches of finite rows walk a third layout of the same
 // trees (complete.go): trees of depth at most 6 as complete binary trees
