@@ -77,7 +77,7 @@ def parity_inputs(doc):
 
 
 def eval_sklearn_trees(doc, x):
-    """An independent reading of classify/sklearn-trees v2: what the Go loader must compute."""
+    """An independent reading of classify/sklearn-trees (the prediction fields of versions 2 and 3): what the Go loader must compute."""
     probs = np.zeros(len(doc["classes"]))
     for t in doc["trees"]:
         n = 0

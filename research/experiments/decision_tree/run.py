@@ -143,7 +143,7 @@ The production tree fitted on all 150 rows has {pt["nodes"]} nodes, {pt["leaves"
 - {depth_decision}
 - {explib.derived_verdict(r["derived_features"])}
 - Production: `DecisionTreeClassifier({", ".join(f"{k}={v!r}" for k, v in hp.items())})` fitted on all
-  150 rows, exported to `models/decision_tree.json` (classify/sklearn-trees v1).
+  150 rows, exported to `models/decision_tree.json` (classify/sklearn-trees v3).
 - Against the heuristic: see `research/results/SUMMARY.md` and `research/EXPERIMENTS_JOURNEY.md`.
 """
     explib.write_experiment_md(NAME, text)

@@ -132,7 +132,7 @@ The production forest has {pf["trees"]} trees and {pf["nodes"]} nodes in all; im
 - {search_decision}
 - {explib.derived_verdict(r["derived_features"])}
 - Production: `RandomForestClassifier({", ".join(f"{k}={v!r}" for k, v in hp.items())})` fitted on all
-  150 rows, exported to `models/random_forest.json` (classify/sklearn-trees v1, soft vote).
+  150 rows, exported to `models/random_forest.json` (classify/sklearn-trees v3, soft vote).
 - Against the heuristic and the single tree: see `research/results/SUMMARY.md` and
   `research/EXPERIMENTS_JOURNEY.md`.
 """
