@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
@@ -53,7 +54,11 @@ func (h *Handler) instrument(mux *http.ServeMux) http.Handler {
 		if status == 0 {
 			status = http.StatusOK
 		}
-		h.metrics.observe(route, r.Method, status, rec.model, rec.variant, elapsed.Seconds())
+		var last *atomic.Pointer[requestSeries]
+		if rec.served != nil {
+			last = &rec.served.last
+		}
+		h.metrics.observe(last, route, r.Method, status, rec.model, rec.variant, elapsed.Seconds())
 		// One walk up the request's context chain for the span, shared by
 		// its attributes and the log line's trace id.
 		span := trace.SpanFromContext(r.Context())
