@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/trace"
@@ -38,7 +39,8 @@ func (h *Handler) instrument(mux *http.ServeMux) http.Handler {
 			h.serveRecovering(rec, r, mux, id)
 		}
 
-		elapsed := time.Since(start)
+		end := time.Now() // one clock read for the duration and the log line's time
+		elapsed := end.Sub(start)
 		route := r.Pattern
 		if route == "" {
 			route = routeOf(mux, r)
@@ -52,14 +54,21 @@ func (h *Handler) instrument(mux *http.ServeMux) http.Handler {
 		if status == 0 {
 			status = http.StatusOK
 		}
-		h.metrics.observe(route, r.Method, status, rec.model, rec.variant, elapsed.Seconds())
+		var last *atomic.Pointer[requestSeries]
 		if rec.served != nil {
-			annotate(r.Context(), rec.served)
+			last = &rec.served.last
+		}
+		h.metrics.observe(last, route, r.Method, status, rec.model, rec.variant, elapsed.Seconds())
+		// One walk up the request's context chain for the span, shared by
+		// its attributes and the log line's trace id.
+		span := trace.SpanFromContext(r.Context())
+		if rec.served != nil && span.IsRecording() {
+			span.SetAttributes(rec.served.traceAttrs...)
 		}
 		if h := h.log.Handler(); h.Enabled(r.Context(), slog.LevelInfo) {
 			// A record without a caller's PC: slog.Logger would walk the
 			// stack for one on every request.
-			line := slog.NewRecord(time.Now(), slog.LevelInfo, "request", 0)
+			line := slog.NewRecord(end, slog.LevelInfo, "request", 0)
 			line.AddAttrs(
 				slog.String("method", r.Method),
 				slog.String("path", r.URL.Path),
@@ -70,7 +79,7 @@ func (h *Handler) instrument(mux *http.ServeMux) http.Handler {
 				slog.String("request_id", id),
 				slog.Int("bytes", rec.bytes),
 				slog.String("remote", r.RemoteAddr))
-			if sc := trace.SpanContextFromContext(r.Context()); sc.HasTraceID() {
+			if sc := span.SpanContext(); sc.HasTraceID() {
 				line.AddAttrs(slog.String("trace_id", sc.TraceID().String()))
 			}
 			_ = h.Handle(r.Context(), line)

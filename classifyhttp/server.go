@@ -224,6 +224,9 @@ type served struct {
 	// explain is what contributions need, nil when the model is not a
 	// classify.Contributor (contrib.go).
 	explain *explainer
+	// last is the request series this model's requests were last
+	// counted under (metrics.observe).
+	last atomic.Pointer[requestSeries]
 }
 
 // view is what the server serves now: the router's table, each variant's
