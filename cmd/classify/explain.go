@@ -24,7 +24,8 @@ func explainCmd(ctx context.Context, args []string, e env) error {
 		"of a decision tree or random forest, the margins of a boosted model; a binary boosted model has\n"+
 		"one, its positive class), and the bias they add to. Only tree models explain.\n\n"+
 		"CSV output: line (the input line of the row), the -keep columns, prediction, then per output O\n"+
-		"the columns O:FEATURE for each feature and O:bias. JSON Lines output: one object per row,\n"+
+		"the columns O:FEATURE for each feature, O:bias and O:raw_output (the bias plus the\n"+
+		"contributions). JSON Lines output: one object per row,\n"+
 		"{\"line\", the -keep keys, \"prediction\", \"contributions\": {O: {FEATURE: value}},\n"+
 		"\"expected_value\": {O: bias}, \"raw_output\": {O: bias + contributions}}, as the HTTP server's\n"+
 		"/predict?contributions=true answers."+recordLimitHelp, e.stdout)
@@ -219,7 +220,7 @@ func (e *contribEncoder) header() []string {
 		for _, f := range e.features {
 			h = append(h, o+":"+f)
 		}
-		h = append(h, o+":bias")
+		h = append(h, o+":bias", o+":raw_output")
 	}
 	return h
 }
@@ -233,8 +234,12 @@ func (e *contribEncoder) append(dst []byte, rec *record, p classify.Prediction, 
 			dst = appendCSVField(append(dst, ','), k)
 		}
 		dst = appendCSVField(append(dst, ','), p.Label)
-		for _, v := range vals {
-			dst = appendFloat(append(dst, ','), v)
+		for o := range e.outputs {
+			row := vals[o*(nf+1) : (o+1)*(nf+1)]
+			for _, v := range row {
+				dst = appendFloat(append(dst, ','), v)
+			}
+			dst = appendFloat(append(dst, ','), rawOutput(row))
 		}
 		return append(dst, '\n')
 	}
@@ -271,14 +276,21 @@ func (e *contribEncoder) append(dst []byte, rec *record, p classify.Prediction, 
 		if o > 0 {
 			dst = append(dst, ',')
 		}
-		row := vals[o*(nf+1) : (o+1)*(nf+1)]
-		sum := row[nf]
-		for _, v := range row[:nf] {
-			sum += v
-		}
-		dst = appendJSONFloat(append(dst, ok...), sum)
+		dst = appendJSONFloat(append(dst, ok...), rawOutput(vals[o*(nf+1):(o+1)*(nf+1)]))
 	}
 	return append(dst, "}}\n"...)
+}
+
+// rawOutput is an output's raw value from its contributions row (the
+// features' values, then the bias): the bias plus the contributions, in
+// that order, as the server's raw_output.
+func rawOutput(row []float64) float64 {
+	nf := len(row) - 1
+	sum := row[nf]
+	for _, v := range row[:nf] {
+		sum += v
+	}
+	return sum
 }
 
 // keptValues returns the record's -keep values: CSV fields as they are,

@@ -101,9 +101,9 @@ classify: explain: 2 rows scored, 2 skipped, TIME
 		t.Fatal(err)
 	}
 	header := "line,id,species,prediction," +
-		"setosa:sepal_length,setosa:sepal_width,setosa:petal_length,setosa:petal_width,setosa:bias," +
-		"versicolor:sepal_length,versicolor:sepal_width,versicolor:petal_length,versicolor:petal_width,versicolor:bias," +
-		"virginica:sepal_length,virginica:sepal_width,virginica:petal_length,virginica:petal_width,virginica:bias"
+		"setosa:sepal_length,setosa:sepal_width,setosa:petal_length,setosa:petal_width,setosa:bias,setosa:raw_output," +
+		"versicolor:sepal_length,versicolor:sepal_width,versicolor:petal_length,versicolor:petal_width,versicolor:bias,versicolor:raw_output," +
+		"virginica:sepal_length,virginica:sepal_width,virginica:petal_length,virginica:petal_width,virginica:bias,virginica:raw_output"
 	if got := strings.Join(recs[0], ","); got != header {
 		t.Fatalf("header %s\nwant   %s", got, header)
 	}
@@ -113,12 +113,14 @@ classify: explain: 2 rows scored, 2 skipped, TIME
 	if got := strings.Join(recs[1][:4], ","); got != "2,a,setosa,setosa" {
 		t.Errorf("row a: %s", got)
 	}
-	for i, want := range []float64{0.51, 0.35, 0.14, 0.02, 0.25, 1.02} {
+	// setosa's four contributions, its bias, its raw output (their sum),
+	// then versicolor's first contribution.
+	for i, want := range []float64{0.51, 0.35, 0.14, 0.02, 0.25, 0.51 + 0.35 + 0.14 + 0.02 + 0.25, 1.02} {
 		if v, err := strconv.ParseFloat(recs[1][4+i], 64); err != nil || math.Abs(v-want) > 1e-15 {
 			t.Errorf("row a, %s: %s, want %g", recs[0][4+i], recs[1][4+i], want)
 		}
 	}
-	if got := strings.Join(recs[2][:4], ","); got != "4,c,virginica,virginica" || recs[2][18] != "0.75" {
+	if got := strings.Join(recs[2][:4], ","); got != "4,c,virginica,virginica" || recs[2][20] != "0.75" {
 		t.Errorf("row c: %v", recs[2])
 	}
 }
@@ -334,13 +336,14 @@ func TestExplainRegistry(t *testing.T) {
 		for i := 1; i < len(out); i++ {
 			for k := range 3 { // each class: its features and bias add up to its probability
 				sum := 0.0
-				for _, s := range out[i][2+5*k : 2+5*(k+1)] {
+				for _, s := range out[i][2+6*k : 2+6*k+5] {
 					v, _ := strconv.ParseFloat(s, 64)
 					sum += v
 				}
 				want, _ := strconv.ParseFloat(pred[i][6+k], 64)
-				if math.Abs(sum-want) > 1e-9 {
-					t.Errorf("%s, row %d, class %d: %g, predict %g", name, i, k, sum, want)
+				raw, _ := strconv.ParseFloat(out[i][2+6*k+5], 64) // and its raw_output column says so
+				if math.Abs(sum-want) > 1e-9 || math.Abs(raw-want) > 1e-9 {
+					t.Errorf("%s, row %d, class %d: %g (raw_output %g), predict %g", name, i, k, sum, raw, want)
 				}
 			}
 		}
