@@ -157,12 +157,12 @@ func modelLabel(info classify.Info) string {
 	return string(info.Kind)
 }
 
-// contribute computes the contributions of the rows score parsed and the
-// model accepted, into b.contrib (stride values a row); a row the model
-// refuses becomes a bad row, as in score.
+// contribute computes the contributions of the rows parse (or score)
+// parsed and the model accepted, into b.contrib (stride values a row); a
+// row the model refuses becomes a bad row, as in score.
 func (b *batch) contribute(m classify.Contributor, info classify.Info, stride int) {
 	nf := len(info.Features)
-	k := len(b.classes)
+	k := b.parsed
 	rows := b.rows[:k*nf]
 	b.contrib = resize(b.contrib, k*stride)
 	if m.ContributionsBatch(rows, b.contrib) == nil {

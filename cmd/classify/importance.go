@@ -57,7 +57,7 @@ func importanceCmd(ctx context.Context, args []string, e env) error {
 		stride := len(cm.Outputs()) * (nf + 1)
 		imp.sums = make([]float64, stride)
 		work := func(c *chunk) {
-			c.batch.score(c, s.model, s.parser, info)
+			c.batch.parse(c, s.parser, info) // contribute checks the rows as Predict would
 			c.batch.contribute(cm, info, stride)
 			c.batch.sums = resize(c.batch.sums, stride)
 			clear(c.batch.sums)

@@ -14,6 +14,7 @@ type batch struct {
 	labels  []string  // per record: the label column (eval), "" when none
 	errs    []string  // per record: why it is a bad row, or ""
 	row     []int     // per record: its index among the parsed rows, or -1
+	parsed  int       // the parsed rows
 	// explain and importance: per parsed row, its contributions
 	// (contribute), and the chunk's sums of them.
 	contrib []float64
@@ -22,24 +23,8 @@ type batch struct {
 
 // score parses c's records with parse and predicts them with m.
 func (b *batch) score(c *chunk, m classify.Model, parse rowParser, info classify.Info) {
-	nf, nc, n := len(info.Features), len(info.Classes), len(c.recs)
-	b.rows = resize(b.rows, n*nf)
-	b.labels, b.errs, b.row = resize(b.labels, n), resize(b.errs, n), resize(b.row, n)
-	k := 0
-	for i := range c.recs {
-		label, err := parse.parse(&c.recs[i], b.rows[k*nf:(k+1)*nf])
-		if err == errUnsplit {
-			c.split()
-			label, err = parse.parse(&c.recs[i], b.rows[k*nf:(k+1)*nf])
-		}
-		b.labels[i] = label
-		if err != nil {
-			b.errs[i], b.row[i] = err.Error(), -1
-			continue
-		}
-		b.errs[i], b.row[i] = "", k
-		k++
-	}
+	nf, nc := len(info.Features), len(info.Classes)
+	k := b.parse(c, parse, info)
 	b.classes, b.proba = resize(b.classes, k), resize(b.proba, k*nc)
 	rows := b.rows[:k*nf]
 	if m.PredictBatch(rows, b.classes, b.proba) == nil {
@@ -58,6 +43,31 @@ func (b *batch) score(c *chunk, m classify.Model, parse rowParser, info classify
 		}
 		b.classes[j] = p.Class
 	}
+}
+
+// parse parses c's records with parse into b.rows (what importance needs,
+// without predicting them) and returns how many it parsed.
+func (b *batch) parse(c *chunk, parse rowParser, info classify.Info) int {
+	nf, n := len(info.Features), len(c.recs)
+	b.rows = resize(b.rows, n*nf)
+	b.labels, b.errs, b.row = resize(b.labels, n), resize(b.errs, n), resize(b.row, n)
+	k := 0
+	for i := range c.recs {
+		label, err := parse.parse(&c.recs[i], b.rows[k*nf:(k+1)*nf])
+		if err == errUnsplit {
+			c.split()
+			label, err = parse.parse(&c.recs[i], b.rows[k*nf:(k+1)*nf])
+		}
+		b.labels[i] = label
+		if err != nil {
+			b.errs[i], b.row[i] = err.Error(), -1
+			continue
+		}
+		b.errs[i], b.row[i] = "", k
+		k++
+	}
+	b.parsed = k
+	return k
 }
 
 // prediction is record i's prediction; ok is false for a bad row.
