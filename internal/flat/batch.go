@@ -2,7 +2,8 @@ package flat
 
 // Block is the number of rows a batch walks through each tree before it
 // moves to the next tree: the tree's nodes stay in the cache for the
-// whole block, and the block's rows too for all trees.
+// whole block, and the block's rows too for all trees. (A branching Mean
+// ensemble walks its block row by row instead: see blockMean.)
 const Block = 64
 
 // PredictBatch writes the prediction of each of the n rows stored back to
@@ -168,7 +169,8 @@ func (e *Ensemble) blockSum(rows []float64, m int, out []float64, stride int, na
 }
 
 // walkRows walks the rows through tree t and writes their leaf nodes into
-// leaves (one per row): four rows at a time with the Fixed walk.
+// leaves (one per row): with the Fixed walk four rows at a time, eight in
+// a tree deeper than shallow (walkRows8).
 func (e *Ensemble) walkRows(t tree, rows []float64, leaves []int32, nan bool) {
 	nf := e.features
 	if e.walk == Branching {
