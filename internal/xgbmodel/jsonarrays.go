@@ -68,12 +68,18 @@ func (a *int32s) UnmarshalJSON(b []byte) (err error) {
 func (a *features) UnmarshalJSON(b []byte) (err error) {
 	*a, err = numbers(b, "integer array", func(s []byte) (uint32, error) {
 		v, err := atoi64(s, 64)
-		if v < 0 || v > math.MaxUint32 {
-			v = math.MaxUint32
-		}
-		return uint32(v), err
+		return featureIndex(v), err
 	})
 	return err
+}
+
+// featureIndex returns split index v as both readers keep it: one outside
+// [0, 2^32) becomes 2^32-1, which addTree refuses at a reachable split.
+func featureIndex(v int64) uint32 {
+	if v < 0 || v > math.MaxUint32 {
+		return math.MaxUint32
+	}
+	return uint32(v)
 }
 
 var errInteger = errors.New("not an integer")

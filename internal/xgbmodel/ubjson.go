@@ -734,25 +734,17 @@ func (u *ubj) int32s(t byte, what string, depth int, out *[]int32) error {
 	})
 }
 
-// features decodes split_indices: one outside [0, 2^32) becomes 2^32-1,
-// refused if a reachable split has it (as the JSON reader does).
+// features decodes split_indices, each as featureIndex keeps it (as the
+// JSON reader does).
 func (u *ubj) features(t byte, what string, depth int, out *[]uint32) error {
 	return readNumbers(u, t, what, depth, out, func(t byte, p []byte) (uint32, error) {
 		if !isInteger(t) {
 			return 0, notA(t, "an integer")
 		}
-		v := intAt(t, p)
-		if v < 0 || v > math.MaxUint32 {
-			v = math.MaxUint32
-		}
-		return uint32(v), nil
+		return featureIndex(intAt(t, p)), nil
 	}, 'l', func(p []byte, out []uint32) error {
 		for i := range out {
-			v := binary.BigEndian.Uint32(p[4*i:])
-			if v >= 1<<31 {
-				v = math.MaxUint32 // negative as int32
-			}
-			out[i] = v
+			out[i] = featureIndex(int64(int32(binary.BigEndian.Uint32(p[4*i:]))))
 		}
 		return nil
 	})
