@@ -648,8 +648,8 @@ func (u *ubj) attributes(t byte, depth int, a *attributes) error {
 // the JSON reader would refuse in the same place.
 
 // readNumbers decodes the array whose marker t is read into *out (null: nil),
-// each element with conv (its marker and payload), or with fast, when not
-// nil, for a typed array of fastType.
+// each element with conv (its marker and payload), or with fast for a
+// typed array of fastType.
 func readNumbers[T any](u *ubj, t byte, what string, depth int, out *[]T,
 	conv func(t byte, p []byte) (T, error), fastType byte, fast func(p []byte, out []T) error) error {
 	if t == 'Z' {
@@ -672,7 +672,7 @@ func readNumbers[T any](u *ubj, t byte, what string, depth int, out *[]T,
 		n := size(elem)
 		p := u.b[u.pos : u.pos+n*count]
 		s := make([]T, count)
-		if elem == fastType && fast != nil {
+		if elem == fastType {
 			if err := fast(p, s); err != nil {
 				return fmt.Errorf("%s: %w", what, err)
 			}
