@@ -10,7 +10,7 @@ import (
 // The UBJSON reader before it decoded documents directly: it transcoded
 // UBJSON into JSON text for the JSON reader. Kept as the oracle of the
 // differential tests: a UBJSON document must decode as its JSON text does
-// (TestUBJSONMatchesTranscoder, FuzzUBJSON).
+// (TestUBJSONMatchesJSON, TestSkip, FuzzUBJSON).
 
 // transcoder transcodes UBJSON into JSON text. It runs twice: first counting the
 // text's length (writing each piece into a small buffer it then empties),
