@@ -76,6 +76,20 @@ func TestAllocBound(t *testing.T) {
 		{"UBJSON uint8 tree", tree(six...)},
 		{"UBJSON uint8 tree with statistics", tree(append(six, "sum_hessian", "loss_changes")...)},
 	}...)
+	// Many one-node trees, each as few bytes as a tree that passes its
+	// check can take: the readers keep every tree until the model is
+	// built.
+	jsTree := `{"tree_param":{"num_nodes":"1"},"left_children":[-1],"right_children":[-1],"split_indices":[0],` +
+		`"split_conditions":[0],"default_left":[0]}`
+	ubjTree := "{i\x0atree_param{i\x09num_nodesC1}i\x0dleft_children[i\xff]i\x0eright_children[i\xff]" +
+		"i\x0dsplit_indices[i\x00]i\x10split_conditions[i\x00]i\x0cdefault_left[F]}"
+	docs = append(docs, []struct {
+		name string
+		data []byte
+	}{
+		{"one-node trees", []byte(`{"learner":{"gradient_booster":{"model":{"trees":[` + rep(jsTree+",", n/len(jsTree)) + jsTree + `]}}}}`)},
+		{"UBJSON one-node trees", []byte("{i\x07learner{i\x10gradient_booster{i\x05model{i\x05trees[" + rep(ubjTree, n/len(ubjTree)) + "]}}}}")},
+	}...)
 	for _, d := range docs {
 		if x := allocated(d.data); x > 8 {
 			t.Errorf("%s: Parse allocates %.1f times the input", d.name, x)

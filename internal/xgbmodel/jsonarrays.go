@@ -217,10 +217,13 @@ func (a *attributes) UnmarshalJSON(b []byte) error {
 }
 
 // trees is the gbtree model's trees, each checked as soon as it is read.
-type trees []jsonTree
+// They are kept by pointer: a jsonTree is 248 bytes, and a slice of them
+// grown by append allocated several times that per tree (a document of
+// many one-node trees made either reader allocate 10 times its size).
+type trees []*jsonTree
 
 func (a *trees) UnmarshalJSON(b []byte) error {
-	var out []jsonTree
+	var out []*jsonTree
 	// A checked tree has num_nodes >= 1 and arrays of that length: more
 	// than 100 bytes of JSON.
 	limit := len(b)/100 + 1
@@ -228,7 +231,7 @@ func (a *trees) UnmarshalJSON(b []byte) error {
 		if t >= limit {
 			return fmt.Errorf("trees has more than %d elements for %d bytes", limit, len(b))
 		}
-		var jt jsonTree
+		jt := new(jsonTree)
 		if err := jt.decode(elem); err != nil {
 			return fmt.Errorf("tree %d: %v", t, err)
 		}

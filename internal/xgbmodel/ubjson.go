@@ -559,8 +559,8 @@ func (u *ubj) treeModel(t byte, depth int, g *jsonTreeModel) error {
 func (u *ubj) trees(t byte, depth int, out *trees) error {
 	var ts trees
 	err := u.array(t, "trees", depth, func(i int, t byte, depth int) error {
-		var jt jsonTree
-		if err := u.tree(t, depth, &jt); err != nil {
+		jt := new(jsonTree)
+		if err := u.tree(t, depth, jt); err != nil {
 			return fmt.Errorf("tree %d: %w", i, err)
 		}
 		if err := jt.check(i); err != nil {
