@@ -3,7 +3,6 @@ package classify
 import (
 	"bufio"
 	"bytes"
-	"github.com/ml-production-service/classify/internal/flat"
 	"io/fs"
 	"math"
 	"math/rand/v2"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/dmitryikh/leaves"
 
+	"github.com/ml-production-service/classify/internal/flat"
 	"github.com/ml-production-service/classify/internal/xgbmodel"
 )
 
@@ -198,7 +198,11 @@ func TestEngineMatchesLeaves(t *testing.T) {
 				ref := ref.margins(t, row)
 				// Both walks of one row: the preorder walk that takes NaN,
 				// and, for a finite row, the complete layout's plan.
-				for _, nan := range []bool{true, flat.HasNaN(row)} {
+				walks := []bool{true, false}
+				if flat.HasNaN(row) {
+					walks = walks[:1]
+				}
+				for _, nan := range walks {
 					b.e.ens.Predict(row, p, nan)
 					for k, v := range ref {
 						if float32(p[k]) != v || float64(float32(p[k])) != p[k] {

@@ -51,23 +51,45 @@ func TestAllocBound(t *testing.T) {
 			"{L\x00\x00\x00\x00\x00\x00\x00\x05model{L\x00\x00\x00\x00\x00\x00\x00\x05trees[{L\x00\x00\x00\x00\x00\x00\x00\x0dleft_children" +
 			"[$U#l" + string([]byte{byte(n >> 24), byte(n >> 16), byte(n >> 8), byte(n)}) + rep("\x00", n) + "}]}}}}")},
 	}
-	// A tree whose six arrays are UBJSON typed uint8: one byte per node
-	// and array, the least a node can take.
+	// A tree whose arrays are UBJSON typed uint8: one byte per node and
+	// array, the least a node can take. With the statistics, two of the
+	// arrays the readers keep as float32 (4 bytes a node) join the six.
 	nodes := n / 8
 	arr := func(key string) string {
 		return "L\x00\x00\x00\x00\x00\x00\x00" + string(rune(len(key))) + key + "[$U#l" +
 			string([]byte{byte(nodes >> 24), byte(nodes >> 16), byte(nodes >> 8), byte(nodes)}) + rep("\x00", nodes)
 	}
-	tree := "{L\x00\x00\x00\x00\x00\x00\x00\x07learner{L\x00\x00\x00\x00\x00\x00\x00\x10gradient_booster" +
-		"{L\x00\x00\x00\x00\x00\x00\x00\x05model{L\x00\x00\x00\x00\x00\x00\x00\x05trees[{" +
-		arr("left_children") + arr("right_children") + arr("split_indices") + arr("split_conditions") +
-		arr("default_left") + arr("split_type") +
-		"L\x00\x00\x00\x00\x00\x00\x00\x0atree_param{L\x00\x00\x00\x00\x00\x00\x00\x09num_nodesSi" + string(rune(len(strconv.Itoa(nodes)))) + strconv.Itoa(nodes) + "}" +
-		"}]}}}}"
-	docs = append(docs, struct {
+	tree := func(keys ...string) []byte {
+		t := "{L\x00\x00\x00\x00\x00\x00\x00\x07learner{L\x00\x00\x00\x00\x00\x00\x00\x10gradient_booster" +
+			"{L\x00\x00\x00\x00\x00\x00\x00\x05model{L\x00\x00\x00\x00\x00\x00\x00\x05trees[{"
+		for _, k := range keys {
+			t += arr(k)
+		}
+		return []byte(t + "L\x00\x00\x00\x00\x00\x00\x00\x0atree_param{L\x00\x00\x00\x00\x00\x00\x00\x09num_nodesSi" +
+			string(rune(len(strconv.Itoa(nodes)))) + strconv.Itoa(nodes) + "}" + "}]}}}}")
+	}
+	six := []string{"left_children", "right_children", "split_indices", "split_conditions", "default_left", "split_type"}
+	docs = append(docs, []struct {
 		name string
 		data []byte
-	}{"UBJSON uint8 tree", []byte(tree)})
+	}{
+		{"UBJSON uint8 tree", tree(six...)},
+		{"UBJSON uint8 tree with statistics", tree(append(six, "sum_hessian", "loss_changes")...)},
+	}...)
+	// Many one-node trees, each as few bytes as a tree that passes its
+	// check can take: the readers keep every tree until the model is
+	// built.
+	jsTree := `{"tree_param":{"num_nodes":"1"},"left_children":[-1],"right_children":[-1],"split_indices":[0],` +
+		`"split_conditions":[0],"default_left":[0]}`
+	ubjTree := "{i\x0atree_param{i\x09num_nodesC1}i\x0dleft_children[i\xff]i\x0eright_children[i\xff]" +
+		"i\x0dsplit_indices[i\x00]i\x10split_conditions[i\x00]i\x0cdefault_left[F]}"
+	docs = append(docs, []struct {
+		name string
+		data []byte
+	}{
+		{"one-node trees", []byte(`{"learner":{"gradient_booster":{"model":{"trees":[` + rep(jsTree+",", n/len(jsTree)) + jsTree + `]}}}}`)},
+		{"UBJSON one-node trees", []byte("{i\x07learner{i\x10gradient_booster{i\x05model{i\x05trees[" + rep(ubjTree, n/len(ubjTree)) + "]}}}}")},
+	}...)
 	for _, d := range docs {
 		if x := allocated(d.data); x > 8 {
 			t.Errorf("%s: Parse allocates %.1f times the input", d.name, x)

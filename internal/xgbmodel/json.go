@@ -169,10 +169,10 @@ func (doc *jsonModel) model() (*Model, error) {
 	m.Groups = []int32(g.TreeInfo)
 	m.Trees = make([]Tree, 0, numTrees)
 	for t := range g.Trees {
-		if err := m.jsonTree(&g.Trees[t], t); err != nil {
+		if err := m.jsonTree(g.Trees[t], t); err != nil {
 			return nil, err
 		}
-		g.Trees[t] = jsonTree{} // let the collector have it
+		g.Trees[t] = nil // let the collector have it
 	}
 	if err := m.checkGroups(); err != nil {
 		return nil, err

@@ -68,12 +68,18 @@ func (a *int32s) UnmarshalJSON(b []byte) (err error) {
 func (a *features) UnmarshalJSON(b []byte) (err error) {
 	*a, err = numbers(b, "integer array", func(s []byte) (uint32, error) {
 		v, err := atoi64(s, 64)
-		if v < 0 || v > math.MaxUint32 {
-			v = math.MaxUint32
-		}
-		return uint32(v), err
+		return featureIndex(v), err
 	})
 	return err
+}
+
+// featureIndex returns split index v as both readers keep it: one outside
+// [0, 2^32) becomes 2^32-1, which addTree refuses at a reachable split.
+func featureIndex(v int64) uint32 {
+	if v < 0 || v > math.MaxUint32 {
+		return math.MaxUint32
+	}
+	return uint32(v)
 }
 
 var errInteger = errors.New("not an integer")
@@ -211,10 +217,13 @@ func (a *attributes) UnmarshalJSON(b []byte) error {
 }
 
 // trees is the gbtree model's trees, each checked as soon as it is read.
-type trees []jsonTree
+// They are kept by pointer: a jsonTree is 248 bytes, and a slice of them
+// grown by append allocated several times that per tree (a document of
+// many one-node trees made either reader allocate 10 times its size).
+type trees []*jsonTree
 
 func (a *trees) UnmarshalJSON(b []byte) error {
-	var out []jsonTree
+	var out []*jsonTree
 	// A checked tree has num_nodes >= 1 and arrays of that length: more
 	// than 100 bytes of JSON.
 	limit := len(b)/100 + 1
@@ -222,7 +231,7 @@ func (a *trees) UnmarshalJSON(b []byte) error {
 		if t >= limit {
 			return fmt.Errorf("trees has more than %d elements for %d bytes", limit, len(b))
 		}
-		var jt jsonTree
+		jt := new(jsonTree)
 		if err := jt.decode(elem); err != nil {
 			return fmt.Errorf("tree %d: %v", t, err)
 		}

@@ -559,8 +559,8 @@ func (u *ubj) treeModel(t byte, depth int, g *jsonTreeModel) error {
 func (u *ubj) trees(t byte, depth int, out *trees) error {
 	var ts trees
 	err := u.array(t, "trees", depth, func(i int, t byte, depth int) error {
-		var jt jsonTree
-		if err := u.tree(t, depth, &jt); err != nil {
+		jt := new(jsonTree)
+		if err := u.tree(t, depth, jt); err != nil {
 			return fmt.Errorf("tree %d: %w", i, err)
 		}
 		if err := jt.check(i); err != nil {
@@ -648,8 +648,8 @@ func (u *ubj) attributes(t byte, depth int, a *attributes) error {
 // the JSON reader would refuse in the same place.
 
 // readNumbers decodes the array whose marker t is read into *out (null: nil),
-// each element with conv (its marker and payload), or with fast, when not
-// nil, for a typed array of fastType.
+// each element with conv (its marker and payload), or with fast for a
+// typed array of fastType.
 func readNumbers[T any](u *ubj, t byte, what string, depth int, out *[]T,
 	conv func(t byte, p []byte) (T, error), fastType byte, fast func(p []byte, out []T) error) error {
 	if t == 'Z' {
@@ -672,7 +672,7 @@ func readNumbers[T any](u *ubj, t byte, what string, depth int, out *[]T,
 		n := size(elem)
 		p := u.b[u.pos : u.pos+n*count]
 		s := make([]T, count)
-		if elem == fastType && fast != nil {
+		if elem == fastType {
 			if err := fast(p, s); err != nil {
 				return fmt.Errorf("%s: %w", what, err)
 			}
@@ -734,25 +734,17 @@ func (u *ubj) int32s(t byte, what string, depth int, out *[]int32) error {
 	})
 }
 
-// features decodes split_indices: one outside [0, 2^32) becomes 2^32-1,
-// refused if a reachable split has it (as the JSON reader does).
+// features decodes split_indices, each as featureIndex keeps it (as the
+// JSON reader does).
 func (u *ubj) features(t byte, what string, depth int, out *[]uint32) error {
 	return readNumbers(u, t, what, depth, out, func(t byte, p []byte) (uint32, error) {
 		if !isInteger(t) {
 			return 0, notA(t, "an integer")
 		}
-		v := intAt(t, p)
-		if v < 0 || v > math.MaxUint32 {
-			v = math.MaxUint32
-		}
-		return uint32(v), nil
+		return featureIndex(intAt(t, p)), nil
 	}, 'l', func(p []byte, out []uint32) error {
 		for i := range out {
-			v := binary.BigEndian.Uint32(p[4*i:])
-			if v >= 1<<31 {
-				v = math.MaxUint32 // negative as int32
-			}
-			out[i] = v
+			out[i] = featureIndex(int64(int32(binary.BigEndian.Uint32(p[4*i:]))))
 		}
 		return nil
 	})
