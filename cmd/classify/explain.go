@@ -173,9 +173,8 @@ func modelLabel(info classify.Info) string {
 // row the model refuses becomes a bad row, as in score.
 func (b *batch) contribute(m classify.Contributor, info classify.Info, stride int) {
 	nf := len(info.Features)
-	k := b.parsed
-	rows := b.rows[:k*nf]
-	b.contrib = resize(b.contrib, k*stride)
+	rows := b.rows
+	b.contrib = resize(b.contrib, len(rows)/nf*stride)
 	if m.ContributionsBatch(rows, b.contrib) == nil {
 		return
 	}
