@@ -318,11 +318,14 @@ func FuzzPlainNeedsQuotes(f *testing.F) {
 	})
 }
 
-// quoteFields rewrites every line of in without a double quote as the same
-// fields, each quoted: the record encoding/csv reads from it is the same,
-// on the same line, but no line is plain any more.
+// quoteFields rewrites every line of in without a double quote, outside
+// a quoted field, as the same fields, each quoted: the record
+// encoding/csv reads from it is the same, on the same line, but no line
+// is plain any more. A line inside a quoted field is part of a field and
+// stays as it is.
 func quoteFields(in string) string {
 	var b strings.Builder
+	inField := false // the line starts inside a quoted field
 	for line := range strings.SplitAfterSeq(in, "\n") {
 		content, br := strings.CutSuffix(line, "\n")
 		if br {
@@ -334,12 +337,46 @@ func quoteFields(in string) string {
 		} else {
 			line = ""
 		}
-		if content != "" && !strings.Contains(content, `"`) && !strings.HasSuffix(content, "\r") {
+		quoted := inField
+		inField = endsInQuotedField(content, inField)
+		if !quoted && content != "" && !strings.Contains(content, `"`) && !strings.HasSuffix(content, "\r") {
 			content = `"` + strings.ReplaceAll(content, ",", `","`) + `"`
 		}
 		b.WriteString(content + line)
 	}
 	return b.String()
+}
+
+// endsInQuotedField reports whether encoding/csv, reading line (without
+// its line break) from the start of a record, or from inside a quoted
+// field when inField is set, is inside a quoted field at its end. A quote
+// it refuses ends the record with the line.
+func endsInQuotedField(line string, inField bool) bool {
+	start := !inField // at the start of a field
+	for i := 0; i < len(line); i++ {
+		c := line[i]
+		switch {
+		case inField:
+			if c != '"' {
+				continue
+			}
+			switch {
+			case i+1 < len(line) && line[i+1] == '"': // an escaped quote
+				i++
+			case i+1 == len(line) || line[i+1] == ',': // the field ends
+				inField = false
+			default:
+				return false // ErrQuote
+			}
+		case c == '"' && start:
+			inField, start = true, false
+		case c == '"':
+			return false // ErrBareQuote
+		default:
+			start = c == ','
+		}
+	}
+	return inField
 }
 
 // plainCases are inputs for predict with plain lines of every kind: values
