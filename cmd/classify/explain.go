@@ -113,18 +113,29 @@ func explainCmd(ctx context.Context, args []string, e env) error {
 const lineName = "line"
 
 // openContribScan is openScan for the rows of path with the model as
-// contributor checks it, for command cmd.
+// contributor checks it, for command cmd. A model that cannot explain
+// fails before the input is opened: another -model is the fix, whatever
+// the input holds.
 func openContribScan(cmd string, f *scanFlags, set map[string]bool, path string, e env) (*scan, classify.Contributor, error) {
-	s, err := openScan(cmd, f, set, path, "", nil, e)
+	cm, err := loadContributor(cmd, f, set, e)
 	if err != nil {
 		return nil, nil, err
 	}
-	cm, err := contributor(cmd, s.model)
+	s, err := openScanModel(cmd, f, cm, path, "", nil, e)
 	if err != nil {
-		s.in.close()
 		return nil, nil, err
 	}
 	return s, cm, nil
+}
+
+// loadContributor loads the model the flags select, for command cmd, as
+// contributor checks it.
+func loadContributor(cmd string, f *scanFlags, set map[string]bool, e env) (classify.Contributor, error) {
+	m, err := f.loadModel(cmd, set, e)
+	if err != nil {
+		return nil, err
+	}
+	return contributor(cmd, m)
 }
 
 // contributor returns m as a classify.Contributor, after checking that
@@ -162,9 +173,8 @@ func modelLabel(info classify.Info) string {
 // row the model refuses becomes a bad row, as in score.
 func (b *batch) contribute(m classify.Contributor, info classify.Info, stride int) {
 	nf := len(info.Features)
-	k := b.parsed
-	rows := b.rows[:k*nf]
-	b.contrib = resize(b.contrib, k*stride)
+	rows := b.rows
+	b.contrib = resize(b.contrib, len(rows)/nf*stride)
 	if m.ContributionsBatch(rows, b.contrib) == nil {
 		return
 	}

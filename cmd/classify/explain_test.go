@@ -196,6 +196,13 @@ func TestExplainAndImportanceErrors(t *testing.T) {
 			"classify: explain: model heuristic (heuristic) cannot explain contributions: only tree models can"},
 		{"heuristic importance", nil, []string{"importance", "-model", "heuristic", irisCSV}, 2, "cannot explain contributions"},
 		{"heuristic importance, no file", nil, []string{"importance"}, 2, "cannot explain contributions"},
+		// The model is refused before the input is opened: nothing read
+		// from stdin, the input's own trouble not reported.
+		{"heuristic, empty stdin", nil, []string{"explain", "-format", "csv"}, 2,
+			"classify: explain: model heuristic (heuristic) cannot explain contributions: only tree models can"},
+		{"heuristic importance, empty stdin", nil, []string{"importance", "-model", "heuristic", "-format", "csv", "-"}, 2, "cannot explain contributions"},
+		{"no covers, no such file", noCovers, append([]string{"explain", "no-such-file.csv"}, fake...), 1,
+			"classify: explain: model decision_tree cannot explain contributions: invalid model artifact: decision tree dump has no node covers\n"},
 		{"importance bad flag", nil, []string{"importance", "-workers", "0"}, 2, "use 1 or more"},
 		{"importance unknown model", nil, []string{"importance", "-model", "svm"}, 2, `model not found: "svm"`},
 		{"importance, no valid row", &fakeTree{Model: classify.IrisRules()}, append([]string{"importance", "-format", "csv", "-"}, fake...), 1,

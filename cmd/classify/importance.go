@@ -35,23 +35,17 @@ func importanceCmd(ctx context.Context, args []string, e env) error {
 	}
 	var imp *importanceReport
 	if len(pos) == 0 {
-		if err := f.check(); err != nil {
-			return err
-		}
-		m, err := f.load("importance", given(fs), e.newModel)
+		cm, err := loadContributor("importance", &f, given(fs), e)
 		if err != nil {
 			return err
 		}
-		if _, err := contributor("importance", m); err != nil {
-			return err
-		}
-		imp = newImportanceReport(m)
+		imp = newImportanceReport(cm)
 	} else {
 		s, cm, err := openContribScan("importance", &f, given(fs), pos[0], e)
 		if err != nil {
 			return err
 		}
-		imp = newImportanceReport(s.model)
+		imp = newImportanceReport(cm)
 		info := s.model.Info()
 		nf := len(info.Features)
 		stride := len(cm.Outputs()) * (nf + 1)
@@ -110,8 +104,8 @@ type importanceReport struct {
 	sums    []float64 // per output, per feature: the sum of |contribution|; the bias's sum last
 }
 
-func newImportanceReport(m classify.Model) *importanceReport {
-	r := &importanceReport{info: m.Info(), outputs: m.(classify.Contributor).Outputs(), raw: "margin"}
+func newImportanceReport(m classify.Contributor) *importanceReport {
+	r := &importanceReport{info: m.Info(), outputs: m.Outputs(), raw: "margin"}
 	if k := r.info.Kind; k == classify.DecisionTree || k == classify.RandomForest {
 		r.raw = "probability"
 	}

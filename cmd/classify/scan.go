@@ -84,13 +84,24 @@ type scan struct {
 // header. label is the column or key the parser returns as a row's label
 // ("" for none).
 func openScan(cmd string, f *scanFlags, set map[string]bool, path string, label string, refuse func(classify.Info) []string, e env) (*scan, error) {
-	if err := f.check(); err != nil {
-		return nil, err
-	}
-	model, err := f.load(cmd, set, e.newModel)
+	model, err := f.loadModel(cmd, set, e)
 	if err != nil {
 		return nil, err
 	}
+	return openScanModel(cmd, f, model, path, label, refuse, e)
+}
+
+// loadModel checks the flags and loads the model they select, for command
+// cmd: what a scan does before it touches the input.
+func (f *scanFlags) loadModel(cmd string, set map[string]bool, e env) (classify.Model, error) {
+	if err := f.check(); err != nil {
+		return nil, err
+	}
+	return f.load(cmd, set, e.newModel)
+}
+
+// openScanModel is openScan with the model loaded already.
+func openScanModel(cmd string, f *scanFlags, model classify.Model, path string, label string, refuse func(classify.Info) []string, e env) (*scan, error) {
 	in, err := openInput(cmd, path, f.format, e.stdin)
 	if err != nil {
 		return nil, err

@@ -8,13 +8,12 @@ import "github.com/ml-production-service/classify"
 // row. Its buffers live with the chunk and are reused, so scoring allocates
 // nothing once the chunks in flight have grown to their size.
 type batch struct {
-	rows    []float64 // the parsed rows, back to back
+	rows    []float64 // the parsed rows, back to back (parse leaves no more)
 	classes []int     // per parsed row
 	proba   []float64 // per parsed row, its probabilities
 	labels  []string  // per record: the label column (eval), "" when none
 	errs    []string  // per record: why it is a bad row, or ""
 	row     []int     // per record: its index among the parsed rows, or -1
-	parsed  int       // the parsed rows
 	// explain and importance: per parsed row, its contributions
 	// (contribute), and the chunk's sums of them.
 	contrib []float64
@@ -26,7 +25,7 @@ func (b *batch) score(c *chunk, m classify.Model, parse rowParser, info classify
 	nf, nc := len(info.Features), len(info.Classes)
 	k := b.parse(c, parse, info)
 	b.classes, b.proba = resize(b.classes, k), resize(b.proba, k*nc)
-	rows := b.rows[:k*nf]
+	rows := b.rows
 	if m.PredictBatch(rows, b.classes, b.proba) == nil {
 		return
 	}
@@ -45,8 +44,9 @@ func (b *batch) score(c *chunk, m classify.Model, parse rowParser, info classify
 	}
 }
 
-// parse parses c's records with parse into b.rows (what importance needs,
-// without predicting them) and returns how many it parsed.
+// parse parses c's records with parse into b.rows, which it leaves
+// holding the parsed rows alone (what importance needs, without
+// predicting them), and returns how many it parsed.
 func (b *batch) parse(c *chunk, parse rowParser, info classify.Info) int {
 	nf, n := len(info.Features), len(c.recs)
 	b.rows = resize(b.rows, n*nf)
@@ -66,7 +66,7 @@ func (b *batch) parse(c *chunk, parse rowParser, info classify.Info) int {
 		b.errs[i], b.row[i] = "", k
 		k++
 	}
-	b.parsed = k
+	b.rows = b.rows[:k*nf]
 	return k
 }
 
