@@ -79,14 +79,10 @@ func BenchmarkHandler(b *testing.B) {
 
 func rules() classify.Model { return classify.IrisRules() }
 
-// benchTree is the production decision tree when it explains (its
-// artifact carries node covers), else the tests' fake tree model.
-func benchTree() classify.Model {
-	if m := registryModel("decision_tree"); explains(m) {
-		return m
-	}
-	return newFakeTree()
-}
+// benchTree is the production decision tree (its artifact carries node
+// covers: the benchmark fails, not falls back to another model, when it
+// cannot explain).
+func benchTree() classify.Model { return registryModel("decision_tree") }
 
 // benchXGBoost is the production XGBoost model (300 trees).
 func benchXGBoost() classify.Model { return registryModel("xgboost") }
@@ -101,20 +97,6 @@ func registryModel(name string) classify.Model {
 		panic(err)
 	}
 	return m
-}
-
-// explains reports whether m answers contributions.
-func explains(m classify.Model) bool {
-	cm, ok := m.(classify.Contributor)
-	if !ok {
-		return false
-	}
-	nf := len(m.Info().Features)
-	row := make([]float64, nf)
-	for i := range row {
-		row[i] = 1
-	}
-	return cm.Contributions(row, make([]float64, len(cm.Outputs())*(nf+1))) == nil
 }
 
 // reportCPU reports the CPU time per operation since start, as cpu-ns/op:

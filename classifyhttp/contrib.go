@@ -59,43 +59,31 @@ type contributionsInfo struct {
 // importanceView is a TreeModel's classify.Importance as JSON, each keyed
 // by feature in the model's feature order.
 type importanceView struct {
-	GainKind string      `json:"gain_kind"`
-	Splits   orderedInts `json:"splits"`
-	Gain     orderedVals `json:"gain"`
+	GainKind string           `json:"gain_kind"`
+	Splits   ordered[int]     `json:"splits"`
+	Gain     ordered[float64] `json:"gain"`
 }
 
-// orderedVals is an object of name → number, written in the order given
+// ordered is an object of name → number, written in the order given
 // (encoding/json would sort a map's keys).
-type orderedVals struct {
+type ordered[V int | float64] struct {
 	keys []string
-	vals []float64
+	vals []V
 }
 
-func (o orderedVals) MarshalJSON() ([]byte, error) {
+func (o ordered[V]) MarshalJSON() ([]byte, error) {
 	b := []byte{'{'}
 	for i, k := range o.keys {
 		if i > 0 {
 			b = append(b, ',')
 		}
 		b = append(appendString(b, k), ':')
-		b = appendFloat(b, o.vals[i])
-	}
-	return append(b, '}'), nil
-}
-
-type orderedInts struct {
-	keys []string
-	vals []int
-}
-
-func (o orderedInts) MarshalJSON() ([]byte, error) {
-	b := []byte{'{'}
-	for i, k := range o.keys {
-		if i > 0 {
-			b = append(b, ',')
+		switch v := any(o.vals[i]).(type) {
+		case int:
+			b = append(b, itoa(v)...)
+		case float64:
+			b = appendFloat(b, v)
 		}
-		b = append(appendString(b, k), ':')
-		b = append(b, itoa(o.vals[i])...)
 	}
 	return append(b, '}'), nil
 }
@@ -155,8 +143,8 @@ func (h *Handler) newExplainer(c *served) *explainer {
 
 func importanceOf(imp classify.Importance) *importanceView {
 	return &importanceView{GainKind: imp.GainKind,
-		Splits: orderedInts{keys: imp.Features, vals: imp.Splits},
-		Gain:   orderedVals{keys: imp.Features, vals: imp.Gain}}
+		Splits: ordered[int]{keys: imp.Features, vals: imp.Splits},
+		Gain:   ordered[float64]{keys: imp.Features, vals: imp.Gain}}
 }
 
 // describe is what GET /models says of the model; nil for one that cannot

@@ -110,7 +110,7 @@ func docsInChromium(t *testing.T, browser, prefix string) {
 			[]string{"/docs/assets/redoc/redoc.standalone.js", "/openapi.json"}},
 	} {
 		t.Run(prefix+tc.page, func(t *testing.T) {
-			dom := dumpDOM(t, browser, ts.URL+prefix+tc.page)
+			dom := dumpDOM(t, browser, ts.URL+prefix+tc.page, "--virtual-time-budget=15000")
 			for _, want := range tc.wants {
 				assert.Contains(t, dom, want, "the rendered page lacks %s", want)
 			}
@@ -142,14 +142,17 @@ func findChromium() string {
 	return ""
 }
 
-func dumpDOM(t *testing.T, browser, url string) string {
+// dumpDOM loads url in headless Chromium, started with flags besides
+// the ones every test needs, and returns the DOM it built, within a
+// bounded time.
+func dumpDOM(t *testing.T, browser, url string, flags ...string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+	args := append([]string{"--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
 		"--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--disable-dev-shm-usage", "--user-data-dir="+t.TempDir(),
-		"--virtual-time-budget=15000", "--dump-dom", url)
+		"--disable-dev-shm-usage", "--user-data-dir=" + t.TempDir()}, flags...)
+	cmd := exec.CommandContext(ctx, browser, append(args, "--dump-dom", url)...)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

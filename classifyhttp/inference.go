@@ -402,8 +402,11 @@ func (h *Handler) infer(c *served, rows []float64, n int, id, requestID string, 
 
 // annotate notes the model answering a call on the call's trace span, when
 // the call is traced (recorded): otherwise it costs one context lookup.
-func annotate(ctx context.Context, c *served) {
-	if span := trace.SpanFromContext(ctx); span.IsRecording() {
+func annotate(ctx context.Context, c *served) { annotateSpan(trace.SpanFromContext(ctx), c) }
+
+// annotateSpan is annotate for a span already looked up.
+func annotateSpan(span trace.Span, c *served) {
+	if span.IsRecording() {
 		span.SetAttributes(c.traceAttrs...)
 	}
 }

@@ -62,8 +62,8 @@ func (h *Handler) instrument(mux *http.ServeMux) http.Handler {
 		// One walk up the request's context chain for the span, shared by
 		// its attributes and the log line's trace id.
 		span := trace.SpanFromContext(r.Context())
-		if rec.served != nil && span.IsRecording() {
-			span.SetAttributes(rec.served.traceAttrs...)
+		if rec.served != nil {
+			annotateSpan(span, rec.served)
 		}
 		if h := h.log.Handler(); h.Enabled(r.Context(), slog.LevelInfo) {
 			// A record without a caller's PC: slog.Logger would walk the

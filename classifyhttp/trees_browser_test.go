@@ -1,16 +1,13 @@
 package classifyhttp
 
 import (
-	"context"
 	"net/http"
 	"net/http/httptest"
-	"os/exec"
 	"regexp"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/ml-production-service/classify"
 	"github.com/ml-production-service/classify/models"
@@ -51,7 +48,9 @@ func TestTreePageInChromium(t *testing.T) {
 	require.True(t, strings.HasPrefix(ts.URL, "http://127.0.0.1:"), ts.URL)
 
 	page := "/classify/models/xgboost/page"
-	dom := chromiumDOM(t, browser, ts.URL+page)
+	// No host name but 127.0.0.1 resolves.
+	dom := dumpDOM(t, browser, ts.URL+page, "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+		"--virtual-time-budget=5000")
 	assert.Contains(t, dom, "<h1>xgboost</h1>")
 	assert.Contains(t, dom, `<svg xmlns="http://www.w3.org/2000/svg" class="importance"`)
 	assert.Equal(t, 4, strings.Count(dom, `<g class="feature">`), "one bar row per feature")
@@ -73,22 +72,4 @@ func TestTreePageInChromium(t *testing.T) {
 	for _, p := range requested {
 		assert.True(t, slices.Contains([]string{page, "/favicon.ico"}, p), "the page made the browser fetch %s", p)
 	}
-}
-
-// chromiumDOM loads url in headless Chromium and returns the DOM it built,
-// within a bounded time; host names other than 127.0.0.1 do not resolve.
-func chromiumDOM(t *testing.T, browser, url string) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-		"--disable-background-networking", "--disable-component-update", "--disable-sync",
-		"--disable-dev-shm-usage", "--user-data-dir="+t.TempDir(),
-		"--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-		"--virtual-time-budget=5000", "--dump-dom", url)
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	require.NoError(t, err, "chromium failed: %s", stderr.String())
-	return string(out)
 }

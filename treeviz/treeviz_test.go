@@ -18,7 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output (review the diff before committing)")
+var update = flag.Bool("update", false, "rewrite the golden files in testdata from the current output (review the diff before committing)")
 
 // golden compares got with testdata/name, or writes it there with -update.
 func golden(t *testing.T, name string, got []byte) {
